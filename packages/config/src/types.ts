@@ -1,0 +1,263 @@
+// The normalised, validated configuration. Every later stage (pki, dataplane, health, control)
+// reads only this shape, never the raw YAML, so defaults are applied exactly once, here.
+// All durations are milliseconds. All addresses are parsed. Nothing here has been read from disk.
+
+/** Where a value came from in the YAML file: used by every later error that points back at the config. */
+export interface SourcePos {
+  file: string;
+  line: number; // 1-based
+  col: number; // 1-based
+  /** Key path as an operator writes it: `routes[0].security.tls.rootCAs`. */
+  path: string;
+}
+
+/**
+ * A certificate, key, CA bundle or CRL as the config gave it. Nothing is read at parse time:
+ * `file` is resolved later by pki; `pem` and `base64` already carry the text (base64 decoded).
+ */
+export type MaterialForm = 'file' | 'pem' | 'base64';
+export type MaterialKind = 'certificate' | 'private-key' | 'ca-bundle' | 'crl';
+export interface MaterialRef {
+  form: MaterialForm;
+  kind: MaterialKind;
+  /** For `file`: the absolute path (relative paths are resolved against the config file's directory). */
+  path: string | null;
+  /** For `pem` and `base64`: the PEM text. */
+  pem: string | null;
+  at: SourcePos;
+}
+
+export interface ListenAddress {
+  /** As written, for messages: `:8443`, `127.0.0.1:8080`, `[::1]:9180`. */
+  raw: string;
+  /** Empty host means all interfaces, as in Go's `:8080`. */
+  host: string;
+  port: number;
+}
+
+export interface ServerCertificateConfig {
+  cert: MaterialRef;
+  key: MaterialRef;
+  passphrase: string | null;
+}
+
+export interface ClientAuthConfig {
+  clientCA: MaterialRef | null;
+  /** true: handshake fails without a valid certificate. false: optional, verified when presented. */
+  required: boolean;
+  crl: MaterialRef | null;
+}
+
+export interface TlsConfig {
+  certificates: ServerCertificateConfig[];
+  /** A server name (one of a certificate's names) that selects the default certificate; else the first. */
+  defaultName: string | null;
+  clientAuth: ClientAuthConfig | null;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are all AEAD). */
+  ciphers: string;
+  /** ECDHE groups, as Node's `ecdhCurve`. */
+  ecdhCurve: string;
+  /** How often the primary rotates session-ticket keys. */
+  sessionTicketRotationMs: number;
+  /** Days before not-after at which a certificate gets an expiry warning. */
+  expiryWarningDays: number;
+}
+
+export interface TimeoutsConfig {
+  /** Client must send all request headers within this (slowloris guard). */
+  requestHeaderMs: number;
+  /** Whole request, headers and body, from the client. */
+  requestMs: number;
+  /** Idle keep-alive connection from a client. */
+  keepAliveMs: number;
+  /** Connecting to a backend (TCP + TLS). */
+  upstreamConnectMs: number;
+  /** Time to the first response byte from a backend. */
+  upstreamResponseMs: number;
+  /** Idle time of pooled backend sockets; kept below typical backend keep-alive (nginx 75 s, Node 5 s). */
+  upstreamIdleMs: number;
+  /** How long a draining worker waits for in-flight requests. */
+  drainMs: number;
+}
+
+export interface LogConfig {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  format: 'json' | 'pretty';
+  /** Access log on or off. */
+  accessLog: boolean;
+}
+
+/** Goma's `gateway.monitoring` switches for the endpoints on the traffic listeners. */
+export interface MonitoringConfig {
+  enableLiveness: boolean; // /healthz
+  enableReadiness: boolean; // /readyz
+  enableRouteHealthCheck: boolean; // /healthz/routes
+  enableMetrics: boolean; // /metrics on traffic listeners (always on admin)
+  metricsPath: string;
+}
+
+export interface AdminConfig {
+  /** null: admin TCP listener off. */
+  address: ListenAddress | null;
+  /** Unix socket for `gatehouse status|reload`; null: off. */
+  socket: string | null;
+  pidFile: string | null;
+}
+
+export interface LimitsConfig {
+  maxHeaderBytes: number;
+  maxHeaderCount: number;
+  maxUrlLength: number;
+  /** Default request body limit; a route may override. 0 = unlimited. */
+  maxBodyBytes: number;
+  maxConnectionsPerWorker: number;
+  maxConcurrentStreams: number;
+  /** HTTP/2 streams a client may reset within `h2ResetWindowMs` before the session is closed. */
+  h2MaxResetsPerWindow: number;
+  h2ResetWindowMs: number;
+}
+
+export interface ProxyConfig {
+  /** CIDRs whose X-Forwarded-* headers are believed. Empty: trust nobody. */
+  trustedProxies: string[];
+}
+
+export interface WatchConfig {
+  enabled: boolean;
+  /** Slow polling fallback that catches events the watcher missed. */
+  pollIntervalMs: number;
+  debounceMs: number;
+}
+
+export interface GatewaySection {
+  entryPoints: {
+    web: ListenAddress | null;
+    webSecure: ListenAddress | null;
+  };
+  tls: TlsConfig;
+  timeouts: TimeoutsConfig;
+  log: LogConfig;
+  monitoring: MonitoringConfig;
+  admin: AdminConfig;
+  limits: LimitsConfig;
+  proxy: ProxyConfig;
+  watch: WatchConfig;
+  /** Worker count from the config; the CLI flag wins. 0 = one per core. */
+  workers: number;
+}
+
+export interface BackendConfig {
+  /** As written: `https://api-example:8443`. */
+  endpoint: string;
+  protocol: 'http:' | 'https:';
+  hostname: string; // without brackets for IPv6
+  port: number;
+  /** Path prefix of the endpoint URL (`/` when none); prepended to the forwarded path. */
+  basePath: string;
+  weight: number;
+  at: SourcePos;
+}
+
+export interface UpstreamTlsConfig {
+  rootCAs: MaterialRef | null;
+  clientCert: MaterialRef | null;
+  clientKey: MaterialRef | null;
+  insecureSkipVerify: boolean;
+  /** SNI and name to verify; default: the backend endpoint's hostname. */
+  serverName: string | null;
+}
+
+export interface HealthCheckConfig {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+  /** Inclusive ranges; default [[100, 399]]. */
+  healthyStatuses: Array<[number, number]>;
+  fall: number;
+  rise: number;
+  /** All backends down: send to all of them instead of 503. */
+  panic: boolean;
+  /** Count 5xx answers as passive failures. */
+  passive5xx: boolean;
+  /** Consecutive passive failures that eject a backend. */
+  passiveFailures: number;
+  passiveBaseEjectionMs: number;
+  passiveMaxEjectionPercent: number;
+}
+
+export type ClientAuthMode = 'required' | 'optional' | 'off';
+export interface RouteClientAuthConfig {
+  mode: ClientAuthMode;
+  /** Exact strings or globs (`*`), matched against the subject DN as Node prints it (`CN=x,O=y`). */
+  allowedSubjects: string[];
+  /** Exact or glob, matched against `DNS:x`, `URI:x`, `IP:x` SAN entries without the prefix. */
+  allowedSANs: string[];
+}
+
+export type ClientIdentityField = 'Hash' | 'Subject' | 'URI' | 'DNS' | 'By' | 'Cert';
+export interface ClientIdentityConfig {
+  header: string; // lower-cased
+  fields: ClientIdentityField[];
+}
+
+export type RetryCondition = 'connect-failure' | 'reset';
+export interface RetryConfig {
+  attempts: number; // extra attempts after the first; 0 = off
+  on: RetryCondition[];
+}
+
+export interface RouteConfig {
+  name: string;
+  /** Normalised: leading `/`, no trailing `/` except the root. */
+  path: string;
+  /** Lower-cased; may hold a port (`api.example.com:8443`) or a leading `*.` wildcard. Empty = any host. */
+  hosts: string[];
+  /** Upper-cased; null = any method. */
+  methods: string[] | null;
+  priority: number;
+  enabled: boolean;
+  /** Replaces the matched path prefix; null = forward the path unchanged. */
+  rewrite: string | null;
+  /** `target` is normalised into a single backend of weight 1. */
+  backends: BackendConfig[];
+  security: {
+    forwardHostHeaders: boolean;
+    tls: UpstreamTlsConfig | null;
+  };
+  healthCheck: HealthCheckConfig | null;
+  /** null: the gateway's clientAuth applies. */
+  clientAuth: RouteClientAuthConfig | null;
+  /** null: forwarding off. */
+  clientIdentity: ClientIdentityConfig | null;
+  retry: RetryConfig;
+  /** 0 = the gateway default. */
+  maxBodyBytes: number;
+  at: SourcePos;
+}
+
+export interface GatewayConfig {
+  version: 2;
+  /** Absolute path of the file this was loaded from, or `<inline>`. */
+  file: string;
+  gateway: GatewaySection;
+  routes: RouteConfig[];
+}
+
+export type Severity = 'error' | 'warning';
+/** Config errors are values, not throws: every one found is reported at once. */
+export interface ConfigDiagnostic {
+  severity: Severity;
+  file: string;
+  line: number;
+  col: number;
+  /** Key path, `routes[1].backends[0].weight`. */
+  path: string;
+  message: string;
+  hint: string | null;
+  code: string; // stable: GH_CONFIG_UNKNOWN_KEY, GH_CONFIG_TYPE, ...
+}
+
+export type LoadResult =
+  | { ok: true; config: GatewayConfig; warnings: ConfigDiagnostic[] }
+  | { ok: false; errors: ConfigDiagnostic[]; warnings: ConfigDiagnostic[] };

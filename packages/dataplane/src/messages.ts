@@ -1,0 +1,141 @@
+// The IPC contract between the primary (packages/control) and the workers (this package).
+// The primary forks workers with `serialization: 'advanced'`, so these are structured-cloned:
+// plain data only, no functions, no class instances. Every message has `type` prefixed `gh:`
+// so that other users of the cluster channel (prom-client's aggregator) are left alone.
+import type { GatewayConfig } from '@gatehouse/config';
+import type { ResolvedServerCertificate, ResolvedUpstreamTls } from '@gatehouse/pki';
+
+export type { ResolvedServerCertificate, ResolvedUpstreamTls };
+
+/** Health of one backend as the primary sees it; keyed by `backendKey(route, endpoint)`. */
+export interface BackendHealth {
+  up: boolean;
+  /** Passive ejection in force until this epoch ms (0 = none). Independent of `up` from probes. */
+  ejectedUntil: number;
+}
+
+export interface Snapshot {
+  generation: number;
+  config: GatewayConfig;
+  tls: {
+    certificates: ResolvedServerCertificate[];
+    clientCA: string | null;
+    crl: string | null;
+    /** 48 bytes, base64; the same for every worker so that resumption survives worker hopping. */
+    ticketKeys: string;
+  };
+  /** By route name; absent when the route's backends are all plain http and no tls block is set. */
+  upstreamTls: Record<string, ResolvedUpstreamTls>;
+  /** Current health of every backend, so a new worker starts with what the primary knows. */
+  health: Record<string, BackendHealth>;
+}
+
+export function backendKey(route: string, endpoint: string): string {
+  return `${route} ${endpoint}`;
+}
+
+// ---- primary → worker ----
+
+/** Build every live object for this generation, do not swap yet; answer gh:ready or gh:failed. */
+export interface PrepareMessage {
+  type: 'gh:prepare';
+  snapshot: Snapshot;
+}
+/** Swap the prepared generation in with one assignment. */
+export interface CommitMessage {
+  type: 'gh:commit';
+  generation: number;
+}
+/** Throw the prepared generation away; keep serving the current one. */
+export interface AbortMessage {
+  type: 'gh:abort';
+  generation: number;
+}
+/** One message per health transition, never per probe. */
+export interface HealthMessage {
+  type: 'gh:health';
+  route: string;
+  endpoint: string;
+  health: BackendHealth;
+}
+/** New session-ticket keys (rotation): base64 of 48 bytes, current first then previous. */
+export interface TicketKeysMessage {
+  type: 'gh:ticket-keys';
+  keys: string;
+}
+/** Stop accepting, finish in-flight requests within `deadlineMs`, then exit 0. */
+export interface DrainMessage {
+  type: 'gh:drain';
+  deadlineMs: number;
+}
+/** Ask for a gh:stats answer (for /status). */
+export interface StatsRequestMessage {
+  type: 'gh:stats-request';
+  id: number;
+}
+
+export type PrimaryToWorker =
+  | PrepareMessage
+  | CommitMessage
+  | AbortMessage
+  | HealthMessage
+  | TicketKeysMessage
+  | DrainMessage
+  | StatsRequestMessage;
+
+// ---- worker → primary ----
+
+export interface ReadyMessage {
+  type: 'gh:ready';
+  generation: number;
+}
+export interface FailedMessage {
+  type: 'gh:failed';
+  generation: number;
+  reason: string;
+}
+/** Sent once after a worker has committed its first generation and bound every listener. */
+export interface ListeningMessage {
+  type: 'gh:listening';
+  generation: number;
+  addresses: string[];
+}
+/** A listener could not bind: start-up must stop with this message. */
+export interface BindFailedMessage {
+  type: 'gh:bind-failed';
+  address: string;
+  reason: string;
+}
+/**
+ * Passive health signals, batched (at most every 250 ms). Only failures, and the first success
+ * after a failure, are reported, so a healthy backend costs nothing on the channel.
+ */
+export interface PassiveMessage {
+  type: 'gh:passive';
+  events: Array<{ route: string; endpoint: string; ok: boolean; reason: string | null }>;
+}
+export interface StatsMessage {
+  type: 'gh:stats';
+  id: number;
+  pid: number;
+  generation: number;
+  uptimeSeconds: number;
+  requests: number;
+  activeConnections: number;
+  eventLoopLagMs: number;
+  eventLoopUtilization: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+export interface DrainedMessage {
+  type: 'gh:drained';
+}
+
+export type WorkerToPrimary =
+  | ReadyMessage
+  | FailedMessage
+  | ListeningMessage
+  | BindFailedMessage
+  | PassiveMessage
+  | StatsMessage
+  | DrainedMessage;

@@ -1,0 +1,171 @@
+// Starts the real `gatehouse` CLI as a child process for end-to-end tests and reads its JSON log
+// lines. Nothing here imitates a Gatehouse component: the gateway under test is the real program.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const cliPath = join(repoRoot, 'packages', 'gatehouse', 'src', 'bin.ts');
+
+/** A fresh temporary directory for one test. */
+export function tempDir(prefix = 'gatehouse-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `gatehouse ARGS` to completion (bounded by `timeoutMs`). */
+export async function runCli(
+  args: string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr };
+}
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** A running `gatehouse run` (or any long-running CLI command) whose JSON log lines are collected. */
+export class GatewayProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  stderr = '';
+  private waiters: Array<{ test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
+  private partial = '';
+  readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.exited = once(this.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.onData(chunk));
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+  }
+
+  private onData(chunk: string): void {
+    this.partial += chunk;
+    let newline = this.partial.indexOf('\n');
+    while (newline !== -1) {
+      const text = this.partial.slice(0, newline);
+      this.partial = this.partial.slice(newline + 1);
+      newline = this.partial.indexOf('\n');
+      if (!text.startsWith('{')) continue;
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        continue;
+      }
+      this.lines.push(line);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.test(line)) return true;
+        w.resolve(line);
+        return false;
+      });
+    }
+  }
+
+  /** Resolves with the first log line (already seen or future) that passes `test`. */
+  waitForLog(test: (line: LogLine) => boolean, timeoutMs = 20_000, what = 'log line'): Promise<LogLine> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new Error(
+            `timed out after ${timeoutMs} ms waiting for ${what}; stderr:\n${this.stderr}\nlast lines:\n${this.lines
+              .slice(-15)
+              .map((l) => JSON.stringify(l))
+              .join('\n')}`,
+          ),
+        );
+      }, timeoutMs);
+      const onExit = () => reject(new Error(`gateway exited while waiting for ${what}; stderr:\n${this.stderr}`));
+      this.child.once('exit', onExit);
+      this.waiters.push({
+        test,
+        resolve: (line) => {
+          clearTimeout(timer);
+          this.child.off('exit', onExit);
+          resolve(line);
+        },
+      });
+    });
+  }
+
+  /** Waits for the primary's `gateway ready` line. */
+  ready(timeoutMs = 30_000): Promise<LogLine> {
+    return this.waitForLog((l) => l.msg === 'gateway ready', timeoutMs, '"gateway ready"');
+  }
+
+  /** Sends `signal` and waits for exit, escalating to SIGKILL after `timeoutMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<[number | null, NodeJS.Signals | null]> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+}
+
+/** Writes `text` to `dir/name` and returns the path. */
+export function writeFile(dir: string, name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Starts `gatehouse run --config FILE` with `workers` workers and waits until it is ready. */
+export async function startGateway(
+  configPath: string,
+  options: { workers?: number; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+): Promise<GatewayProcess> {
+  const gateway = new GatewayProcess(
+    ['run', '--config', configPath, '--workers', String(options.workers ?? 2), ...(options.args ?? [])],
+    { GATEHOUSE_LOG_FORMAT: 'json', ...options.env },
+  );
+  await gateway.ready();
+  return gateway;
+}
