@@ -1,0 +1,2 @@
+export * from './outlier.ts';
+export * from './state.ts';
