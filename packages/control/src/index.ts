@@ -1,0 +1,7 @@
+// The control plane (the primary). `gatehouse run` uses loadInitial + Primary; the operator surfaces
+// use GatewayApi.
+export * from './errors.ts';
+export type * from './gateway-api.ts';
+export { createPrimaryLogger, type LogFormat, type PrimaryLogger, resolveLogFormat } from './logger.ts';
+export { type InitialLoad, loadInitial, Primary, type PrimaryOptions, readTcpMigrateReq } from './primary.ts';
+export { installSignalHandlers, type SignalActions } from './signals.ts';

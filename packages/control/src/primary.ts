@@ -1,0 +1,642 @@
+// The primary (control plane): it owns the current generation, rolls new ones out to the workers in
+// two phases, keeps the workers alive, and answers the operator surfaces through GatewayApi. It never
+// handles a request. Reads and validation live in snapshot.ts, process management in workers.ts.
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { unlink, writeFile } from 'node:fs/promises';
+import type { ConfigDiagnostic, GatewayConfig } from '@gatehouse/config';
+import { formatDiagnostic } from '@gatehouse/config';
+import {
+  type BackendHealth,
+  backendKey,
+  type ResolvedUpstreamTls,
+  type Snapshot,
+  type StatsMessage,
+  type WorkerToPrimary,
+  workerEntryPath,
+} from '@gatehouse/dataplane';
+import type { Logger } from 'pino';
+import { certificateStatuses } from './certificate-status.ts';
+import { errorMessage, RolloutAbortedError, ShuttingDownError } from './errors.ts';
+import type {
+  BackendStatus,
+  CertificateStatus,
+  GatewayApi,
+  Readiness,
+  ReloadOutcome,
+  RouteStatus,
+  StatusReport,
+  WorkerStatus,
+} from './gateway-api.ts';
+import { runTwoPhase, SerialQueue } from './rollout.ts';
+import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
+import {
+  newTicketKeyRing,
+  randomTicketKey,
+  rotateTicketKeys,
+  rotationTicketKeys,
+  snapshotTicketKeys,
+  type TicketKeyRing,
+} from './ticket-keys.ts';
+import { MaterialWatcher } from './watcher.ts';
+import { startAdminServer } from './admin-server.ts';
+import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.ts';
+import { type ManagedWorker, WorkerPool } from './workers.ts';
+
+// ---- collaborators written beside this file; loaded by name so the primary runs without them ----
+
+interface HealthTransitionLike {
+  route: string;
+  endpoint: string;
+  health?: BackendHealth;
+  up?: boolean;
+  ejectedUntil?: number;
+}
+interface HealthSchedulerLike {
+  apply(config: GatewayConfig, upstreamTls: Record<string, ResolvedUpstreamTls>): void;
+  reportPassive(events: Array<{ route: string; endpoint: string; ok: boolean; reason: string | null }>): void;
+  health(): Record<string, BackendHealth>;
+  details(): unknown;
+  close(): unknown;
+}
+interface Closable {
+  close(): Promise<void>;
+}
+
+async function optionalModule<T>(specifier: string, logger: Logger): Promise<T | null> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    logger.warn({ module: specifier, err: error }, 'optional control-plane module unavailable');
+    return null;
+  }
+}
+
+// ---- the start-up load, before any logger or worker exists ----
+
+export type InitialLoad =
+  | { ok: true; candidate: Candidate; tickets: TicketKeyRing }
+  | { ok: false; errors: ConfigDiagnostic[]; warnings: ConfigDiagnostic[] };
+
+export async function loadInitial(configFile: string, env: NodeJS.ProcessEnv): Promise<InitialLoad> {
+  const tickets = newTicketKeyRing(randomTicketKey(), Date.now());
+  const result = await buildCandidate({
+    configFile,
+    env,
+    currentHash: null,
+    generation: 1,
+    ticketKeys: snapshotTicketKeys(tickets),
+    health: {},
+    now: new Date(),
+  });
+  if (result.kind === 'rejected') return { ok: false, errors: result.errors, warnings: result.warnings };
+  if (result.kind === 'unchanged') throw new Error('unreachable: no current hash at start');
+  return { ok: true, candidate: result, tickets };
+}
+
+export interface PrimaryOptions {
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+  workers: number;
+  logger: Logger;
+  initial: Candidate;
+  tickets: TicketKeyRing;
+  version: string;
+  /** How long workers get to answer prepare on a reload (default 10 s). */
+  rolloutTimeoutMs?: number;
+  /** How long a fresh worker gets to load, prepare and bind (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
+
+export class Primary implements GatewayApi {
+  private readonly options: PrimaryOptions;
+  private readonly logger: Logger;
+  private readonly queue = new SerialQueue();
+  private readonly pool: WorkerPool;
+  private state: State = 'created';
+  private current: Snapshot;
+  private currentHash: string;
+  private currentCertificates: CertificateStatus[];
+  private readonly boundListeners: GatewayConfig['gateway']['entryPoints'];
+  private tickets: TicketKeyRing;
+  private ticketTimer: NodeJS.Timeout | null = null;
+  private watcher: MaterialWatcher | null = null;
+  private health: HealthSchedulerLike | null = null;
+  private metrics: PrimaryMetrics | null = null;
+  private admin: Closable | null = null;
+  private expiry: { stop(): void } | null = null;
+  private lastReload: StatusReport['lastReload'] = null;
+  private restarting: Promise<void> | null = null;
+  private draining: Promise<number> | null = null;
+  private pidFile: string | null = null;
+  private statsId = 0;
+  private readonly startedAt = Date.now();
+  private resolveStopped: (code: number) => void = () => {};
+  /** Resolves with the exit code once the primary has drained and stopped. */
+  readonly stopped: Promise<number>;
+
+  constructor(options: PrimaryOptions) {
+    this.options = options;
+    this.logger = options.logger;
+    this.current = options.initial.snapshot;
+    this.currentHash = options.initial.hash;
+    this.currentCertificates = certificateStatuses(this.current, Date.now());
+    this.boundListeners = this.current.config.gateway.entryPoints;
+    this.tickets = options.tickets;
+    this.stopped = new Promise((resolve) => {
+      this.resolveStopped = resolve;
+    });
+    this.pool = new WorkerPool({
+      size: options.workers,
+      logger: this.logger,
+      onboard: (worker) => this.onboard(worker),
+      onMessage: (worker, message) => this.onWorkerMessage(worker, message),
+      onRespawned: () => this.metrics?.workerRestart(),
+    });
+  }
+
+  get generation(): number {
+    return this.current.generation;
+  }
+
+  /**
+   * Forks the workers, brings them to generation 1 and waits until each has bound its listeners.
+   * Rejects (BindFailedError, WorkerStartError, RolloutAbortedError) when start-up cannot complete;
+   * the caller then calls `abortStart()`.
+   */
+  async start(): Promise<void> {
+    this.state = 'starting';
+    const startTimeoutMs = this.options.startTimeoutMs ?? 30_000;
+    cluster.setupPrimary({ exec: workerEntryPath, serialization: 'advanced', silent: false });
+    await this.loadCollaborators();
+    const workers = this.pool.forkAll();
+    const result = await this.queue.run(() =>
+      runTwoPhase(workers, this.current, { timeoutMs: startTimeoutMs, resendEveryMs: 1_000 }),
+    );
+    if (!result.committed) throw new RolloutAbortedError(this.current.generation, result.reason);
+    for (const worker of workers) if (result.workers.includes(worker.id)) worker.generation = this.current.generation;
+    const listening = await Promise.all(workers.map((w) => w.waitForListening(startTimeoutMs)));
+    this.state = 'running';
+    const addresses = [...new Set(listening.flatMap((l) => l.addresses))];
+    this.logger.info({ generation: this.current.generation, workers: workers.length, addresses }, 'gateway ready');
+    await this.afterStart();
+  }
+
+  /** Start-up failed: kill whatever was forked, without draining (nothing was served). */
+  async abortStart(): Promise<void> {
+    this.state = 'stopped';
+    this.stopBackground();
+    await this.pool.killAll();
+    await this.admin?.close().catch(() => {});
+    await this.removePidFile();
+  }
+
+  private async loadCollaborators(): Promise<void> {
+    this.metrics = createPrimaryMetrics();
+    const healthModule = await optionalModule<{
+      HealthScheduler: new (options: {
+        onTransition(t: HealthTransitionLike): void;
+        logger: Logger;
+      }) => HealthSchedulerLike;
+    }>('@gatehouse/health', this.logger);
+    if (healthModule?.HealthScheduler) {
+      this.health = new healthModule.HealthScheduler({
+        onTransition: (t) => this.onHealthTransition(t),
+        logger: this.logger.child({ component: 'health' }),
+      });
+    }
+  }
+
+  private async afterStart(): Promise<void> {
+    const gateway = this.current.config.gateway;
+    this.metrics?.generation(this.current.generation);
+    this.metrics?.certificates(this.currentCertificates);
+    this.health?.apply(this.current.config, this.current.upstreamTls);
+    if (gateway.watch.enabled) {
+      this.watcher = new MaterialWatcher({
+        debounceMs: gateway.watch.debounceMs,
+        pollIntervalMs: gateway.watch.pollIntervalMs,
+        logger: this.logger.child({ component: 'watcher' }),
+        onChange: (paths) => {
+          this.logger.info({ files: paths }, 'material changed');
+          void this.reload('file');
+        },
+      });
+      this.watcher.setFiles(this.options.initial.files);
+    }
+    this.scheduleTicketRotation();
+    if (gateway.admin.pidFile) {
+      await writeFile(gateway.admin.pidFile, `${process.pid}\n`);
+      this.pidFile = gateway.admin.pidFile;
+    }
+    const expiryModule = await optionalModule<{
+      startExpiryWarnings(options: { logger: Logger; getCertificates: () => CertificateStatus[]; days: number }): {
+        stop(): void;
+      };
+    }>(new URL('./expiry.ts', import.meta.url).href, this.logger);
+    this.expiry =
+      expiryModule?.startExpiryWarnings({
+        logger: this.logger,
+        getCertificates: () => this.currentCertificates,
+        days: gateway.tls.expiryWarningDays,
+      }) ?? null;
+    if ((gateway.admin.address || gateway.admin.socket) && this.metrics) {
+      try {
+        this.admin = await startAdminServer({
+          address: gateway.admin.address,
+          socket: gateway.admin.socket,
+          api: this,
+          metrics: this.metrics,
+          logger: this.logger.child({ component: 'admin' }),
+        });
+      } catch (error) {
+        this.logger.error({ err: error }, 'admin endpoint could not start');
+      }
+    }
+  }
+
+  // ---- workers ----
+
+  /** A new worker (respawned or rolled in) gets the current generation before it binds. */
+  private async onboard(worker: ManagedWorker): Promise<void> {
+    const timeoutMs = this.options.startTimeoutMs ?? 30_000;
+    await this.queue.run(async () => {
+      const snapshot = this.health ? { ...this.current, health: this.health.health() } : this.current;
+      const result = await runTwoPhase([worker], snapshot, { timeoutMs, resendEveryMs: 1_000 });
+      if (!result.committed) throw new RolloutAbortedError(snapshot.generation, result.reason);
+      worker.generation = snapshot.generation;
+      if (this.tickets.previous) worker.trySend({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
+    });
+    await worker.waitForListening(timeoutMs);
+  }
+
+  private onWorkerMessage(worker: ManagedWorker, message: WorkerToPrimary): void {
+    switch (message.type) {
+      case 'gh:passive':
+        this.health?.reportPassive(message.events);
+        break;
+      case 'gh:bind-failed':
+        if (this.state === 'running') {
+          this.logger.error(
+            { worker: worker.id, address: message.address, reason: message.reason },
+            `cannot listen on ${message.address}: ${message.reason}`,
+          );
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onHealthTransition(t: HealthTransitionLike): void {
+    const health: BackendHealth = t.health ?? { up: t.up ?? true, ejectedUntil: t.ejectedUntil ?? 0 };
+    this.pool.broadcast({ type: 'gh:health', route: t.route, endpoint: t.endpoint, health });
+    this.metrics?.backendUp(t.route, t.endpoint, health.up);
+    if (health.ejectedUntil > Date.now()) this.metrics?.backendEjected(t.route, t.endpoint);
+  }
+
+  // ---- session tickets ----
+
+  private scheduleTicketRotation(): void {
+    const every = this.current.config.gateway.tls.sessionTicketRotationMs;
+    if (this.ticketTimer) clearInterval(this.ticketTimer);
+    this.ticketTimer = null;
+    if (!(every > 0)) return;
+    this.ticketTimer = setInterval(() => this.rotateTickets(), every);
+    this.ticketTimer.unref();
+  }
+
+  private rotateTickets(): void {
+    this.tickets = rotateTicketKeys(this.tickets, randomTicketKey(), Date.now());
+    // Same generation, new keys: a worker that joins later starts with the current key.
+    this.current = { ...this.current, tls: { ...this.current.tls, ticketKeys: snapshotTicketKeys(this.tickets) } };
+    this.pool.broadcast({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
+    this.logger.info({ generation: this.current.generation }, 'session ticket keys rotated');
+  }
+
+  // ---- GatewayApi ----
+
+  reload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
+    return this.queue.coalesce('reload', () => this.runReload(trigger));
+  }
+
+  private async runReload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
+    const generation = this.current.generation;
+    if (this.state !== 'running') {
+      return rejected(generation, [], [], new ShuttingDownError('reload').message);
+    }
+    const build = await buildCandidate({
+      configFile: this.options.configFile,
+      env: this.options.env,
+      currentHash: this.currentHash,
+      generation: generation + 1,
+      ticketKeys: snapshotTicketKeys(this.tickets),
+      health: this.health?.health() ?? this.current.health,
+      now: new Date(),
+    });
+    this.watcher?.setFiles(build.files);
+    if (build.kind === 'unchanged') {
+      this.logger.info({ trigger, generation }, 'reload unchanged');
+      return {
+        accepted: true,
+        generation,
+        unchanged: true,
+        errors: [],
+        warnings: [],
+        message: 'nothing changed',
+      };
+    }
+    if (build.kind === 'rejected') {
+      return this.rejectReload(trigger, build.errors, build.warnings, null);
+    }
+    const changes = describeChanges(this.current, build.snapshot);
+    const snapshot = pinListeners(build.snapshot, this.boundListeners);
+    if (changes.listenersChanged) {
+      this.logger.warn(
+        {
+          bound: listenerNames(this.boundListeners),
+          configured: listenerNames(build.snapshot.config.gateway.entryPoints),
+        },
+        'listener address changed; needs restart',
+      );
+    }
+    const targets = this.pool.rolloutTargets();
+    if (targets.length > 0) {
+      const result = await runTwoPhase(targets, snapshot, { timeoutMs: this.options.rolloutTimeoutMs ?? 10_000 });
+      if (!result.committed) return this.rejectReload(trigger, [], build.warnings, result.reason);
+      for (const worker of targets) if (result.workers.includes(worker.id)) worker.generation = snapshot.generation;
+    }
+    const previous = this.current;
+    this.current = snapshot;
+    this.currentHash = build.hash;
+    this.currentCertificates = certificateStatuses(snapshot, Date.now());
+    this.logger.level = snapshot.config.gateway.log.level;
+    const summary = summarizeChanges(changes);
+    this.logger.info(
+      {
+        trigger,
+        generation: snapshot.generation,
+        changes: summary,
+        warnings: build.warnings.map(formatDiagnostic),
+      },
+      'reload accepted',
+    );
+    for (const swap of changes.certificateSwaps) {
+      this.logger.info(
+        { name: swap.name, source: swap.source, oldSerial: swap.oldSerial, newSerial: swap.newSerial },
+        'certificate swapped',
+      );
+    }
+    this.metrics?.reloadResult(true);
+    this.metrics?.generation(snapshot.generation);
+    this.metrics?.certificates(this.currentCertificates);
+    this.health?.apply(snapshot.config, snapshot.upstreamTls);
+    if (previous.config.gateway.tls.sessionTicketRotationMs !== snapshot.config.gateway.tls.sessionTicketRotationMs) {
+      this.scheduleTicketRotation();
+    }
+    this.lastReload = { at: new Date().toISOString(), accepted: true, message: summary };
+    return {
+      accepted: true,
+      generation: snapshot.generation,
+      unchanged: false,
+      errors: [],
+      warnings: build.warnings,
+      message: summary,
+    };
+  }
+
+  private rejectReload(
+    trigger: string,
+    errors: ConfigDiagnostic[],
+    warnings: ConfigDiagnostic[],
+    workerReason: string | null,
+  ): ReloadOutcome {
+    const generation = this.current.generation;
+    const reasons = errors.map(formatDiagnostic);
+    if (workerReason) reasons.push(`workers could not prepare the new generation: ${workerReason}`);
+    const files = [...new Set(errors.map((e) => e.file).filter((f) => f))];
+    this.logger.error({ trigger, generation, files, errors: reasons }, 'reload rejected');
+    this.metrics?.reloadResult(false);
+    const message = reasons.join('; ');
+    this.lastReload = { at: new Date().toISOString(), accepted: false, message };
+    return rejected(generation, errors, warnings, message);
+  }
+
+  restart(): Promise<void> {
+    if (this.state !== 'running') return Promise.reject(new ShuttingDownError('restart'));
+    if (this.restarting) return this.restarting;
+    this.restarting = this.runRestart().finally(() => {
+      this.restarting = null;
+    });
+    return this.restarting;
+  }
+
+  private async runRestart(): Promise<void> {
+    const started = Date.now();
+    const migrate = readTcpMigrateReq();
+    this.logger.info({ workers: this.pool.size, tcpMigrateReq: migrate }, 'rolling restart started');
+    if (migrate === '0') {
+      this.logger.warn(
+        'net.ipv4.tcp_migrate_req is 0: connections still queued on a closing listener can be reset; set it to 1',
+      );
+    }
+    try {
+      const replaced = await this.pool.rollingRestart(this.current.config.gateway.timeouts.drainMs, (fresh) => {
+        this.metrics?.workerRestart();
+        this.logger.info({ worker: fresh.id, pid: fresh.pid, slot: fresh.slot }, 'worker replaced');
+      });
+      this.logger.info({ replaced, durationMs: Date.now() - started }, 'rolling restart finished');
+    } catch (error) {
+      this.logger.error({ err: error }, `rolling restart stopped: ${errorMessage(error)}`);
+      throw error;
+    }
+  }
+
+  async status(): Promise<StatusReport> {
+    const workers = await this.collectStats(2_000);
+    return {
+      version: this.options.version,
+      pid: process.pid,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      generation: this.current.generation,
+      configFile: this.options.configFile,
+      lastReload: this.lastReload,
+      workers,
+      routes: this.routeHealth(),
+      certificates: certificateStatuses(this.current, Date.now()),
+    };
+  }
+
+  private collectStats(timeoutMs: number): Promise<WorkerStatus[]> {
+    const workers = this.pool.alive().filter((w) => !w.retiring);
+    return Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<WorkerStatus | null>((resolve) => {
+            const id = ++this.statsId;
+            const done = (value: WorkerStatus | null) => {
+              clearTimeout(timer);
+              off();
+              offExit();
+              resolve(value);
+            };
+            const timer = setTimeout(() => done(null), timeoutMs);
+            const off = worker.onMessage((message) => {
+              if (message.type === 'gh:stats' && message.id === id) done(workerStatus(worker.id, message));
+            });
+            const offExit = worker.onExit(() => done(null));
+            if (!worker.trySend({ type: 'gh:stats-request', id })) done(null);
+          }),
+      ),
+    ).then((list) => list.filter((s): s is WorkerStatus => s !== null));
+  }
+
+  readiness(): Readiness {
+    if (this.state !== 'running') return { ready: false, reason: this.state };
+    const serving = this.pool.serving();
+    if (serving.length < this.pool.size) {
+      return { ready: false, reason: `${serving.length} of ${this.pool.size} workers serving` };
+    }
+    const behind = serving.filter((w) => w.generation !== this.current.generation);
+    if (behind.length > 0) {
+      return {
+        ready: false,
+        reason: `worker ${behind.map((w) => w.id).join(', ')} not on generation ${this.current.generation}`,
+      };
+    }
+    const unbound = serving.filter((w) => !w.listening);
+    if (unbound.length > 0)
+      return { ready: false, reason: `worker ${unbound.map((w) => w.id).join(', ')} not listening` };
+    return { ready: true, reason: `generation ${this.current.generation} on ${serving.length} workers` };
+  }
+
+  routeHealth(): RouteStatus[] {
+    const health = this.health?.health() ?? this.current.health;
+    const details = detailsByKey(this.health?.details());
+    return this.current.config.routes.map((route) => ({
+      name: route.name,
+      path: route.path,
+      hosts: route.hosts,
+      backends: route.backends.map((backend): BackendStatus => {
+        const key = backendKey(route.name, backend.endpoint);
+        const state = health[key];
+        const detail = details.get(key);
+        return {
+          endpoint: backend.endpoint,
+          weight: backend.weight,
+          up: state?.up ?? true,
+          ejectedUntil: state?.ejectedUntil ?? 0,
+          lastProbe: detail?.lastProbe ?? null,
+          transitions: detail?.transitions ?? 0,
+        };
+      }),
+    }));
+  }
+
+  // ---- drain ----
+
+  /** Drains every worker (SIGTERM/SIGINT) and resolves `stopped` with 0. A second call joins the first. */
+  drain(reason: string): Promise<number> {
+    if (this.draining) return this.draining;
+    this.draining = this.runDrain(reason);
+    return this.draining;
+  }
+
+  private async runDrain(reason: string): Promise<number> {
+    this.state = 'draining';
+    const deadlineMs = this.current.config.gateway.timeouts.drainMs;
+    this.logger.info({ reason, deadlineMs, workers: this.pool.alive().length }, 'draining');
+    this.stopBackground();
+    await this.pool.drainAll(deadlineMs);
+    await this.admin?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'admin close failed'));
+    await this.removePidFile();
+    this.state = 'stopped';
+    this.logger.info({ reason }, 'gateway stopped');
+    this.resolveStopped(0);
+    return 0;
+  }
+
+  private stopBackground(): void {
+    if (this.ticketTimer) clearInterval(this.ticketTimer);
+    this.ticketTimer = null;
+    void this.watcher?.close().catch(() => {});
+    this.watcher = null;
+    try {
+      void this.health?.close();
+    } catch {
+      // Closing probes must not stop the drain.
+    }
+    this.health = null;
+    this.expiry?.stop();
+    this.expiry = null;
+  }
+
+  private async removePidFile(): Promise<void> {
+    if (!this.pidFile) return;
+    await unlink(this.pidFile).catch(() => {});
+    this.pidFile = null;
+  }
+}
+
+function rejected(
+  generation: number,
+  errors: ConfigDiagnostic[],
+  warnings: ConfigDiagnostic[],
+  message: string,
+): ReloadOutcome {
+  return { accepted: false, generation, unchanged: false, errors, warnings, message };
+}
+
+function listenerNames(entryPoints: GatewayConfig['gateway']['entryPoints']): string[] {
+  return [entryPoints.web?.raw, entryPoints.webSecure?.raw].filter((a): a is string => typeof a === 'string');
+}
+
+function workerStatus(id: number, stats: StatsMessage): WorkerStatus {
+  return {
+    id,
+    pid: stats.pid,
+    generation: stats.generation,
+    uptimeSeconds: stats.uptimeSeconds,
+    requests: stats.requests,
+    activeConnections: stats.activeConnections,
+    eventLoopLagMs: stats.eventLoopLagMs,
+    eventLoopUtilization: stats.eventLoopUtilization,
+    rssBytes: stats.rssBytes,
+    heapUsedBytes: stats.heapUsedBytes,
+  };
+}
+
+type ProbeDetail = { lastProbe: BackendStatus['lastProbe']; transitions: number };
+
+/** The health scheduler's details, indexed by backendKey; tolerant of a list or a record. */
+function detailsByKey(details: unknown): Map<string, ProbeDetail> {
+  const out = new Map<string, ProbeDetail>();
+  const entries: Array<[string | null, unknown]> = Array.isArray(details)
+    ? details.map((d) => [null, d])
+    : details && typeof details === 'object'
+      ? Object.entries(details)
+      : [];
+  for (const [key, value] of entries) {
+    if (!value || typeof value !== 'object') continue;
+    const v = value as Record<string, unknown>;
+    const k =
+      key ?? (typeof v.route === 'string' && typeof v.endpoint === 'string' ? backendKey(v.route, v.endpoint) : null);
+    if (!k) continue;
+    out.set(k, {
+      lastProbe: (v.lastProbe as BackendStatus['lastProbe']) ?? null,
+      transitions: typeof v.transitions === 'number' ? v.transitions : 0,
+    });
+  }
+  return out;
+}
+
+/** `net.ipv4.tcp_migrate_req` (Linux ≥ 5.14) lets the kernel move queued connections off a closing listener. */
+export function readTcpMigrateReq(): string | null {
+  try {
+    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
