@@ -1,1 +1,11 @@
 export type * from './types.ts';
+export { parseListenAddress } from './address.ts';
+export { parseCidr } from './cidr.ts';
+export { ConfigCode, DiagnosticList } from './diagnostics.ts';
+export { formatDuration, parseDuration } from './duration.ts';
+export { expandEnv } from './env.ts';
+export { formatDiagnostic, formatSummary } from './format.ts';
+export { materialRef } from './material-ref.ts';
+export { parseConfig } from './parse.ts';
+export { configSpec, DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './schema.ts';
+export { formatSize, parseSize } from './size.ts';

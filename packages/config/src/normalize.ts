@@ -1,0 +1,485 @@
+// From the walked, type-checked plain data to the normalised GatewayConfig: applies the rules that
+// span several keys (target vs backends, clientCert with clientKey, health-check timing, duplicate
+// names, Goma's older spellings) and fills what depends on other keys (client identity defaults).
+import { parseCidr } from './cidr.ts';
+import { ConfigCode } from './diagnostics.ts';
+import { formatDuration } from './duration.ts';
+import { DEFAULT_CLIENT_IDENTITY_FIELDS, DEFAULT_CLIENT_IDENTITY_HEADER } from './schema.ts';
+import type {
+  BackendConfig,
+  ClientAuthConfig,
+  ClientIdentityConfig,
+  ClientIdentityField,
+  GatewayConfig,
+  HealthCheckConfig,
+  ListenAddress,
+  MaterialRef,
+  RetryCondition,
+  RouteClientAuthConfig,
+  RouteConfig,
+  ServerCertificateConfig,
+  SourcePos,
+  TlsConfig,
+  UpstreamTlsConfig,
+} from './types.ts';
+import type { Plain, WalkContext } from './walk.ts';
+
+const DEFAULT_HEALTHY: Array<[number, number]> = [[100, 399]];
+
+function section(value: unknown): Plain {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Plain) : {};
+}
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+function num(value: unknown, fallback: number): number {
+  return typeof value === 'number' ? value : fallback;
+}
+function bool(value: unknown, fallback: boolean): boolean {
+  return typeof value === 'boolean' ? value : fallback;
+}
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+function ref(value: unknown): MaterialRef | null {
+  return value !== null && typeof value === 'object' && 'form' in value ? (value as MaterialRef) : null;
+}
+function address(value: unknown, fallback: ListenAddress | null): ListenAddress | null {
+  if (value === null) return null;
+  if (value !== undefined && typeof value === 'object' && 'port' in value) return value as ListenAddress;
+  return fallback;
+}
+
+export class Normalizer {
+  readonly ctx: WalkContext;
+
+  constructor(ctx: WalkContext) {
+    this.ctx = ctx;
+  }
+
+  /** Where `path` is in the file: the value, else its key, else the nearest enclosing key. */
+  at(path: string): SourcePos {
+    let probe = path;
+    for (;;) {
+      const found = this.ctx.values.get(probe) ?? this.ctx.keys.get(probe);
+      if (found && found.line > 0) return { ...found, path };
+      const cut = Math.max(probe.lastIndexOf('.'), probe.lastIndexOf('['));
+      if (cut <= 0) return { file: this.ctx.file, line: 1, col: 1, path };
+      probe = probe.slice(0, cut);
+    }
+  }
+
+  keyAt(path: string): SourcePos {
+    const found = this.ctx.keys.get(path);
+    return found ? { ...found, path } : this.at(path);
+  }
+
+  present(path: string): boolean {
+    return this.ctx.keys.has(path);
+  }
+
+  config(raw: Plain): GatewayConfig {
+    const gateway = section(raw.gateway);
+    const tls = this.tls(section(gateway.tls));
+    const entryPoints = section(gateway.entryPoints);
+    const listener = (name: 'web' | 'webSecure', fallback: string): ListenAddress | null => {
+      const entry = section(entryPoints[name]);
+      if (entry.enabled === false) return null;
+      return address(entry.address, { raw: fallback, host: '', port: Number(fallback.slice(1)) });
+    };
+    const timeouts = section(gateway.timeouts);
+    const timeout = (key: string, gomaKey: string | null): number => {
+      if (gomaKey && !this.present(`gateway.timeouts.${key}`) && typeof gateway[gomaKey] === 'number') {
+        return gateway[gomaKey] as number;
+      }
+      return num(timeouts[key], 0);
+    };
+    const log = section(gateway.log);
+    const monitoring = section(gateway.monitoring);
+    const admin = section(gateway.admin);
+    const limits = section(gateway.limits);
+    const watch = section(gateway.watch);
+    const socket = admin.socket;
+
+    const config: GatewayConfig = {
+      version: 2,
+      file: this.ctx.file,
+      gateway: {
+        entryPoints: { web: listener('web', ':8080'), webSecure: listener('webSecure', ':8443') },
+        tls,
+        timeouts: {
+          requestHeaderMs: timeout('requestHeader', null),
+          requestMs: timeout('request', 'readTimeout'),
+          keepAliveMs: timeout('keepAlive', 'idleTimeout'),
+          upstreamConnectMs: timeout('upstreamConnect', null),
+          upstreamResponseMs: timeout('upstreamResponse', null),
+          upstreamIdleMs: timeout('upstreamIdle', null),
+          drainMs: timeout('drain', null),
+        },
+        log: {
+          level: (text(log.level) ?? 'info') as GatewayConfig['gateway']['log']['level'],
+          format: (text(log.format) ?? 'json') as 'json' | 'pretty',
+          accessLog: bool(log.accessLog, true),
+        },
+        monitoring: {
+          enableLiveness: bool(monitoring.enableLiveness, true),
+          enableReadiness: bool(monitoring.enableReadiness, true),
+          enableRouteHealthCheck: bool(monitoring.enableRouteHealthCheck, false),
+          enableMetrics: bool(monitoring.enableMetrics, false),
+          metricsPath: text(monitoring.metricsPath) ?? '/metrics',
+        },
+        admin: {
+          address: address(admin.address, null),
+          socket: typeof socket === 'string' && socket !== '' ? socket : null,
+          pidFile: text(admin.pidFile),
+        },
+        limits: {
+          maxHeaderBytes: num(limits.maxHeaderBytes, 16 * 1024),
+          maxHeaderCount: num(limits.maxHeaderCount, 100),
+          maxUrlLength: num(limits.maxUrlLength, 8 * 1024),
+          maxBodyBytes: num(limits.maxBodySize, 10 * 1024 * 1024),
+          maxConnectionsPerWorker: num(limits.maxConnectionsPerWorker, 10_000),
+          maxConcurrentStreams: num(limits.maxConcurrentStreams, 100),
+          h2MaxResetsPerWindow: num(limits.h2MaxResetsPerWindow, 200),
+          h2ResetWindowMs: num(limits.h2ResetWindow, 10_000),
+        },
+        proxy: {
+          trustedProxies: list(section(gateway.proxy).trustedProxies)
+            .map((c) => (typeof c === 'string' ? parseCidr(c) : null))
+            .flatMap((p) => (p && 'cidr' in p ? [p.cidr] : [])),
+        },
+        watch: {
+          enabled: bool(watch.enabled, true),
+          pollIntervalMs: num(watch.pollInterval, 10_000),
+          debounceMs: num(watch.debounce, 200),
+        },
+        workers: num(gateway.workers, 0),
+      },
+      routes: [],
+    };
+    this.listeners(config);
+
+    const listenerAsksForCerts = tls.clientAuth !== null;
+    const routes: RouteConfig[] = [];
+    list(gateway.routes).forEach((r, i) => {
+      routes.push(this.route(section(r), `gateway.routes[${i}]`, listenerAsksForCerts, tls.clientAuth));
+    });
+    list(raw.routes).forEach((r, i) => {
+      routes.push(this.route(section(r), `routes[${i}]`, listenerAsksForCerts, tls.clientAuth));
+    });
+    const firstByName = new Map<string, RouteConfig>();
+    for (const route of routes) {
+      if (route.name === '') continue;
+      const first = firstByName.get(route.name);
+      if (first) {
+        const namePath = `${route.at.path}.name`;
+        this.ctx.diags.error(
+          ConfigCode.duplicateRoute,
+          this.at(namePath),
+          `${namePath}: route name "${route.name}" is already used by ${first.at.path} (line ${first.at.line})`,
+          'give every route a unique `name`; it keys logs, metrics and health state',
+        );
+      } else {
+        firstByName.set(route.name, route);
+      }
+    }
+    config.routes = routes;
+    return config;
+  }
+
+  private listeners(config: GatewayConfig): void {
+    const { web, webSecure } = config.gateway.entryPoints;
+    const admin = config.gateway.admin.address;
+    if (web === null && webSecure === null) {
+      this.ctx.diags.error(
+        ConfigCode.address,
+        this.at('gateway.entryPoints'),
+        'gateway.entryPoints: both the web and the webSecure listener are off',
+        'give `gateway.entryPoints.web.address` or `webSecure.address` a value such as `":8080"`',
+      );
+    }
+    const clash = (a: ListenAddress | null, b: ListenAddress | null) =>
+      a !== null && b !== null && a.port === b.port && (a.host === b.host || a.host === '' || b.host === '');
+    if (clash(web, webSecure)) {
+      this.ctx.diags.error(
+        ConfigCode.address,
+        this.at('gateway.entryPoints.webSecure.address'),
+        `gateway.entryPoints.webSecure.address: port ${webSecure?.port} is also the web listener's port`,
+        'give each listener its own port',
+      );
+    }
+    for (const [name, other] of [
+      ['web', web],
+      ['webSecure', webSecure],
+    ] as const) {
+      if (clash(admin, other)) {
+        this.ctx.diags.error(
+          ConfigCode.address,
+          this.at('gateway.admin.address'),
+          `gateway.admin.address: port ${admin?.port} is also the ${name} listener's port`,
+          'give the admin listener its own port, e.g. `"127.0.0.1:9180"`',
+        );
+      }
+    }
+  }
+
+  private certificate(raw: Plain): ServerCertificateConfig | null {
+    const cert = ref(raw.cert);
+    const key = ref(raw.key);
+    if (!cert || !key) return null;
+    return { cert, key, passphrase: text(raw.passphrase) };
+  }
+
+  private tls(raw: Plain): TlsConfig {
+    const certificates = list(raw.certificates).flatMap((c) => {
+      const cert = this.certificate(section(c));
+      return cert ? [cert] : [];
+    });
+    let defaultName: string | null = null;
+    if (typeof raw.default === 'string') defaultName = raw.default.toLowerCase();
+    else if (raw.default && typeof raw.default === 'object') {
+      // Goma's `default: {cert, key}`: served first, so it is the default when nothing matches.
+      const cert = this.certificate(section(raw.default));
+      if (cert) certificates.unshift(cert);
+    }
+    const clientAuthRaw = raw.clientAuth === undefined ? null : section(raw.clientAuth);
+    let clientAuth: ClientAuthConfig | null = null;
+    if (clientAuthRaw) {
+      clientAuth = {
+        clientCA: ref(clientAuthRaw.clientCA),
+        required: bool(clientAuthRaw.required, false),
+        crl: ref(clientAuthRaw.crl),
+      };
+    }
+    return {
+      certificates,
+      defaultName,
+      clientAuth,
+      minVersion: (text(raw.minVersion) ?? 'TLSv1.2') as 'TLSv1.2' | 'TLSv1.3',
+      ciphers: text(raw.ciphers) ?? '',
+      ecdhCurve: text(raw.ecdhCurve) ?? '',
+      sessionTicketRotationMs: num(raw.sessionTicketRotation, 12 * 3_600_000),
+      expiryWarningDays: num(raw.expiryWarningDays, 14),
+    };
+  }
+
+  private route(
+    raw: Plain,
+    path: string,
+    listenerAsksForCerts: boolean,
+    gatewayClientAuth: ClientAuthConfig | null,
+  ): RouteConfig {
+    // Built even when name or path is invalid, so that every later check still runs and reports.
+    const name = text(raw.name) ?? '';
+    const routePath = text(raw.path) ?? '/';
+    const at = this.at(path);
+    const backends = this.backends(raw, path);
+    const security = section(raw.security);
+    const clientAuth = this.routeClientAuth(raw, path, gatewayClientAuth);
+    const asksForCerts = clientAuth ? clientAuth.mode !== 'off' : listenerAsksForCerts;
+    const methods = raw.methods === undefined ? null : list(raw.methods).map((m) => String(m).toUpperCase());
+    let forwardHostHeaders = bool(security.forwardHostHeaders, true);
+    if (!this.present(`${path}.security.forwardHostHeaders`) && raw.disableHostForwarding === true) {
+      forwardHostHeaders = false;
+    }
+    const retry = section(raw.retry);
+    return {
+      name,
+      path: routePath.length > 1 ? routePath.replace(/\/+$/, '') || '/' : routePath,
+      hosts: list(raw.hosts).map((h) => String(h).toLowerCase().replace(/\.$/, '')),
+      methods: methods && methods.length > 0 ? [...new Set(methods)] : null,
+      priority: num(raw.priority, 0),
+      enabled: this.present(`${path}.enabled`) ? bool(raw.enabled, true) : raw.disabled !== true,
+      rewrite: text(raw.rewrite),
+      backends,
+      security: {
+        forwardHostHeaders,
+        tls: this.upstreamTls(security.tls, `${path}.security.tls`),
+      },
+      healthCheck: this.healthCheck(raw.healthCheck, `${path}.healthCheck`),
+      clientAuth,
+      clientIdentity: this.clientIdentity(raw.clientIdentity, asksForCerts),
+      retry: {
+        attempts: num(retry.attempts, 1),
+        on: list(retry.on).filter((c): c is RetryCondition => c === 'connect-failure' || c === 'reset'),
+      },
+      maxBodyBytes: num(raw.maxBodySize, 0),
+      at,
+    };
+  }
+
+  private backends(raw: Plain, path: string): BackendConfig[] {
+    const hasBackends = this.present(`${path}.backends`);
+    const hasTarget = this.present(`${path}.target`);
+    if (hasBackends && hasTarget) {
+      this.ctx.diags.warning(
+        ConfigCode.targetAndBackends,
+        this.keyAt(`${path}.target`),
+        `${path}.target: both \`target\` and \`backends\` are set; \`target\` is ignored`,
+        'remove `target`, or list it under `backends`',
+      );
+    }
+    const out: BackendConfig[] = [];
+    if (hasBackends) {
+      list(raw.backends).forEach((b, i) => {
+        const itemPath = `${path}.backends[${i}]`;
+        if (typeof b === 'string') {
+          const backend = this.backend(b, 1, this.at(itemPath));
+          if (backend) out.push(backend);
+          return;
+        }
+        const item = section(b);
+        if (typeof item.endpoint !== 'string') return;
+        const backend = this.backend(item.endpoint, num(item.weight, 1), this.at(itemPath));
+        if (backend) out.push(backend);
+      });
+      if (Array.isArray(raw.backends) && raw.backends.length === 0) {
+        this.ctx.diags.error(
+          ConfigCode.noBackend,
+          this.keyAt(`${path}.backends`),
+          `${path}.backends: the list is empty`,
+          'list at least one backend: `- endpoint: http://HOST:PORT`',
+        );
+      }
+    } else if (typeof raw.target === 'string') {
+      const backend = this.backend(raw.target, 1, this.at(`${path}.target`));
+      if (backend) out.push(backend);
+    } else if (!hasTarget) {
+      this.ctx.diags.error(
+        ConfigCode.noBackend,
+        this.at(path),
+        `${path}: route${typeof raw.name === 'string' ? ` "${raw.name}"` : ''} has neither \`target\` nor \`backends\``,
+        'add `target: http://HOST:PORT`, or `backends:` with one `- endpoint: ...` per backend',
+      );
+    }
+    return out;
+  }
+
+  private backend(endpoint: string, weight: number, at: SourcePos): BackendConfig | null {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      return null; // reported by the spec check
+    }
+    const protocol = url.protocol as 'http:' | 'https:';
+    const basePath = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') || '/' : '/';
+    return {
+      endpoint,
+      protocol,
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: url.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(url.port),
+      basePath,
+      weight,
+      at,
+    };
+  }
+
+  private upstreamTls(value: unknown, path: string): UpstreamTlsConfig | null {
+    if (value === undefined || value === null) return null;
+    const raw = section(value);
+    const clientCert = ref(raw.clientCert);
+    const clientKey = ref(raw.clientKey);
+    if (this.present(`${path}.clientCert`) && !this.present(`${path}.clientKey`)) {
+      this.ctx.diags.error(
+        ConfigCode.clientKeyMissing,
+        this.keyAt(`${path}.clientCert`),
+        `${path}.clientCert: \`clientCert\` is set but \`clientKey\` is not`,
+        'add `clientKey:` with the private key of the client certificate',
+      );
+    }
+    if (this.present(`${path}.clientKey`) && !this.present(`${path}.clientCert`)) {
+      this.ctx.diags.error(
+        ConfigCode.clientCertMissing,
+        this.keyAt(`${path}.clientKey`),
+        `${path}.clientKey: \`clientKey\` is set but \`clientCert\` is not`,
+        'add `clientCert:` with the client certificate that belongs to this key',
+      );
+    }
+    return {
+      rootCAs: ref(raw.rootCAs),
+      clientCert,
+      clientKey,
+      insecureSkipVerify: bool(raw.insecureSkipVerify, false),
+      serverName: text(raw.serverName)?.toLowerCase() ?? null,
+    };
+  }
+
+  private healthCheck(value: unknown, path: string): HealthCheckConfig | null {
+    if (value === undefined || value === null) return null;
+    const raw = section(value);
+    const intervalMs = num(raw.interval, 10_000);
+    const timeoutMs = num(raw.timeout, 5_000);
+    if (typeof raw.interval === 'number' && typeof raw.timeout === 'number' && timeoutMs >= intervalMs) {
+      const blame = this.present(`${path}.timeout`) ? `${path}.timeout` : `${path}.interval`;
+      this.ctx.diags.error(
+        ConfigCode.healthTimeout,
+        this.at(blame),
+        `${blame}: health-check timeout ${formatDuration(timeoutMs)} must be below its interval ${formatDuration(intervalMs)}`,
+        'lower `timeout` or raise `interval`, so that one probe ends before the next begins',
+      );
+    }
+    const statuses = list(raw.healthyStatuses).filter((s): s is [number, number] => Array.isArray(s));
+    return {
+      path: text(raw.path) ?? '/',
+      intervalMs,
+      timeoutMs,
+      healthyStatuses: raw.healthyStatuses === undefined || statuses.length === 0 ? DEFAULT_HEALTHY : statuses,
+      fall: num(raw.fall, 3),
+      rise: num(raw.rise, 2),
+      panic: bool(raw.panic, false),
+      passive5xx: bool(raw.passive5xx, false),
+      passiveFailures: num(raw.passiveFailures, 5),
+      passiveBaseEjectionMs: num(raw.ejectionTime, 30_000),
+      passiveMaxEjectionPercent: num(raw.maxEjectionPercent, 50),
+    };
+  }
+
+  private routeClientAuth(
+    route: Plain,
+    routePath: string,
+    gatewayClientAuth: ClientAuthConfig | null,
+  ): RouteClientAuthConfig | null {
+    if (route.clientAuth === undefined || route.clientAuth === null) return null;
+    const raw = section(route.clientAuth);
+    const path = `${routePath}.clientAuth`;
+    const fromRequired = raw.required === true ? 'required' : raw.required === false ? 'optional' : null;
+    const mode = (text(raw.mode) ?? fromRequired ?? 'required') as RouteClientAuthConfig['mode'];
+    if (text(raw.mode) !== null && fromRequired !== null && fromRequired !== mode) {
+      this.ctx.diags.error(
+        ConfigCode.clientAuth,
+        this.keyAt(`${path}.required`),
+        `${path}.required: \`required: ${raw.required}\` contradicts \`mode: ${mode}\``,
+        'keep only `mode`',
+      );
+    }
+    if (mode !== 'off' && gatewayClientAuth === null) {
+      this.ctx.diags.error(
+        ConfigCode.clientAuth,
+        this.at(path),
+        `${path}: the route asks for client certificates but \`gateway.tls.clientAuth\` is not set`,
+        'add `gateway.tls.clientAuth.clientCA` (the CA that client certificates must chain to), with `required: false` to leave other routes open',
+      );
+    }
+    return {
+      mode,
+      allowedSubjects: list(raw.allowedSubjects).map(String),
+      allowedSANs: list(raw.allowedSANs).map(String),
+    };
+  }
+
+  private clientIdentity(value: unknown, asksForCerts: boolean): ClientIdentityConfig | null {
+    const defaults: ClientIdentityConfig = {
+      header: DEFAULT_CLIENT_IDENTITY_HEADER,
+      fields: [...DEFAULT_CLIENT_IDENTITY_FIELDS],
+    };
+    if (value === false) return null;
+    if (value === true) return defaults;
+    if (value === undefined || value === null) return asksForCerts ? defaults : null;
+    const raw = section(value);
+    return {
+      header: (text(raw.header) ?? defaults.header).toLowerCase(),
+      fields: list(raw.fields).filter((f): f is ClientIdentityField => typeof f === 'string') as ClientIdentityField[],
+    };
+  }
+}

@@ -1,0 +1,546 @@
+// The one source of truth for the config file: every key, its type, default and meaning. The
+// validator walks this table; `gatehouse schema` prints it as JSON Schema. Keys from Goma Gateway v2
+// that Gatehouse does not implement are listed too (`goma(...)`): a Goma file runs unchanged, and
+// the operator is told what is ignored. Anything else is an unknown key and an error.
+import {
+  checkCidr,
+  checkEndpoint,
+  checkHeaderName,
+  checkHost,
+  checkMethod,
+  checkPath,
+  checkServerName,
+} from './checks.ts';
+import { ConfigCode } from './diagnostics.ts';
+import {
+  address,
+  arr,
+  bool,
+  duration,
+  type Field,
+  goma,
+  int,
+  literal,
+  material,
+  type ObjectSpec,
+  obj,
+  size,
+  statusRange,
+  str,
+  union,
+} from './spec.ts';
+
+/** AEAD-only ECDHE suites for TLS 1.2 (TLS 1.3 suites are all AEAD): forward secrecy, no CBC. */
+export const DEFAULT_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+export const DEFAULT_ECDH_CURVE = 'X25519:P-256';
+export const DEFAULT_CLIENT_IDENTITY_HEADER = 'x-forwarded-client-cert';
+export const DEFAULT_CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS'] as const;
+export const CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS', 'By', 'Cert'] as const;
+
+const endpoint = () =>
+  str({
+    check: checkEndpoint,
+    code: ConfigCode.endpoint,
+    expected: 'an http:// or https:// URL',
+    hint: 'write the backend as `http://HOST:PORT` or `https://HOST:PORT`',
+  });
+const urlPath = () =>
+  str({ check: checkPath, code: ConfigCode.path, pattern: '^/', expected: 'a path', hint: 'start the path with `/`' });
+
+const listener = (defaultAddress: string, what: string): Field => ({
+  description: `The ${what} listener.`,
+  spec: obj({
+    address: {
+      spec: address(),
+      default: defaultAddress,
+      description: `Listen address, \`HOST:PORT\` or \`:PORT\` (all interfaces). \`""\` or \`false\` turns the ${what} listener off.`,
+    },
+    enabled: { spec: bool(), default: true, description: `\`false\` turns the ${what} listener off.` },
+    forwards: goma('Goma TCP/UDP forwarding rules; not supported by Gatehouse.'),
+  }),
+});
+
+const serverCertificate = obj({
+  cert: {
+    spec: material('certificate'),
+    required: true,
+    description: 'Certificate chain, leaf first: a file path, inline PEM, or base64 of PEM.',
+  },
+  key: {
+    spec: material('private-key'),
+    required: true,
+    description: 'Private key of `cert`: a file path, inline PEM, or base64 of PEM.',
+  },
+  passphrase: {
+    spec: str(),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: describes the YAML `${ENV}` syntax
+    description: 'Passphrase of an encrypted `key`. Write `${ENV_NAME}` to keep it out of the file.',
+  },
+});
+
+const clientAuth = obj({
+  clientCA: {
+    spec: material('ca-bundle'),
+    required: true,
+    description: 'CA bundle that client certificates must chain to: file path, inline PEM, or base64 of PEM.',
+  },
+  required: {
+    spec: bool(),
+    default: false,
+    description:
+      '`true`: the TLS handshake fails without a valid client certificate. `false`: a certificate is optional but verified when presented.',
+  },
+  crl: {
+    spec: material('crl'),
+    description: 'Certificate revocation list (PEM) checked for every client certificate; reloaded when it changes.',
+  },
+});
+
+const backend = obj({
+  endpoint: {
+    spec: endpoint(),
+    required: true,
+    description: 'Backend URL, `http://` or `https://`, with port and an optional base path.',
+  },
+  weight: {
+    spec: int(0, undefined, {
+      code: ConfigCode.weight,
+      hint: 'weights are relative shares: 80 and 20 send four times as many requests to the first',
+    }),
+    default: 1,
+    description:
+      'Share of requests relative to the other backends (smooth weighted round-robin). 0 takes it out of rotation.',
+  },
+  match: goma('Goma conditional backend selection; not supported by Gatehouse.'),
+});
+
+const healthCheck = obj({
+  path: { spec: urlPath(), default: '/', description: 'Path probed on every backend.' },
+  interval: { spec: duration(), default: '10s', description: 'Time between probes of one backend.' },
+  timeout: { spec: duration(), default: '5s', description: 'Probe timeout; must be below `interval`.' },
+  healthyStatuses: {
+    spec: arr(statusRange()),
+    description:
+      'Statuses that count as healthy: numbers (`200`) or ranges (`"200-399"`). Default: any status below 400.',
+  },
+  fall: { spec: int(1, 100), default: 3, description: 'Consecutive failed probes that mark a backend down.' },
+  rise: { spec: int(1, 100), default: 2, description: 'Consecutive good probes that mark a down backend up again.' },
+  panic: {
+    spec: bool(),
+    default: false,
+    description: 'When every backend is down, send traffic to all of them instead of answering 503.',
+  },
+  passive5xx: { spec: bool(), default: false, description: 'Count 5xx answers from a backend as passive failures.' },
+  passiveFailures: {
+    spec: int(1, 1000),
+    default: 5,
+    description: 'Consecutive passive failures (connect errors, resets, timeouts) that eject a backend.',
+  },
+  ejectionTime: { spec: duration(), default: '30s', description: 'Base time a passively ejected backend stays out.' },
+  maxEjectionPercent: {
+    spec: int(0, 100),
+    default: 50,
+    description: "At most this share of a route's backends is ejected passively at once.",
+  },
+});
+
+const routeClientAuth = obj({
+  mode: {
+    spec: str({ enum: ['required', 'optional', 'off'] }),
+    description:
+      '`required`: no valid client certificate, no access (403). `optional`: verified when presented. `off`: not asked for. Default `required` (or from `required`).',
+  },
+  required: {
+    spec: bool(),
+    description: 'Goma-style switch: `true` is `mode: required`, `false` is `mode: optional`.',
+  },
+  allowedSubjects: {
+    spec: arr(str()),
+    default: [],
+    description: 'Client subject DNs allowed (`CN=x,O=y`, `*` globs). Empty: any verified client.',
+  },
+  allowedSANs: {
+    spec: arr(str()),
+    default: [],
+    description: 'Client SAN values allowed (DNS, URI or IP, without prefix; `*` globs). Empty: any verified client.',
+  },
+});
+
+const clientIdentity = obj({
+  header: {
+    spec: str({ check: checkHeaderName, expected: 'a header name' }),
+    default: DEFAULT_CLIENT_IDENTITY_HEADER,
+    description:
+      'Request header that carries the verified client identity to the backend; a client-sent one is removed first.',
+  },
+  fields: {
+    spec: arr(str({ enum: CLIENT_IDENTITY_FIELDS })),
+    default: [...DEFAULT_CLIENT_IDENTITY_FIELDS],
+    description: 'Fields of the identity, in Envoy XFCC style.',
+  },
+});
+
+export const routeSpec: ObjectSpec = obj({
+  name: { spec: str(), required: true, description: 'Unique route name; used in logs, metrics and /status.' },
+  path: { spec: urlPath(), required: true, description: 'Path prefix the route matches.' },
+  hosts: {
+    spec: arr(str({ check: checkHost, code: ConfigCode.host, expected: 'a host name' })),
+    default: [],
+    description: 'Hosts the route matches (`api.example.com`, `*.example.com`, optional `:port`). Empty: any host.',
+  },
+  methods: {
+    spec: arr(str({ check: checkMethod, code: ConfigCode.method, expected: 'an HTTP method' })),
+    description: 'Methods the route matches. Absent or empty: any method.',
+  },
+  priority: { spec: int(), default: 0, description: 'Higher priority wins over a longer path prefix.' },
+  enabled: { spec: bool(), default: true, description: '`false` keeps the route in the file but out of the router.' },
+  disabled: { spec: bool(), deprecated: 'write `enabled: false`', description: 'Goma v1: `true` disables the route.' },
+  rewrite: { spec: urlPath(), description: 'Replaces the matched path prefix before forwarding (`/api` → `/`).' },
+  target: { spec: endpoint(), description: 'A single backend URL. Ignored (with a warning) when `backends` is set.' },
+  destination: {
+    spec: endpoint(),
+    alias: 'target',
+    deprecated: 'write `target`',
+    description: 'Goma v1 name of `target`.',
+  },
+  backends: {
+    spec: arr(union('a backend ({endpoint, weight}) or an endpoint URL', backend, endpoint())),
+    description: 'Backends, balanced by weight.',
+  },
+  security: {
+    description: 'Forwarding and backend TLS.',
+    spec: obj({
+      forwardHostHeaders: {
+        spec: bool(),
+        default: true,
+        description: "Forward the client's Host and set X-Forwarded-Host/-Proto/-For. `false`: Host is the backend's.",
+      },
+      enableExploitProtection: goma('Goma exploit-pattern blocking; not supported by Gatehouse.'),
+      tls: {
+        optional: true,
+        description: 'TLS towards the backends (and their health checks).',
+        spec: obj({
+          insecureSkipVerify: {
+            spec: bool(),
+            default: false,
+            description: 'Do not verify the backend certificate. For development only.',
+          },
+          rootCAs: {
+            spec: material('ca-bundle'),
+            description: 'CA bundle that backend certificates must chain to. Default: system roots.',
+          },
+          clientCert: {
+            spec: material('certificate'),
+            description: 'Client certificate presented to backends (needs `clientKey`).',
+          },
+          clientKey: { spec: material('private-key'), description: 'Private key of `clientCert`.' },
+          serverName: {
+            spec: str({ check: checkServerName, expected: 'a DNS name' }),
+            description: 'SNI sent to, and name verified in, the backend certificate. Default: the endpoint host.',
+          },
+        }),
+      },
+    }),
+  },
+  healthCheck: { spec: healthCheck, optional: true, description: "Active health checks of the route's backends." },
+  clientAuth: {
+    spec: routeClientAuth,
+    optional: true,
+    description:
+      "Per-route client-certificate policy, enforced after the handshake. Absent: the gateway's `tls.clientAuth` applies.",
+  },
+  clientIdentity: {
+    spec: union('`false`, `true` or {header, fields}', bool(), clientIdentity),
+    description:
+      'Forward the verified client identity to the backend. Default: on (header x-forwarded-client-cert, fields Hash, Subject, URI, DNS) when client certificates are asked for.',
+  },
+  retry: {
+    description: 'Retries of a failed forward on another backend (only when nothing reached the backend or it reset).',
+    spec: obj({
+      attempts: { spec: int(0, 10), default: 1, description: 'Extra attempts after the first; 0 turns retries off.' },
+      on: {
+        spec: arr(str({ enum: ['connect-failure', 'reset'] })),
+        default: ['connect-failure', 'reset'],
+        description: 'Failures that are retried.',
+      },
+    }),
+  },
+  maxBodySize: {
+    spec: size(),
+    default: 0,
+    description: "Request body limit for this route; 0 = the gateway's `limits.maxBodySize`.",
+  },
+  disableHostForwarding: {
+    spec: bool(),
+    deprecated: 'write `security.forwardHostHeaders: false`',
+    description: 'Goma v1: `true` stops forwarding host headers.',
+  },
+  middlewares: goma('Goma middleware names; not supported by Gatehouse.'),
+  cors: goma('Goma route CORS; not supported by Gatehouse.'),
+  disableMetrics: goma('Goma per-route metrics switch; not supported by Gatehouse.'),
+  errorInterceptor: goma('Goma error interception; not supported by Gatehouse.'),
+  interceptErrors: goma('Goma v1 error interception; not supported by Gatehouse.'),
+  blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
+  enableBotDetection: goma('Goma bot detection; not supported by Gatehouse.'),
+  rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
+  insecureSkipVerify: goma('Goma v1 route TLS switch; use `security.tls.insecureSkipVerify`.'),
+  tls: goma('Goma v1 route certificates; not supported by Gatehouse.'),
+  maintenance: goma('Goma maintenance mode; not supported by Gatehouse.'),
+});
+
+const gatewaySpec = obj({
+  entryPoints: {
+    description: 'Traffic listeners.',
+    spec: obj({
+      web: listener(':8080', 'plain HTTP'),
+      webSecure: listener(':8443', 'HTTPS'),
+      passThrough: goma('Goma TCP/UDP pass-through; not supported by Gatehouse.'),
+    }),
+  },
+  tls: {
+    description: 'Server certificates and client-certificate authentication on the HTTPS listener.',
+    spec: obj({
+      certificates: { spec: arr(serverCertificate), default: [], description: 'Server certificates, chosen by SNI.' },
+      keys: {
+        spec: arr(serverCertificate),
+        alias: 'certificates',
+        deprecated: 'write `certificates`',
+        description: 'Goma v1 name of `certificates`.',
+      },
+      default: {
+        spec: union('a server name or {cert, key}', str(), serverCertificate),
+        description:
+          'Certificate for clients whose SNI matches none: a name served by one of `certificates`, or (Goma) a {cert, key} pair. Default: the first certificate.',
+      },
+      certsDir: goma('Goma certificate directory; list the files under `certificates` instead.'),
+      minVersion: {
+        spec: str({ enum: ['TLSv1.2', 'TLSv1.3'], aliases: { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } }),
+        default: 'TLSv1.2',
+        description: 'Lowest TLS version accepted.',
+      },
+      ciphers: { spec: str(), default: DEFAULT_CIPHERS, description: 'OpenSSL cipher list for TLS 1.2.' },
+      ecdhCurve: { spec: str(), default: DEFAULT_ECDH_CURVE, description: 'ECDHE groups, in preference order.' },
+      sessionTicketRotation: {
+        spec: duration(),
+        default: '12h',
+        description: 'How often the session-ticket keys (shared by all workers) are rotated.',
+      },
+      expiryWarningDays: {
+        spec: int(0, 3650),
+        default: 14,
+        description: 'Warn (log and metric) this many days before a certificate expires.',
+      },
+      clientAuth: { spec: clientAuth, optional: true, description: 'Mutual TLS: ask clients for certificates.' },
+    }),
+  },
+  timeouts: {
+    description: 'Client and backend timeouts. Durations (`10s`, `1m30s`) or Goma integers (seconds).',
+    spec: obj({
+      requestHeader: {
+        spec: duration(),
+        default: '10s',
+        description: 'All request headers must arrive within this (slowloris guard).',
+      },
+      readHeaderTimeout: { spec: duration(), alias: 'requestHeader', description: 'Another name of `requestHeader`.' },
+      request: { spec: duration(), default: '60s', description: 'Whole request from the client, headers and body.' },
+      readTimeout: { spec: duration(), alias: 'request', description: 'Another name of `request`.' },
+      read: { spec: duration(), alias: 'request', description: 'Goma name of `request` (seconds).' },
+      keepAlive: { spec: duration(), default: '60s', description: 'Idle keep-alive connection from a client.' },
+      idleTimeout: { spec: duration(), alias: 'keepAlive', description: 'Another name of `keepAlive`.' },
+      idle: { spec: duration(), alias: 'keepAlive', description: 'Goma name of `keepAlive` (seconds).' },
+      write: goma('Goma response write timeout; Gatehouse bounds backends with `upstreamResponse` instead.'),
+      writeTimeout: goma('Goma response write timeout; Gatehouse bounds backends with `upstreamResponse` instead.'),
+      upstreamConnect: { spec: duration(), default: '5s', description: 'Connecting to a backend, TCP and TLS.' },
+      upstreamResponse: {
+        spec: duration(),
+        default: '60s',
+        description: 'Time to the first response byte from a backend.',
+      },
+      upstreamIdle: {
+        spec: duration(),
+        default: '4s',
+        description:
+          "Idle pooled backend connections are closed after this; keep it below the backends' keep-alive (Node: 5s).",
+      },
+      drain: {
+        spec: duration(),
+        default: '30s',
+        description: 'How long a stopping worker waits for in-flight requests.',
+      },
+    }),
+  },
+  writeTimeout: goma('Goma v1 response write timeout; not supported by Gatehouse.'),
+  readTimeout: {
+    spec: duration(),
+    deprecated: 'write `gateway.timeouts.request`',
+    description: 'Goma v1: request timeout (seconds).',
+  },
+  idleTimeout: {
+    spec: duration(),
+    deprecated: 'write `gateway.timeouts.keepAlive`',
+    description: 'Goma v1: keep-alive timeout (seconds).',
+  },
+  log: {
+    description: 'Logging (pino).',
+    spec: obj({
+      level: {
+        spec: str({
+          enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+          aliases: { off: 'silent', warning: 'warn' },
+        }),
+        default: 'info',
+        description: "Lowest level logged. Goma's `off` is `silent`.",
+      },
+      format: {
+        spec: str({ enum: ['json', 'pretty'], aliases: { text: 'pretty' } }),
+        default: 'json',
+        description: "`json`: one JSON object per line. `pretty`: for humans (Goma's `text`).",
+      },
+      accessLog: { spec: bool(), default: true, description: 'One access-log line per request.' },
+      filePath: goma('Goma log file; Gatehouse logs to stdout (use systemd/journald or a shipper).'),
+      maxAgeDays: goma('Goma log rotation; not supported by Gatehouse.'),
+      maxBackups: goma('Goma log rotation; not supported by Gatehouse.'),
+      maxSizeMB: goma('Goma log rotation; not supported by Gatehouse.'),
+    }),
+  },
+  monitoring: {
+    description: 'Health and metrics endpoints on the traffic listeners (the admin listener always has them).',
+    spec: obj({
+      enableMetrics: {
+        spec: bool(),
+        default: false,
+        description: 'Serve Prometheus metrics on the traffic listeners.',
+      },
+      metricsPath: { spec: urlPath(), default: '/metrics', description: 'Path of the metrics endpoint.' },
+      enableReadiness: { spec: bool(), default: true, description: 'Serve `/readyz`.' },
+      enableLiveness: { spec: bool(), default: true, description: 'Serve `/healthz`.' },
+      enableRouteHealthCheck: { spec: bool(), default: false, description: 'Serve `/healthz/routes`.' },
+      includeRouteHealthErrors: goma('Goma route-health error detail; not supported by Gatehouse.'),
+      host: goma('Goma monitoring host restriction; use the admin listener instead.'),
+      middleware: goma('Goma monitoring middlewares; not supported by Gatehouse.'),
+      visitorTTL: goma('Goma visitor gauge; not supported by Gatehouse.'),
+    }),
+  },
+  admin: {
+    description: 'The admin listener (/metrics, /status, /healthz, /readyz, reload) and control socket.',
+    spec: obj({
+      address: {
+        spec: address(),
+        default: '127.0.0.1:9180',
+        description: 'Admin HTTP listen address. `""` or `false` turns it off. Never expose it publicly.',
+      },
+      socket: {
+        spec: union('a socket path or `false`', bool(), str()),
+        description: 'Unix socket for `gatehouse status|reload`. Absent or `false`: off.',
+      },
+      pidFile: { spec: str(), description: "Write the primary's PID here." },
+    }),
+  },
+  limits: {
+    description: 'Request limits that protect the gateway.',
+    spec: obj({
+      maxHeaderBytes: { spec: size(), default: '16KiB', description: 'Largest request head (line and headers).' },
+      maxHeaderCount: { spec: int(1, 10_000), default: 100, description: 'Most request headers.' },
+      maxUrlLength: { spec: size(), default: '8KiB', description: 'Longest request target (answered 414).' },
+      maxBodySize: {
+        spec: size(),
+        default: '10MiB',
+        description: 'Largest request body (answered 413); 0 = unlimited.',
+      },
+      maxConnectionsPerWorker: {
+        spec: int(0),
+        default: 10_000,
+        description: 'Open client connections per worker; 0 = unlimited.',
+      },
+      maxConcurrentStreams: { spec: int(1, 10_000), default: 100, description: 'HTTP/2 streams per connection.' },
+      h2MaxResetsPerWindow: {
+        spec: int(1),
+        default: 200,
+        description:
+          'HTTP/2 stream resets a client may send within `h2ResetWindow` before its session is closed (rapid-reset guard).',
+      },
+      h2ResetWindow: { spec: duration(), default: '10s', description: 'Window of `h2MaxResetsPerWindow`.' },
+    }),
+  },
+  proxy: {
+    description: 'Client address handling behind other proxies.',
+    spec: obj({
+      trustedProxies: {
+        spec: arr(str({ check: checkCidr, code: ConfigCode.cidr, expected: 'an IP address or CIDR' })),
+        default: [],
+        description: "Addresses or CIDRs (IPv4 and IPv6) whose X-Forwarded-* headers are believed. Empty: nobody's.",
+      },
+      enabled: goma('Goma switch; Gatehouse trusts forwarded headers exactly from `trustedProxies`.'),
+      ipHeaders: goma('Goma client-IP headers; Gatehouse reads X-Forwarded-For from trusted proxies.'),
+    }),
+  },
+  watch: {
+    description: 'Hot reload of the config and certificate files.',
+    spec: obj({
+      enabled: {
+        spec: bool(),
+        default: true,
+        description: 'Watch the config and every certificate file; reload on change.',
+      },
+      pollInterval: {
+        spec: duration(),
+        default: '10s',
+        description: 'Slow polling that catches changes the watcher missed (network file systems).',
+      },
+      debounce: {
+        spec: duration(),
+        default: '200ms',
+        description: 'Wait this long after the last change before reloading.',
+      },
+    }),
+  },
+  workers: { spec: int(0, 1024), default: 0, description: 'Worker processes; 0 = one per CPU core. `--workers` wins.' },
+  routes: { spec: arr(routeSpec), default: [], description: 'Routes (Goma also allows them here, under `gateway`).' },
+  redis: goma('Goma Redis; not supported by Gatehouse.'),
+  networking: goma('Goma outbound transport tuning; Gatehouse uses `timeouts` and per-route TLS.'),
+  disableHealthCheckStatus: goma('Goma switch; not supported by Gatehouse.'),
+  disableRouteHealthCheckError: goma('Goma switch; not supported by Gatehouse.'),
+  disableDisplayRouteOnStart: goma('Goma switch; not supported by Gatehouse.'),
+  disableKeepAlive: goma('Goma switch; not supported by Gatehouse.'),
+  enableStrictSlash: goma('Goma trailing-slash matching; Gatehouse matches path prefixes.'),
+  strictSlash: goma('Goma trailing-slash matching; Gatehouse matches path prefixes.'),
+  enableMetrics: goma('Goma v1 metrics switch; use `gateway.monitoring.enableMetrics`.'),
+  enableExploitProtection: goma('Goma exploit blocking; not supported by Gatehouse.'),
+  blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
+  rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
+  interceptErrors: goma('Goma v1 error interception; not supported by Gatehouse.'),
+  errorInterceptor: goma('Goma error interception; not supported by Gatehouse.'),
+  cors: goma('Goma CORS; not supported by Gatehouse.'),
+  extraConfig: goma('Goma extra config directory; not supported by Gatehouse.'),
+  middlewares: goma('Goma middlewares; not supported by Gatehouse.'),
+  defaults: goma('Goma default middlewares; not supported by Gatehouse.'),
+  debug: goma('Goma debug mode; use `gateway.log.level: debug`.'),
+  reload: goma('Goma reload endpoint; Gatehouse reloads on SIGHUP, file change, or the admin listener.'),
+  providers: goma('Goma dynamic providers; not supported by Gatehouse.'),
+  analytics: goma('Goma analytics; not supported by Gatehouse.'),
+  geoip: goma('Goma GeoIP; not supported by Gatehouse.'),
+});
+
+/** The whole file. */
+export const configSpec: ObjectSpec = obj({
+  version: {
+    spec: {
+      ...literal(2, '2'),
+      code: ConfigCode.version,
+      hint: 'Gatehouse reads the Goma Gateway v2 format; write `version: 2` or leave it out',
+    },
+    default: 2,
+    description: 'Config format version. Gatehouse reads the Goma Gateway v2 format: 2 (the default).',
+  },
+  gateway: { spec: gatewaySpec, description: 'Listeners, TLS, timeouts, logging and limits.' },
+  routes: { spec: arr(routeSpec), default: [], description: 'Routes: which requests go to which backends.' },
+  middlewares: goma('Goma middleware definitions; not supported by Gatehouse.'),
+  certManager: goma('Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).'),
+});
