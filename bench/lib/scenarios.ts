@@ -1,0 +1,104 @@
+// What each scenario sends, where, and what the origin-only ("direct") run of it is.
+
+export const SCENARIO_NAMES = ['http', 'https', 'mtls', 'handshake', 'h2', 'large', 'rotation'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+/** Which Gatehouse listener the client talks to. */
+export type Front = 'http' | 'https';
+/** Which origin port Gatehouse forwards to: plain HTTP, or HTTPS that requires Gatehouse's client certificate. */
+export type Upstream = 'http' | 'mtls';
+/** Which origin port the direct run hits: wrk cannot present a client certificate, so TLS rows use the no-client-auth port. */
+export type DirectPort = 'http' | 'https' | 'h2' | null;
+
+export interface Scenario {
+  name: ScenarioName;
+  what: string;
+  front: Front;
+  upstream: Upstream;
+  path: string;
+  /** A new connection (and TLS handshake) for every request. */
+  closeEachRequest: boolean;
+  h2: boolean;
+  rotateCertificates: boolean;
+  direct: DirectPort;
+}
+
+export const SCENARIOS: Record<ScenarioName, Scenario> = {
+  http: {
+    name: 'http',
+    what: 'HTTP/1.1 keep-alive → Gatehouse → HTTP keep-alive pool → origin (1 KiB)',
+    front: 'http',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: 'http',
+  },
+  https: {
+    name: 'https',
+    what: 'HTTPS keep-alive → Gatehouse → HTTP keep-alive pool → origin (1 KiB)',
+    front: 'https',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: 'https',
+  },
+  mtls: {
+    name: 'mtls',
+    what: 'HTTPS keep-alive → Gatehouse → HTTPS with client certificate (origin requires it) → origin (1 KiB)',
+    front: 'https',
+    upstream: 'mtls',
+    path: '/',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: 'https',
+  },
+  handshake: {
+    name: 'handshake',
+    what: 'HTTPS, Connection: close: one full TLS handshake per request → Gatehouse → HTTP pool → origin',
+    front: 'https',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: true,
+    h2: false,
+    rotateCertificates: false,
+    direct: 'https',
+  },
+  h2: {
+    name: 'h2',
+    what: 'HTTP/2 over TLS (h2load) → Gatehouse → HTTP/1.1 keep-alive pool → origin (1 KiB)',
+    front: 'https',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: false,
+    h2: true,
+    rotateCertificates: false,
+    direct: 'h2',
+  },
+  large: {
+    name: 'large',
+    what: 'HTTP/1.1 keep-alive, 1 MiB responses streamed through Gatehouse',
+    front: 'http',
+    upstream: 'http',
+    path: '/large',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: 'http',
+  },
+  rotation: {
+    name: 'rotation',
+    what: 'HTTPS, one handshake per request, while the server certificate is replaced by atomic renames',
+    front: 'https',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: true,
+    h2: false,
+    rotateCertificates: true,
+    direct: null,
+  },
+};
