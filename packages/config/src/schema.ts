@@ -187,113 +187,122 @@ const clientIdentity = obj({
   },
 });
 
-export const routeSpec: ObjectSpec = obj({
-  name: { spec: str(), required: true, description: 'Unique route name; used in logs, metrics and /status.' },
-  path: { spec: urlPath(), required: true, description: 'Path prefix the route matches.' },
-  hosts: {
-    spec: arr(str({ check: checkHost, code: ConfigCode.host, expected: 'a host name' })),
-    default: [],
-    description: 'Hosts the route matches (`api.example.com`, `*.example.com`, optional `:port`). Empty: any host.',
+export const routeSpec: ObjectSpec = obj(
+  {
+    name: { spec: str(), required: true, description: 'Unique route name; used in logs, metrics and /status.' },
+    path: { spec: urlPath(), required: true, description: 'Path prefix the route matches.' },
+    hosts: {
+      spec: arr(str({ check: checkHost, code: ConfigCode.host, expected: 'a host name' })),
+      default: [],
+      description: 'Hosts the route matches (`api.example.com`, `*.example.com`, optional `:port`). Empty: any host.',
+    },
+    methods: {
+      spec: arr(str({ check: checkMethod, code: ConfigCode.method, expected: 'an HTTP method' })),
+      description: 'Methods the route matches. Absent or empty: any method.',
+    },
+    priority: { spec: int(), default: 0, description: 'Higher priority wins over a longer path prefix.' },
+    enabled: { spec: bool(), default: true, description: '`false` keeps the route in the file but out of the router.' },
+    disabled: {
+      spec: bool(),
+      deprecated: 'write `enabled: false`',
+      description: 'Goma v1: `true` disables the route.',
+    },
+    rewrite: { spec: urlPath(), description: 'Replaces the matched path prefix before forwarding (`/api` → `/`).' },
+    target: { spec: endpoint(), description: 'A single backend URL. Ignored (with a warning) when `backends` is set.' },
+    destination: {
+      spec: endpoint(),
+      alias: 'target',
+      deprecated: 'write `target`',
+      description: 'Goma v1 name of `target`.',
+    },
+    backends: {
+      spec: arr(union('a backend ({endpoint, weight}) or an endpoint URL', backend, endpoint())),
+      description: 'Backends, balanced by weight.',
+    },
+    security: {
+      description: 'Forwarding and backend TLS.',
+      spec: obj({
+        forwardHostHeaders: {
+          spec: bool(),
+          default: true,
+          description:
+            "Forward the client's Host and set X-Forwarded-Host/-Proto/-For. `false`: Host is the backend's.",
+        },
+        enableExploitProtection: goma('Goma exploit-pattern blocking; not supported by Gatehouse.'),
+        tls: {
+          optional: true,
+          description: 'TLS towards the backends (and their health checks).',
+          spec: obj({
+            insecureSkipVerify: {
+              spec: bool(),
+              default: false,
+              description: 'Do not verify the backend certificate. For development only.',
+            },
+            rootCAs: {
+              spec: material('ca-bundle'),
+              description: 'CA bundle that backend certificates must chain to. Default: system roots.',
+            },
+            clientCert: {
+              spec: material('certificate'),
+              description: 'Client certificate presented to backends (needs `clientKey`).',
+            },
+            clientKey: { spec: material('private-key'), description: 'Private key of `clientCert`.' },
+            serverName: {
+              spec: str({ check: checkServerName, expected: 'a DNS name' }),
+              description: 'SNI sent to, and name verified in, the backend certificate. Default: the endpoint host.',
+            },
+          }),
+        },
+      }),
+    },
+    healthCheck: { spec: healthCheck, optional: true, description: "Active health checks of the route's backends." },
+    clientAuth: {
+      spec: routeClientAuth,
+      optional: true,
+      description:
+        "Per-route client-certificate policy, enforced after the handshake. Absent: the gateway's `tls.clientAuth` applies.",
+    },
+    clientIdentity: {
+      spec: union('`false`, `true` or {header, fields}', bool(), clientIdentity),
+      description:
+        'Forward the verified client identity to the backend. Default: on (header x-forwarded-client-cert, fields Hash, Subject, URI, DNS) when client certificates are asked for.',
+    },
+    retry: {
+      description:
+        'Retries of a failed forward on another backend (only when nothing reached the backend or it reset).',
+      spec: obj({
+        attempts: { spec: int(0, 10), default: 1, description: 'Extra attempts after the first; 0 turns retries off.' },
+        on: {
+          spec: arr(str({ enum: ['connect-failure', 'reset'] })),
+          default: ['connect-failure', 'reset'],
+          description: 'Failures that are retried.',
+        },
+      }),
+    },
+    maxBodySize: {
+      spec: size(),
+      default: 0,
+      description: "Request body limit for this route; 0 = the gateway's `limits.maxBodySize`.",
+    },
+    disableHostForwarding: {
+      spec: bool(),
+      deprecated: 'write `security.forwardHostHeaders: false`',
+      description: 'Goma v1: `true` stops forwarding host headers.',
+    },
+    middlewares: goma('Goma middleware names; not supported by Gatehouse.'),
+    cors: goma('Goma route CORS; not supported by Gatehouse.'),
+    disableMetrics: goma('Goma per-route metrics switch; not supported by Gatehouse.'),
+    errorInterceptor: goma('Goma error interception; not supported by Gatehouse.'),
+    interceptErrors: goma('Goma v1 error interception; not supported by Gatehouse.'),
+    blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
+    enableBotDetection: goma('Goma bot detection; not supported by Gatehouse.'),
+    rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
+    insecureSkipVerify: goma('Goma v1 route TLS switch; use `security.tls.insecureSkipVerify`.'),
+    tls: goma('Goma v1 route certificates; not supported by Gatehouse.'),
+    maintenance: goma('Goma maintenance mode; not supported by Gatehouse.'),
   },
-  methods: {
-    spec: arr(str({ check: checkMethod, code: ConfigCode.method, expected: 'an HTTP method' })),
-    description: 'Methods the route matches. Absent or empty: any method.',
-  },
-  priority: { spec: int(), default: 0, description: 'Higher priority wins over a longer path prefix.' },
-  enabled: { spec: bool(), default: true, description: '`false` keeps the route in the file but out of the router.' },
-  disabled: { spec: bool(), deprecated: 'write `enabled: false`', description: 'Goma v1: `true` disables the route.' },
-  rewrite: { spec: urlPath(), description: 'Replaces the matched path prefix before forwarding (`/api` → `/`).' },
-  target: { spec: endpoint(), description: 'A single backend URL. Ignored (with a warning) when `backends` is set.' },
-  destination: {
-    spec: endpoint(),
-    alias: 'target',
-    deprecated: 'write `target`',
-    description: 'Goma v1 name of `target`.',
-  },
-  backends: {
-    spec: arr(union('a backend ({endpoint, weight}) or an endpoint URL', backend, endpoint())),
-    description: 'Backends, balanced by weight.',
-  },
-  security: {
-    description: 'Forwarding and backend TLS.',
-    spec: obj({
-      forwardHostHeaders: {
-        spec: bool(),
-        default: true,
-        description: "Forward the client's Host and set X-Forwarded-Host/-Proto/-For. `false`: Host is the backend's.",
-      },
-      enableExploitProtection: goma('Goma exploit-pattern blocking; not supported by Gatehouse.'),
-      tls: {
-        optional: true,
-        description: 'TLS towards the backends (and their health checks).',
-        spec: obj({
-          insecureSkipVerify: {
-            spec: bool(),
-            default: false,
-            description: 'Do not verify the backend certificate. For development only.',
-          },
-          rootCAs: {
-            spec: material('ca-bundle'),
-            description: 'CA bundle that backend certificates must chain to. Default: system roots.',
-          },
-          clientCert: {
-            spec: material('certificate'),
-            description: 'Client certificate presented to backends (needs `clientKey`).',
-          },
-          clientKey: { spec: material('private-key'), description: 'Private key of `clientCert`.' },
-          serverName: {
-            spec: str({ check: checkServerName, expected: 'a DNS name' }),
-            description: 'SNI sent to, and name verified in, the backend certificate. Default: the endpoint host.',
-          },
-        }),
-      },
-    }),
-  },
-  healthCheck: { spec: healthCheck, optional: true, description: "Active health checks of the route's backends." },
-  clientAuth: {
-    spec: routeClientAuth,
-    optional: true,
-    description:
-      "Per-route client-certificate policy, enforced after the handshake. Absent: the gateway's `tls.clientAuth` applies.",
-  },
-  clientIdentity: {
-    spec: union('`false`, `true` or {header, fields}', bool(), clientIdentity),
-    description:
-      'Forward the verified client identity to the backend. Default: on (header x-forwarded-client-cert, fields Hash, Subject, URI, DNS) when client certificates are asked for.',
-  },
-  retry: {
-    description: 'Retries of a failed forward on another backend (only when nothing reached the backend or it reset).',
-    spec: obj({
-      attempts: { spec: int(0, 10), default: 1, description: 'Extra attempts after the first; 0 turns retries off.' },
-      on: {
-        spec: arr(str({ enum: ['connect-failure', 'reset'] })),
-        default: ['connect-failure', 'reset'],
-        description: 'Failures that are retried.',
-      },
-    }),
-  },
-  maxBodySize: {
-    spec: size(),
-    default: 0,
-    description: "Request body limit for this route; 0 = the gateway's `limits.maxBodySize`.",
-  },
-  disableHostForwarding: {
-    spec: bool(),
-    deprecated: 'write `security.forwardHostHeaders: false`',
-    description: 'Goma v1: `true` stops forwarding host headers.',
-  },
-  middlewares: goma('Goma middleware names; not supported by Gatehouse.'),
-  cors: goma('Goma route CORS; not supported by Gatehouse.'),
-  disableMetrics: goma('Goma per-route metrics switch; not supported by Gatehouse.'),
-  errorInterceptor: goma('Goma error interception; not supported by Gatehouse.'),
-  interceptErrors: goma('Goma v1 error interception; not supported by Gatehouse.'),
-  blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
-  enableBotDetection: goma('Goma bot detection; not supported by Gatehouse.'),
-  rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
-  insecureSkipVerify: goma('Goma v1 route TLS switch; use `security.tls.insecureSkipVerify`.'),
-  tls: goma('Goma v1 route certificates; not supported by Gatehouse.'),
-  maintenance: goma('Goma maintenance mode; not supported by Gatehouse.'),
-});
+  { defName: 'route' },
+);
 
 const gatewaySpec = obj({
   entryPoints: {

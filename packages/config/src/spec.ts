@@ -14,6 +14,8 @@ interface SpecBase {
 export interface ObjectSpec extends SpecBase {
   kind: 'object';
   fields: Record<string, Field>;
+  /** Emitted once under `$defs` in the JSON Schema and referenced where used. */
+  defName?: string;
 }
 export interface ArraySpec extends SpecBase {
   kind: 'array';
