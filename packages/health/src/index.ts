@@ -1,2 +1,5 @@
+export * from './backend-health.ts';
 export * from './outlier.ts';
+export { DEFAULT_PROBE_TIMEOUT_MS, describeProbeError, type ProbeTask, type ProbeTls } from './probe-task.ts';
+export * from './scheduler.ts';
 export * from './state.ts';
