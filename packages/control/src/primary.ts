@@ -7,16 +7,16 @@ import { unlink, writeFile } from 'node:fs/promises';
 import type { ConfigDiagnostic, GatewayConfig } from '@gatehouse/config';
 import { formatDiagnostic } from '@gatehouse/config';
 import {
-  type BackendHealth,
   backendKey,
-  type ResolvedUpstreamTls,
   type Snapshot,
   type StatsMessage,
   type WorkerToPrimary,
   workerEntryPath,
 } from '@gatehouse/dataplane';
+import { HealthScheduler, type HealthTransition } from '@gatehouse/health';
 import type { Logger } from 'pino';
 import { certificateStatuses } from './certificate-status.ts';
+import { ensureListenerMigration, TCP_MIGRATE_REQ } from './listener-migration.ts';
 import { errorMessage, RolloutAbortedError, ShuttingDownError } from './errors.ts';
 import type {
   BackendStatus,
@@ -40,37 +40,9 @@ import {
 } from './ticket-keys.ts';
 import { MaterialWatcher } from './watcher.ts';
 import { startAdminServer } from './admin-server.ts';
+import { startExpiryWarnings } from './expiry.ts';
 import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.ts';
 import { type ManagedWorker, WorkerPool } from './workers.ts';
-
-// ---- collaborators written beside this file; loaded by name so the primary runs without them ----
-
-interface HealthTransitionLike {
-  route: string;
-  endpoint: string;
-  health?: BackendHealth;
-  up?: boolean;
-  ejectedUntil?: number;
-}
-interface HealthSchedulerLike {
-  apply(config: GatewayConfig, upstreamTls: Record<string, ResolvedUpstreamTls>): void;
-  reportPassive(events: Array<{ route: string; endpoint: string; ok: boolean; reason: string | null }>): void;
-  health(): Record<string, BackendHealth>;
-  details(): unknown;
-  close(): unknown;
-}
-interface Closable {
-  close(): Promise<void>;
-}
-
-async function optionalModule<T>(specifier: string, logger: Logger): Promise<T | null> {
-  try {
-    return (await import(specifier)) as T;
-  } catch (error) {
-    logger.warn({ module: specifier, err: error }, 'optional control-plane module unavailable');
-    return null;
-  }
-}
 
 // ---- the start-up load, before any logger or worker exists ----
 
@@ -87,7 +59,7 @@ export async function loadInitial(configFile: string, env: NodeJS.ProcessEnv): P
     generation: 1,
     ticketKeys: snapshotTicketKeys(tickets),
     health: {},
-    now: new Date(),
+    now: Date.now(),
   });
   if (result.kind === 'rejected') return { ok: false, errors: result.errors, warnings: result.warnings };
   if (result.kind === 'unchanged') throw new Error('unreachable: no current hash at start');
@@ -123,9 +95,9 @@ export class Primary implements GatewayApi {
   private tickets: TicketKeyRing;
   private ticketTimer: NodeJS.Timeout | null = null;
   private watcher: MaterialWatcher | null = null;
-  private health: HealthSchedulerLike | null = null;
+  private health: HealthScheduler | null = null;
   private metrics: PrimaryMetrics | null = null;
-  private admin: Closable | null = null;
+  private admin: { close(): Promise<void> } | null = null;
   private expiry: { stop(): void } | null = null;
   private lastReload: StatusReport['lastReload'] = null;
   private restarting: Promise<void> | null = null;
@@ -169,6 +141,7 @@ export class Primary implements GatewayApi {
   async start(): Promise<void> {
     this.state = 'starting';
     const startTimeoutMs = this.options.startTimeoutMs ?? 30_000;
+    ensureListenerMigration(this.logger, this.options.env);
     cluster.setupPrimary({ exec: workerEntryPath, serialization: 'advanced', silent: false });
     await this.loadCollaborators();
     const workers = this.pool.forkAll();
@@ -179,9 +152,14 @@ export class Primary implements GatewayApi {
     for (const worker of workers) if (result.workers.includes(worker.id)) worker.generation = this.current.generation;
     const listening = await Promise.all(workers.map((w) => w.waitForListening(startTimeoutMs)));
     this.state = 'running';
-    const addresses = [...new Set(listening.flatMap((l) => l.addresses))];
-    this.logger.info({ generation: this.current.generation, workers: workers.length, addresses }, 'gateway ready');
+    // The admin endpoint, watcher and pid file exist before "gateway ready", so whoever waits for that
+    // line can use all of them.
     await this.afterStart();
+    const addresses = [...new Set(listening.flatMap((l) => l.addresses))];
+    this.logger.info(
+      { generation: this.current.generation, workers: workers.length, addresses, pids: workers.map((w) => w.pid) },
+      'gateway ready',
+    );
   }
 
   /** Start-up failed: kill whatever was forked, without draining (nothing was served). */
@@ -195,18 +173,10 @@ export class Primary implements GatewayApi {
 
   private async loadCollaborators(): Promise<void> {
     this.metrics = createPrimaryMetrics();
-    const healthModule = await optionalModule<{
-      HealthScheduler: new (options: {
-        onTransition(t: HealthTransitionLike): void;
-        logger: Logger;
-      }) => HealthSchedulerLike;
-    }>('@gatehouse/health', this.logger);
-    if (healthModule?.HealthScheduler) {
-      this.health = new healthModule.HealthScheduler({
-        onTransition: (t) => this.onHealthTransition(t),
-        logger: this.logger.child({ component: 'health' }),
-      });
-    }
+    this.health = new HealthScheduler({
+      onTransition: (t) => this.onHealthTransition(t),
+      logger: this.logger.child({ component: 'health' }),
+    });
   }
 
   private async afterStart(): Promise<void> {
@@ -231,17 +201,11 @@ export class Primary implements GatewayApi {
       await writeFile(gateway.admin.pidFile, `${process.pid}\n`);
       this.pidFile = gateway.admin.pidFile;
     }
-    const expiryModule = await optionalModule<{
-      startExpiryWarnings(options: { logger: Logger; getCertificates: () => CertificateStatus[]; days: number }): {
-        stop(): void;
-      };
-    }>(new URL('./expiry.ts', import.meta.url).href, this.logger);
-    this.expiry =
-      expiryModule?.startExpiryWarnings({
-        logger: this.logger,
-        getCertificates: () => this.currentCertificates,
-        days: gateway.tls.expiryWarningDays,
-      }) ?? null;
+    this.expiry = startExpiryWarnings({
+      logger: this.logger,
+      getCertificates: () => this.currentCertificates,
+      days: gateway.tls.expiryWarningDays,
+    });
     if ((gateway.admin.address || gateway.admin.socket) && this.metrics) {
       try {
         this.admin = await startAdminServer({
@@ -290,11 +254,10 @@ export class Primary implements GatewayApi {
     }
   }
 
-  private onHealthTransition(t: HealthTransitionLike): void {
-    const health: BackendHealth = t.health ?? { up: t.up ?? true, ejectedUntil: t.ejectedUntil ?? 0 };
-    this.pool.broadcast({ type: 'gh:health', route: t.route, endpoint: t.endpoint, health });
-    this.metrics?.backendUp(t.route, t.endpoint, health.up);
-    if (health.ejectedUntil > Date.now()) this.metrics?.backendEjected(t.route, t.endpoint);
+  private onHealthTransition(t: HealthTransition): void {
+    this.pool.broadcast({ type: 'gh:health', route: t.route, endpoint: t.endpoint, health: t.health });
+    this.metrics?.backendUp(t.route, t.endpoint, t.health.up);
+    if (t.kind === 'ejected') this.metrics?.backendEjected(t.route, t.endpoint);
   }
 
   // ---- session tickets ----
@@ -334,7 +297,7 @@ export class Primary implements GatewayApi {
       generation: generation + 1,
       ticketKeys: snapshotTicketKeys(this.tickets),
       health: this.health?.health() ?? this.current.health,
-      now: new Date(),
+      now: Date.now(),
     });
     this.watcher?.setFiles(build.files);
     if (build.kind === 'unchanged') {
@@ -392,6 +355,9 @@ export class Primary implements GatewayApi {
     this.metrics?.reloadResult(true);
     this.metrics?.generation(snapshot.generation);
     this.metrics?.certificates(this.currentCertificates);
+    this.metrics?.retainBackends(
+      snapshot.config.routes.flatMap((r) => r.backends.map((b) => ({ route: r.name, backend: b.endpoint }))),
+    );
     this.health?.apply(snapshot.config, snapshot.upstreamTls);
     if (previous.config.gateway.tls.sessionTicketRotationMs !== snapshot.config.gateway.tls.sessionTicketRotationMs) {
       this.scheduleTicketRotation();
@@ -435,13 +401,7 @@ export class Primary implements GatewayApi {
 
   private async runRestart(): Promise<void> {
     const started = Date.now();
-    const migrate = readTcpMigrateReq();
-    this.logger.info({ workers: this.pool.size, tcpMigrateReq: migrate }, 'rolling restart started');
-    if (migrate === '0') {
-      this.logger.warn(
-        'net.ipv4.tcp_migrate_req is 0: connections still queued on a closing listener can be reset; set it to 1',
-      );
-    }
+    this.logger.info({ workers: this.pool.size, tcpMigrateReq: readTcpMigrateReq() }, 'rolling restart started');
     try {
       const replaced = await this.pool.rollingRestart(this.current.config.gateway.timeouts.drainMs, (fresh) => {
         this.metrics?.workerRestart();
@@ -513,23 +473,22 @@ export class Primary implements GatewayApi {
   }
 
   routeHealth(): RouteStatus[] {
-    const health = this.health?.health() ?? this.current.health;
-    const details = detailsByKey(this.health?.details());
+    if (this.health) {
+      return this.health.details().map((r) => ({ name: r.name, path: r.path, hosts: r.hosts, backends: r.backends }));
+    }
     return this.current.config.routes.map((route) => ({
       name: route.name,
       path: route.path,
       hosts: route.hosts,
       backends: route.backends.map((backend): BackendStatus => {
-        const key = backendKey(route.name, backend.endpoint);
-        const state = health[key];
-        const detail = details.get(key);
+        const state = this.current.health[backendKey(route.name, backend.endpoint)];
         return {
           endpoint: backend.endpoint,
           weight: backend.weight,
           up: state?.up ?? true,
           ejectedUntil: state?.ejectedUntil ?? 0,
-          lastProbe: detail?.lastProbe ?? null,
-          transitions: detail?.transitions ?? 0,
+          lastProbe: null,
+          transitions: 0,
         };
       }),
     }));
@@ -563,11 +522,7 @@ export class Primary implements GatewayApi {
     this.ticketTimer = null;
     void this.watcher?.close().catch(() => {});
     this.watcher = null;
-    try {
-      void this.health?.close();
-    } catch {
-      // Closing probes must not stop the drain.
-    }
+    void this.health?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'health close failed'));
     this.health = null;
     this.expiry?.stop();
     this.expiry = null;
@@ -608,34 +563,10 @@ function workerStatus(id: number, stats: StatsMessage): WorkerStatus {
   };
 }
 
-type ProbeDetail = { lastProbe: BackendStatus['lastProbe']; transitions: number };
-
-/** The health scheduler's details, indexed by backendKey; tolerant of a list or a record. */
-function detailsByKey(details: unknown): Map<string, ProbeDetail> {
-  const out = new Map<string, ProbeDetail>();
-  const entries: Array<[string | null, unknown]> = Array.isArray(details)
-    ? details.map((d) => [null, d])
-    : details && typeof details === 'object'
-      ? Object.entries(details)
-      : [];
-  for (const [key, value] of entries) {
-    if (!value || typeof value !== 'object') continue;
-    const v = value as Record<string, unknown>;
-    const k =
-      key ?? (typeof v.route === 'string' && typeof v.endpoint === 'string' ? backendKey(v.route, v.endpoint) : null);
-    if (!k) continue;
-    out.set(k, {
-      lastProbe: (v.lastProbe as BackendStatus['lastProbe']) ?? null,
-      transitions: typeof v.transitions === 'number' ? v.transitions : 0,
-    });
-  }
-  return out;
-}
-
 /** `net.ipv4.tcp_migrate_req` (Linux ≥ 5.14) lets the kernel move queued connections off a closing listener. */
 export function readTcpMigrateReq(): string | null {
   try {
-    return readFileSync('/proc/sys/net/ipv4/tcp_migrate_req', 'utf8').trim();
+    return readFileSync(TCP_MIGRATE_REQ, 'utf8').trim();
   } catch {
     return null;
   }

