@@ -1,0 +1,299 @@
+// Client-certificate policy. Node sets `requestCert` per server, not per name, so the handshake can
+// only enforce the gateway-wide `required: true`; every other rule (per-route mode, allow-lists, a
+// presented-but-invalid certificate under `required: false`) is decided here, after the handshake,
+// from `socket.authorized` and `socket.authorizationError`.
+//
+// compileClientAuth runs once per snapshot: globs become matchers, hosts become a Map plus a wildcard
+// Map. checkClientAuth runs per request: Map lookups, a string compare, and the precompiled matchers
+// only when a route has an allow-list (whose verdict is then cached on the connection).
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { ClientAuthMode, GatewayConfig } from '@gatehouse/config';
+import { type PeerIdentity, peerIdentity, tlsSocketOf } from './client-identity.ts';
+
+export interface ClientAuthDenial {
+  readonly status: 401 | 403 | 421;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export type Matcher = (value: string) => boolean;
+
+export interface RoutePolicy {
+  readonly mode: ClientAuthMode;
+  /** null: no allow-list on subjects. */
+  readonly subject: Matcher | null;
+  /** null: no allow-list on SANs. */
+  readonly san: Matcher | null;
+  /** Two routes with the same key enforce the same thing (for the 421 check). */
+  readonly key: string;
+}
+
+export interface ClientAuthPolicy {
+  /** The mode of a route without its own `clientAuth`. */
+  readonly gatewayMode: ClientAuthMode;
+  readonly gatewayPolicy: RoutePolicy;
+  readonly routes: ReadonlyMap<string, RoutePolicy>;
+  /** Host (no port, lower-case) → policy key, or MIXED when routes of one host disagree. */
+  readonly exactHosts: ReadonlyMap<string, string>;
+  /** `example.com` for a route host `*.example.com`. */
+  readonly wildcardHosts: ReadonlyMap<string, string>;
+  /** True when some route differs from the gateway default: only then can SNI and Host disagree. */
+  readonly perRoute: boolean;
+  /** `requestCert` for the HTTPS server. */
+  readonly requestCert: boolean;
+  /** `rejectUnauthorized` for the HTTPS server: the handshake itself enforces `required`. */
+  readonly rejectAtHandshake: boolean;
+}
+
+const MIXED = '\u0000mixed';
+
+function denial(status: 401 | 403 | 421, code: string, reason: string): ClientAuthDenial {
+  return Object.freeze({ status, code, reason });
+}
+
+export const DENY = {
+  certificateRequired: denial(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required'),
+  tlsRequired: denial(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required: use HTTPS'),
+  expired: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate expired'),
+  notYetValid: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate not yet valid'),
+  unknownCa: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate signed by an unknown CA'),
+  revoked: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate revoked'),
+  noCrl: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate issuer has no CRL configured'),
+  badSignature: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate signature invalid'),
+  badPurpose: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate not valid for client authentication'),
+  invalid: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate rejected'),
+  subjectNotAllowed: denial(403, 'GH_CLIENT_CERT_FORBIDDEN', 'client certificate subject not allowed on this route'),
+  sanNotAllowed: denial(403, 'GH_CLIENT_CERT_FORBIDDEN', 'client certificate SAN not allowed on this route'),
+  misdirected: denial(
+    421,
+    'GH_MISDIRECTED',
+    'TLS server name and Host belong to routes with different client-certificate policies',
+  ),
+} as const;
+
+/** OpenSSL verify results (as Node reports them in `authorizationError`) → what a client is told. */
+const VERIFY_REASONS: Readonly<Record<string, ClientAuthDenial>> = Object.freeze({
+  CERT_HAS_EXPIRED: DENY.expired,
+  CERT_NOT_YET_VALID: DENY.notYetValid,
+  UNABLE_TO_GET_ISSUER_CERT: DENY.unknownCa,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: DENY.unknownCa,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: DENY.unknownCa,
+  SELF_SIGNED_CERT_IN_CHAIN: DENY.unknownCa,
+  DEPTH_ZERO_SELF_SIGNED_CERT: DENY.unknownCa,
+  CERT_UNTRUSTED: DENY.unknownCa,
+  CERT_REVOKED: DENY.revoked,
+  UNABLE_TO_GET_CRL: DENY.noCrl,
+  CERT_SIGNATURE_FAILURE: DENY.badSignature,
+  INVALID_PURPOSE: DENY.badPurpose,
+});
+
+/** What a failed verification is called, for 401 bodies and logs. */
+export function verifyFailure(code: string | Error | null | undefined): ClientAuthDenial {
+  const text =
+    typeof code === 'string'
+      ? code
+      : ((code as { code?: string } | null | undefined)?.code ?? String(code?.message ?? ''));
+  return VERIFY_REASONS[text] ?? DENY.invalid;
+}
+
+/**
+ * A glob over exact strings: `*` is any run of characters (including none), everything else is
+ * literal. Compiled to one anchored RegExp per list, at snapshot time.
+ */
+export function compileGlobs(patterns: readonly string[]): Matcher | null {
+  if (patterns.length === 0) return null;
+  const exact = new Set<string>();
+  const globs: string[] = [];
+  for (const p of patterns) {
+    if (p.includes('*')) globs.push(p.split('*').map(escapeRegExp).join('.*'));
+    else exact.add(p);
+  }
+  const re = globs.length > 0 ? new RegExp(`^(?:${globs.join('|')})$`, 's') : null;
+  if (re === null) return (value) => exact.has(value);
+  return (value) => exact.has(value) || re.test(value);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function routePolicy(mode: ClientAuthMode, subjects: readonly string[], sans: readonly string[]): RoutePolicy {
+  return Object.freeze({
+    mode,
+    subject: compileGlobs(subjects),
+    san: compileGlobs(sans),
+    key: `${mode}\u0000${subjects.join('\u0001')}\u0000${sans.join('\u0001')}`,
+  });
+}
+
+/** `api.example.com:8443` → `api.example.com`; `[::1]:8443` → `::1`. Lower-cases only when needed. */
+export function hostOnly(host: string): string {
+  let end = host.length;
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const close = host.indexOf(']');
+    return lowerAscii(close > 0 ? host.slice(1, close) : host);
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon !== -1 && host.indexOf(':') === colon) end = colon;
+  while (end > 0 && host.charCodeAt(end - 1) === 46 /* trailing dot */) end--;
+  return lowerAscii(end === host.length ? host : host.slice(0, end));
+}
+
+function lowerAscii(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) return text.toLowerCase();
+  }
+  return text;
+}
+
+/** Once per snapshot. */
+export function compileClientAuth(snapshot: { config: Pick<GatewayConfig, 'gateway' | 'routes'> }): ClientAuthPolicy {
+  const gatewayAuth = snapshot.config.gateway.tls.clientAuth;
+  const gatewayMode: ClientAuthMode =
+    gatewayAuth === null || gatewayAuth.clientCA === null ? 'off' : gatewayAuth.required ? 'required' : 'optional';
+  const gatewayPolicy = routePolicy(gatewayMode, [], []);
+  const routes = new Map<string, RoutePolicy>();
+  const exactHosts = new Map<string, string>();
+  const wildcardHosts = new Map<string, string>();
+  let perRoute = false;
+  let anyRouteAuth = false;
+  let anyLooser = false;
+  for (const route of snapshot.config.routes) {
+    if (!route.enabled) continue;
+    const own = route.clientAuth;
+    const policy = own === null ? gatewayPolicy : routePolicy(own.mode, own.allowedSubjects, own.allowedSANs);
+    routes.set(route.name, policy);
+    if (policy.key !== gatewayPolicy.key) perRoute = true;
+    if (own !== null && own.mode !== 'off') anyRouteAuth = true;
+    if (policy.mode !== 'required') anyLooser = true;
+    for (const host of route.hosts) {
+      const wildcard = host.startsWith('*.');
+      const name = hostOnly(wildcard ? host.slice(2) : host);
+      const map = wildcard ? wildcardHosts : exactHosts;
+      const seen = map.get(name);
+      map.set(name, seen === undefined || seen === policy.key ? policy.key : MIXED);
+    }
+  }
+  return Object.freeze({
+    gatewayMode,
+    gatewayPolicy,
+    routes,
+    exactHosts,
+    wildcardHosts,
+    perRoute,
+    requestCert: gatewayMode !== 'off' || anyRouteAuth,
+    // A route that is optional or off must be reachable without a certificate, so then the
+    // handshake lets everyone in and `required` is enforced per request instead.
+    rejectAtHandshake: gatewayMode === 'required' && !anyLooser,
+  });
+}
+
+/** The policy key for a host name (SNI or Host): exact route host, then one-label wildcard, then the default. */
+export function policyKeyForHost(policy: ClientAuthPolicy, name: string): string {
+  const host = hostOnly(name);
+  const exact = policy.exactHosts.get(host);
+  if (exact !== undefined) return exact;
+  const dot = host.indexOf('.');
+  if (dot > 0) {
+    const wild = policy.wildcardHosts.get(host.slice(dot + 1));
+    if (wild !== undefined) return wild;
+  }
+  return policy.gatewayPolicy.key;
+}
+
+/** The mode a TLS server name is held to (for logs and SniStore.policyFor). */
+export function modeForHost(policy: ClientAuthPolicy, name: string): ClientAuthMode | 'mixed' {
+  const key = policyKeyForHost(policy, name);
+  if (key === MIXED) return 'mixed';
+  return key.slice(0, key.indexOf('\u0000')) as ClientAuthMode;
+}
+
+const kVerdicts = Symbol('gatehouse.clientAuthVerdicts');
+type VerdictCarrier = { [kVerdicts]?: Map<RoutePolicy, ClientAuthDenial | null> };
+
+/** The slice of a request this module reads (HTTP/1 IncomingMessage or HTTP/2 compat request). */
+export type AuthRequest = Pick<IncomingMessage, 'socket' | 'headers'> & {
+  stream?: { session?: { socket?: unknown } | undefined };
+};
+
+/**
+ * null: the request may go on to `routeName`. Otherwise the status and a reason safe to show.
+ * An unknown route name is held to the gateway default.
+ */
+export function checkClientAuth(
+  policy: ClientAuthPolicy,
+  routeName: string,
+  req: AuthRequest,
+): ClientAuthDenial | null {
+  const route = policy.routes.get(routeName) ?? policy.gatewayPolicy;
+  const socket = tlsSocketOf(req);
+  if (socket === null)
+    return route.mode === 'required' || route.subject !== null || route.san !== null ? DENY.tlsRequired : null;
+  if (policy.perRoute) {
+    const servername = socket.servername;
+    const host = req.headers.host ?? req.headers[':authority'];
+    if (typeof servername === 'string' && servername.length > 0 && typeof host === 'string') {
+      if (policyKeyForHost(policy, servername) !== policyKeyForHost(policy, host)) return DENY.misdirected;
+    }
+  }
+  if (route.mode === 'off') return null;
+  if (socket.authorized !== true) {
+    if (!presentedCertificate(socket)) {
+      return route.mode === 'required' || route.subject !== null || route.san !== null
+        ? DENY.certificateRequired
+        : null;
+    }
+    return verifyFailure(socket.authorizationError);
+  }
+  if (route.subject === null && route.san === null) return null;
+  const identity = peerIdentity(socket);
+  if (identity === null) return DENY.certificateRequired;
+  // An allow-list verdict depends only on (connection, route): keep it for the next request.
+  const carrier = socket as unknown as VerdictCarrier;
+  let verdicts = carrier[kVerdicts];
+  if (verdicts === undefined) {
+    verdicts = new Map();
+    carrier[kVerdicts] = verdicts;
+  }
+  let verdict = verdicts.get(route);
+  if (verdict === undefined) {
+    verdict = allowListVerdict(route, identity);
+    verdicts.set(route, verdict);
+  }
+  return verdict;
+}
+
+/** Pure: the allow-list decision for a verified identity. */
+export function allowListVerdict(
+  route: RoutePolicy,
+  identity: Pick<PeerIdentity, 'subject' | 'sans'>,
+): ClientAuthDenial | null {
+  if (route.subject !== null && !route.subject(identity.subject)) return DENY.subjectNotAllowed;
+  if (route.san !== null) {
+    let ok = false;
+    for (const san of identity.sans) {
+      if (route.san(san)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) return DENY.sanNotAllowed;
+  }
+  return null;
+}
+
+const kPresented = Symbol('gatehouse.certPresented');
+type PresentedCarrier = { [kPresented]?: boolean };
+
+/** Did the peer send a certificate at all? Asked only for unauthorized sockets; cached. */
+function presentedCertificate(socket: TLSSocket): boolean {
+  const carrier = socket as unknown as PresentedCarrier;
+  let presented = carrier[kPresented];
+  if (presented === undefined) {
+    presented = socket.getPeerX509Certificate() !== undefined;
+    carrier[kPresented] = presented;
+  }
+  return presented;
+}

@@ -1,0 +1,281 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import type { LeafHandle } from '@gatehouse/pki';
+import {
+  checkClientAuth,
+  compileClientAuth,
+  compileGlobs,
+  DENY,
+  modeForHost,
+  verifyFailure,
+} from '../src/client-auth.ts';
+import { crlBlocks, installSniStore, SniStore } from '../src/sni-store.ts';
+import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from './tls-fixture.ts';
+
+let fx: TlsFixture;
+before(async () => {
+  fx = await makeTlsFixture();
+});
+
+const routesYaml = (gatewayRequired: boolean) => `
+version: 2
+gateway:
+  entryPoints:
+    webSecure:
+      address: "127.0.0.1:0"
+  tls:
+    certificates:
+      - cert: /unused.crt
+        key: /unused.key
+    clientAuth:
+      clientCA: /unused-ca.crt
+      required: ${gatewayRequired}
+routes:
+  - name: open
+    path: /
+    hosts: [open.test, ec.test, default.test]
+    target: http://127.0.0.1:1
+  - name: strict
+    path: /
+    hosts: [strict.test]
+    target: http://127.0.0.1:1
+    clientAuth:
+      mode: required
+  - name: admins
+    path: /admin
+    hosts: [rsa.test]
+    target: http://127.0.0.1:1
+    clientAuth:
+      mode: required
+      allowedSubjects: ["CN=admin,O=*"]
+  - name: sans
+    path: /san
+    hosts: ["*.wild.test"]
+    target: http://127.0.0.1:1
+    clientAuth:
+      mode: required
+      allowedSANs: ["*.clients.test"]
+  - name: nocert
+    path: /
+    hosts: [off.test]
+    target: http://127.0.0.1:1
+    clientAuth:
+      mode: off
+`;
+
+describe('SniStore selection', () => {
+  it('maps exact names, one-label wildcards and the default', () => {
+    const { ec, rsa, wild, fallback } = fx.servers;
+    const snap = snapshotOf(routesYaml(false), fx, [
+      resolved(fallback, true),
+      resolved(ec),
+      resolved(rsa),
+      resolved(wild),
+    ]);
+    const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    assert.equal(store.certificateFor('ec.test').source, ec.certPath);
+    assert.equal(store.certificateFor('EC.TEST').source, ec.certPath);
+    assert.equal(store.certificateFor('rsa.test').source, rsa.certPath);
+    assert.equal(store.certificateFor('a.wild.test').source, wild.certPath);
+    assert.equal(store.certificateFor('a.b.wild.test').source, fallback.certPath, 'a wildcard covers one label only');
+    assert.equal(store.certificateFor('wild.test').source, fallback.certPath);
+    assert.equal(store.certificateFor('unknown.test').source, fallback.certPath);
+    assert.equal(store.certificateFor(undefined).source, fallback.certPath);
+    const opts = store.serverOptions();
+    assert.deepEqual(opts.ALPNProtocols, ['h2', 'http/1.1']);
+    assert.equal(opts.requestCert, true);
+    assert.equal(opts.rejectUnauthorized, false);
+    assert.equal(opts.minVersion, 'TLSv1.2');
+    assert.equal(opts.ecdhCurve, 'X25519:P-256');
+  });
+
+  it('rejects at the handshake only when every route requires a certificate', () => {
+    const snap = snapshotOf(routesYaml(true), fx, [resolved(fx.servers.ec)]);
+    assert.equal(compileClientAuth(snap).rejectAtHandshake, false, 'route "nocert" is off');
+    const all = snapshotOf(
+      `version: 2
+gateway:
+  tls:
+    certificates: [{cert: /c, key: /k}]
+    clientAuth: {clientCA: /ca, required: true}
+routes:
+  - {name: a, path: /, target: "http://127.0.0.1:1"}
+`,
+      fx,
+      [resolved(fx.servers.ec)],
+    );
+    const policy = compileClientAuth(all);
+    assert.equal(policy.rejectAtHandshake, true);
+    assert.equal(policy.requestCert, true);
+    const none = snapshotOf(
+      `version: 2
+gateway:
+  tls:
+    certificates: [{cert: /c, key: /k}]
+routes:
+  - {name: a, path: /, target: "http://127.0.0.1:1"}
+`,
+      fx,
+      [resolved(fx.servers.ec)],
+      { clientCA: false, crl: false },
+    );
+    assert.equal(compileClientAuth(none).requestCert, false);
+  });
+
+  it('names the policy of each host', () => {
+    const policy = compileClientAuth(snapshotOf(routesYaml(false), fx, [resolved(fx.servers.ec)]));
+    assert.equal(modeForHost(policy, 'open.test'), 'optional');
+    assert.equal(modeForHost(policy, 'strict.test:8443'), 'required');
+    assert.equal(modeForHost(policy, 'off.test'), 'off');
+    assert.equal(modeForHost(policy, 'x.wild.test'), 'required');
+    assert.equal(modeForHost(policy, 'elsewhere.test'), 'optional');
+  });
+
+  it('compiles globs once and matches exactly', () => {
+    const m = compileGlobs(['CN=admin,O=*', 'CN=exact']) as (v: string) => boolean;
+    assert.equal(m('CN=admin,O=Acme'), true);
+    assert.equal(m('CN=admin,O=Acme,C=DE'), true);
+    assert.equal(m('CN=exact'), true);
+    assert.equal(m('CN=exact2'), false);
+    assert.equal(m('xCN=admin,O=a'), false);
+    assert.equal(compileGlobs(['a.b'])?.('aXb'), false, 'dots are literal');
+    assert.equal(compileGlobs([]), null);
+  });
+
+  it('names verification failures', () => {
+    assert.equal(verifyFailure('CERT_HAS_EXPIRED'), DENY.expired);
+    assert.equal(verifyFailure('CERT_REVOKED'), DENY.revoked);
+    assert.equal(verifyFailure('UNABLE_TO_GET_ISSUER_CERT_LOCALLY'), DENY.unknownCa);
+    assert.equal(verifyFailure('SOMETHING_NEW'), DENY.invalid);
+  });
+
+  it('splits a CRL bundle', () => {
+    assert.equal(crlBlocks(fx.crlPem).length, 2);
+    assert.deepEqual(crlBlocks(null), []);
+  });
+});
+
+describe('a real HTTPS server with the store', () => {
+  let server: https.Server;
+  let port = 0;
+  let store: SniStore;
+  before(async () => {
+    const { ec, rsa, wild, fallback } = fx.servers;
+    const snap = snapshotOf(routesYaml(false), fx, [
+      resolved(fallback, true),
+      resolved(ec),
+      resolved(rsa),
+      resolved(wild),
+    ]);
+    store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    installSniStore(null, store);
+    // The route is named by the test in a header: the router is not what is under test here.
+    server = https.createServer(store.serverOptions(), (req, res) => {
+      const denial = checkClientAuth(store.clientAuth, String(req.headers['x-route']), req);
+      res.writeHead(denial ? denial.status : 200, { 'content-type': 'text/plain' });
+      res.end(denial ? denial.reason : 'ok');
+    });
+    installSniStore(server, store);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  async function servedCn(servername: string | undefined, maxVersion: tls.SecureVersion): Promise<string> {
+    const socket = tls.connect({
+      port,
+      host: '127.0.0.1',
+      ...(servername ? { servername } : {}),
+      ca: fx.root.certPem,
+      rejectUnauthorized: false,
+      maxVersion,
+    });
+    await once(socket, 'secureConnect');
+    const cert = new X509Certificate(socket.getPeerCertificate().raw);
+    socket.destroy();
+    return cert.subject.split('\n').at(-1) ?? '';
+  }
+
+  it('serves each name its own certificate, ECDSA and RSA mixed, TLS 1.2 and 1.3', async () => {
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      assert.equal(await servedCn('ec.test', version), 'CN=ec.test');
+      assert.equal(await servedCn('rsa.test', version), 'CN=rsa.test');
+      assert.equal(await servedCn('x.wild.test', version), 'CN=wild');
+      assert.equal(await servedCn('nope.test', version), 'CN=default.test');
+      assert.equal(await servedCn(undefined, version), 'CN=default.test');
+    }
+  });
+
+  function get(
+    servername: string,
+    route: string,
+    leaf: LeafHandle | null,
+    host = servername,
+  ): Promise<[number, string]> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          servername,
+          path: '/',
+          headers: { host, 'x-route': route },
+          ca: fx.root.certPem,
+          ...(leaf ? { cert: leaf.fullchainPem, key: leaf.keyPem } : {}),
+          agent: false,
+          checkServerIdentity: () => undefined,
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => {
+            body += d;
+          });
+          res.on('end', () => resolve([res.statusCode ?? 0, body]));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('optional by default: no certificate is fine, a bad one gets 401 with its reason', async () => {
+    const { good, expired, future, stranger, revoked } = fx.clients;
+    assert.deepEqual(await get('open.test', 'open', null), [200, 'ok']);
+    assert.deepEqual(await get('open.test', 'open', good), [200, 'ok']);
+    assert.deepEqual(await get('open.test', 'open', expired), [401, 'client certificate expired']);
+    assert.deepEqual(await get('open.test', 'open', future), [401, 'client certificate not yet valid']);
+    assert.deepEqual(await get('open.test', 'open', stranger), [401, 'client certificate signed by an unknown CA']);
+    assert.deepEqual(await get('open.test', 'open', revoked), [401, 'client certificate revoked']);
+  });
+
+  it('a route that requires a certificate gets 401 without one', async () => {
+    assert.deepEqual(await get('strict.test', 'strict', null), [401, 'client certificate required']);
+    assert.deepEqual(await get('strict.test', 'strict', fx.clients.good), [200, 'ok']);
+  });
+
+  it('mode off ignores even a bad certificate', async () => {
+    assert.deepEqual(await get('off.test', 'nocert', fx.clients.expired), [200, 'ok']);
+  });
+
+  it('allow-lists answer 403 for other identities', async () => {
+    assert.deepEqual(await get('rsa.test', 'admins', fx.clients.admin), [200, 'ok']);
+    assert.deepEqual(await get('rsa.test', 'admins', fx.clients.good), [403, DENY.subjectNotAllowed.reason]);
+    assert.deepEqual(await get('a.wild.test', 'sans', fx.clients.good), [200, 'ok']);
+    assert.deepEqual(await get('a.wild.test', 'sans', fx.clients.admin), [200, 'ok']);
+    assert.deepEqual(await get('a.wild.test', 'sans', null), [401, 'client certificate required']);
+  });
+
+  it('421 when the SNI name and the Host belong to different policies', async () => {
+    assert.deepEqual(await get('open.test', 'strict', fx.clients.good, 'strict.test'), [421, DENY.misdirected.reason]);
+    assert.deepEqual(await get('open.test', 'open', null, 'ec.test'), [200, 'ok'], 'same policy: no 421');
+  });
+});
