@@ -102,7 +102,10 @@ const JITTER = 0.1;
 const PROBES_PER_THREAD = 16;
 const DEFAULT_MAX_THREADS = 4;
 const HISTORY = 10;
-const TASK_URL = new URL('./probe-task.ts', import.meta.url).href;
+// Beside this module, with its extension: `.ts` when Node strips types (piscina 5 loads it as is
+// under Node 24), `.js` when run from a tsc build.
+const TASK_URL = new URL(`./probe-task${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url)
+  .href;
 
 interface RouteEntry {
   name: string;
