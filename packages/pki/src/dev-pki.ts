@@ -94,6 +94,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const CA_DEFAULT_DAYS = 3650;
 const LEAF_DEFAULT_DAYS = 30;
+/** `.invalid` (RFC 2606): the address is informative, nothing is served there. */
+const CA_ISSUERS_BASE = 'http://pki.gatehouse.invalid/';
 
 /** Serialises the openssl runs that touch one CA's database. */
 const caQueues = new Map<string, Promise<unknown>>();
@@ -190,7 +192,7 @@ authorityKeyIdentifier = keyid:always
 `;
 }
 
-function leafExtensions(opts: IssueOptions, keyType: DevKeyType): string {
+function leafExtensions(opts: IssueOptions, keyType: DevKeyType, ca: CaHandle): string {
   const eku =
     opts.usage === 'server' ? 'serverAuth' : opts.usage === 'client' ? 'clientAuth' : 'serverAuth, clientAuth';
   // keyEncipherment only means something for RSA key transport; ECDSA keys sign only.
@@ -209,6 +211,9 @@ function leafExtensions(opts: IssueOptions, keyType: DevKeyType): string {
     'authorityKeyIdentifier = keyid:always',
   ];
   if (sans.length > 0) lines.push(`subjectAltName = ${sans.join(', ')}`);
+  // As public CAs do: a leaf of an intermediate names where its issuer can be fetched. Preflight
+  // relies on this to tell a missing intermediate from a private root the clients already trust.
+  if (ca.chainPem !== '') lines.push(`authorityInfoAccess = caIssuers;URI:${CA_ISSUERS_BASE}${ca.name}.crt`);
   return lines.join('\n') + '\n';
 }
 
@@ -297,7 +302,7 @@ export async function issueCertificate(ca: CaHandle, opts: IssueOptions): Promis
 
   const keyPem = await generateKeyPem(keyType, opts.passphrase);
   await writeFile(keyPath, keyPem, { mode: 0o600 });
-  await writeFile(extPath, leafExtensions(opts, keyType));
+  await writeFile(extPath, leafExtensions(opts, keyType, ca));
   const passArgs = opts.passphrase ? ['-passin', 'env:GATEHOUSE_DEVPKI_PASS'] : [];
   const env = opts.passphrase ? { GATEHOUSE_DEVPKI_PASS: opts.passphrase } : undefined;
   await openssl(

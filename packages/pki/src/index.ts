@@ -4,3 +4,7 @@ export * from './diagnostic.ts';
 export * from './dev-pki.ts';
 export * from './inspect.ts';
 export * from './material.ts';
+export * from './name-match.ts';
+export * from './preflight.ts';
+export * from './load.ts';
+export * from './server-context.ts';

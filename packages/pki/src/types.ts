@@ -1,5 +1,7 @@
 // Certificate material after the primary has read and checked it: what travels to workers.
 
+import type { ConfigDiagnostic } from '@gatehouse/config';
+
 /** A server certificate after the primary read, parsed and preflighted it. */
 export interface ResolvedServerCertificate {
   certPem: string; // leaf first, then any intermediates given in the same file
@@ -27,4 +29,25 @@ export interface ResolvedUpstreamTls {
   servername: string | null; // null = the backend's hostname
   /** sha256 over every field above: routes (and generations) with the same identity share one agent. */
   identity: string;
+}
+
+/** Everything the primary read and checked for one config: what a snapshot carries besides the config. */
+export interface ResolvedMaterial {
+  certificates: ResolvedServerCertificate[];
+  /** PEM bundle of the CAs client certificates must chain to; null when client auth is off. */
+  clientCA: string | null;
+  /** PEM, one or more `X509 CRL` blocks; null when none is configured. */
+  crl: string | null;
+  /** By route name, for routes with `security.tls` or an https backend. */
+  upstreamTls: Record<string, ResolvedUpstreamTls>;
+}
+
+/** The outcome of loadMaterial: on failure `material` is null and `errors` say why. */
+export interface MaterialLoad {
+  ok: boolean;
+  material: ResolvedMaterial | null;
+  errors: ConfigDiagnostic[];
+  warnings: ConfigDiagnostic[];
+  /** Every file the config references (also on failure), for the watcher. */
+  files: string[];
 }

@@ -1,0 +1,312 @@
+// Reads and preflights every piece of certificate material a config names, all at once, and returns
+// either the resolved material for a snapshot or every error found (never just the first). The
+// primary calls this on every change; a failure keeps the running generation.
+
+import type { ConfigDiagnostic, GatewayConfig, MaterialRef, RouteConfig, SourcePos } from '@gatehouse/config';
+import { createHash, type X509Certificate } from 'node:crypto';
+import { diagnostic, MaterialCode } from './diagnostic.ts';
+import { inspectCertificate } from './inspect.ts';
+import { type MaterialResolution, resolveMaterial } from './material.ts';
+import { certificateNameCovers } from './name-match.ts';
+import {
+  canonicalHost,
+  checkCaBundle,
+  checkChain,
+  checkCrl,
+  checkExpirySoon,
+  checkHostCoverage,
+  checkKeyMatchesCertificate,
+  checkValidityWindow,
+  openPrivateKey,
+  parseCertificates,
+} from './preflight.ts';
+import type { MaterialLoad, ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
+
+export interface LoadMaterialOptions {
+  /** Epoch ms the validity checks use; default Date.now(). */
+  now?: number;
+}
+
+/** Every file path the config references (certificates, keys, CAs, CRLs, upstream identities), once each. */
+export function referencedFiles(config: GatewayConfig): string[] {
+  const files = new Set<string>();
+  for (const ref of allRefs(config)) if (ref.form === 'file' && ref.path) files.add(ref.path);
+  return [...files];
+}
+
+function allRefs(config: GatewayConfig): MaterialRef[] {
+  const refs: Array<MaterialRef | null> = [];
+  for (const c of config.gateway.tls.certificates) refs.push(c.cert, c.key);
+  const clientAuth = config.gateway.tls.clientAuth;
+  if (clientAuth) refs.push(clientAuth.clientCA, clientAuth.crl);
+  for (const route of config.routes) {
+    const tls = route.security.tls;
+    if (tls) refs.push(tls.rootCAs, tls.clientCert, tls.clientKey);
+  }
+  return refs.filter((r): r is MaterialRef => r !== null);
+}
+
+/** Collects diagnostics by severity. */
+class Findings {
+  readonly errors: ConfigDiagnostic[] = [];
+  readonly warnings: ConfigDiagnostic[] = [];
+  add(d: ConfigDiagnostic | null | undefined): void {
+    if (!d) return;
+    (d.severity === 'error' ? this.errors : this.warnings).push(d);
+  }
+  addAll(ds: readonly ConfigDiagnostic[]): void {
+    for (const d of ds) this.add(d);
+  }
+}
+
+/** Reads each distinct ref once, concurrently. */
+async function resolveAll(config: GatewayConfig): Promise<Map<MaterialRef, MaterialResolution>> {
+  const refs = allRefs(config);
+  const results = await Promise.all(refs.map((ref) => resolveMaterial(ref)));
+  return new Map(refs.map((ref, i) => [ref, results[i]!]));
+}
+
+export async function loadMaterial(config: GatewayConfig, options: LoadMaterialOptions = {}): Promise<MaterialLoad> {
+  const now = options.now ?? Date.now();
+  const files = referencedFiles(config);
+  const findings = new Findings();
+  const resolved = await resolveAll(config);
+  const text = (ref: MaterialRef | null): MaterialResolution | null => (ref ? (resolved.get(ref) ?? null) : null);
+
+  const tls = config.gateway.tls;
+  const certificates: ResolvedServerCertificate[] = [];
+  for (const entry of tls.certificates) {
+    const server = resolveServerCertificate(
+      text(entry.cert)!,
+      text(entry.key)!,
+      entry.cert.at,
+      entry.key.at,
+      entry.passphrase,
+      now,
+      tls.expiryWarningDays,
+      findings,
+    );
+    if (server) certificates.push(server);
+  }
+  markDefault(certificates, tls.defaultName, config, findings);
+
+  if (
+    config.gateway.entryPoints.webSecure &&
+    certificates.length > 0 &&
+    certificates.length === tls.certificates.length
+  ) {
+    const coverage = certificates.flatMap((c) => c.names);
+    for (const c of certificates) coverage.push(...inspectCertificate(c.certPem).ipAddresses.map(canonicalHost));
+    for (const route of config.routes) {
+      if (route.enabled) findings.addAll(checkHostCoverage(route.hosts, coverage, route.at));
+    }
+  }
+
+  let clientCA: string | null = null;
+  let crl: string | null = null;
+  if (tls.clientAuth) {
+    const ca = text(tls.clientAuth.clientCA);
+    if (ca && !ca.ok) findings.add(ca.diagnostic);
+    else if (ca?.ok && tls.clientAuth.clientCA) {
+      const checked = checkCaBundle(ca.pem, ca.origin, tls.clientAuth.clientCA.at, now);
+      findings.addAll(checked.errors);
+      findings.addAll(checked.warnings);
+      clientCA = ca.pem;
+    }
+    const list = text(tls.clientAuth.crl);
+    if (list && !list.ok) findings.add(list.diagnostic);
+    else if (list?.ok && tls.clientAuth.crl) {
+      findings.add(checkCrl(list.pem, list.origin, tls.clientAuth.crl.at));
+      crl = list.pem;
+    }
+  }
+
+  const upstreamTls: Record<string, ResolvedUpstreamTls> = {};
+  for (const route of config.routes) {
+    const upstream = resolveUpstreamTls(route, text, now, tls.expiryWarningDays, findings);
+    if (upstream) upstreamTls[route.name] = upstream;
+  }
+
+  const ok = findings.errors.length === 0;
+  return {
+    ok,
+    material: ok ? { certificates, clientCA, crl, upstreamTls } : null,
+    errors: findings.errors,
+    warnings: findings.warnings,
+    files,
+  };
+}
+
+function resolveServerCertificate(
+  cert: MaterialResolution,
+  key: MaterialResolution,
+  certAt: SourcePos,
+  keyAt: SourcePos,
+  passphrase: string | null,
+  now: number,
+  warningDays: number,
+  findings: Findings,
+): ResolvedServerCertificate | null {
+  if (!cert.ok) findings.add(cert.diagnostic);
+  if (!key.ok) findings.add(key.diagnostic);
+  if (!cert.ok || !key.ok) return null;
+  const chain = checkedChain(cert.pem, cert.origin, certAt, now, warningDays, findings);
+  const opened = openPrivateKey(key.pem, passphrase, key.origin, keyAt);
+  if (!opened.ok) findings.add(opened.diagnostic);
+  if (!chain || !opened.ok) return null;
+  const leaf = chain[0]!;
+  const mismatch = checkKeyMatchesCertificate(leaf, opened.value, cert.origin, key.origin, certAt);
+  if (mismatch) {
+    findings.add(mismatch);
+    return null;
+  }
+  const info = inspectCertificate(leaf);
+  return {
+    certPem: cert.pem,
+    keyPem: key.pem,
+    passphrase,
+    names: info.names,
+    keyType: info.keyType,
+    serial: info.serial,
+    fingerprint256: info.fingerprint256,
+    subject: info.subject,
+    notBefore: info.notBefore,
+    notAfter: info.notAfter,
+    isDefault: false,
+    source: cert.origin === key.origin ? cert.origin : `${cert.origin} (key ${key.origin})`,
+  };
+}
+
+/** Parses a leaf-first chain and runs the validity, expiry and chain checks; null when it cannot serve. */
+function checkedChain(
+  pem: string,
+  origin: string,
+  at: SourcePos,
+  now: number,
+  warningDays: number,
+  findings: Findings,
+): X509Certificate[] | null {
+  const parsed = parseCertificates(pem, origin, at);
+  if (!parsed.ok) {
+    findings.add(parsed.diagnostic);
+    return null;
+  }
+  const chain = parsed.value;
+  let usable = true;
+  for (const [i, cert] of chain.entries()) {
+    const label = i === 0 ? origin : `${origin}: intermediate #${i + 1} (${cert.subject.split('\n').join(', ')})`;
+    const window = checkValidityWindow(cert, now, label, at);
+    if (window) usable = false;
+    findings.add(window ?? checkExpirySoon(cert, now, warningDays, label, at));
+  }
+  const broken = checkChain(chain, origin, at);
+  if (broken) {
+    findings.add(broken);
+    usable = false;
+  }
+  return usable ? chain : null;
+}
+
+/** The default certificate: the one serving `defaultName`, else the first listed. */
+function markDefault(
+  certificates: ResolvedServerCertificate[],
+  defaultName: string | null,
+  config: GatewayConfig,
+  findings: Findings,
+): void {
+  if (certificates.length === 0) return;
+  let chosen: ResolvedServerCertificate | undefined;
+  if (defaultName) {
+    chosen =
+      certificates.find((c) => c.names.includes(defaultName)) ??
+      certificates.find((c) => c.names.some((n) => certificateNameCovers(n, defaultName)));
+    if (!chosen && certificates.length === config.gateway.tls.certificates.length) {
+      findings.add(
+        diagnostic(
+          'warning',
+          { file: config.file, line: 0, col: 0, path: 'gateway.tls.default' },
+          MaterialCode.defaultNameUnknown,
+          `no certificate serves the default name "${defaultName}"; the first certificate (${certificates[0]!.names.join(', ') || certificates[0]!.subject}) is the default`,
+          'set `gateway.tls.default` to one of the certificates’ names',
+        ),
+      );
+    }
+  }
+  (chosen ?? certificates[0]!).isDefault = true;
+}
+
+function resolveUpstreamTls(
+  route: RouteConfig,
+  text: (ref: MaterialRef | null) => MaterialResolution | null,
+  now: number,
+  warningDays: number,
+  findings: Findings,
+): ResolvedUpstreamTls | null {
+  const tls = route.security.tls;
+  const https = route.backends.some((b) => b.protocol === 'https:');
+  if (!tls && !https) return null;
+  const tlsPath = `${route.at.path}.security.tls`;
+  let ca: string | null = null;
+  let cert: string | null = null;
+  let key: string | null = null;
+  if (tls?.rootCAs) {
+    const roots = text(tls.rootCAs)!;
+    if (!roots.ok) findings.add(roots.diagnostic);
+    else {
+      const checked = checkCaBundle(roots.pem, roots.origin, tls.rootCAs.at, now);
+      findings.addAll(checked.errors);
+      findings.addAll(checked.warnings);
+      ca = roots.pem;
+    }
+  }
+  if (tls?.clientCert && tls.clientKey) {
+    const c = text(tls.clientCert)!;
+    const k = text(tls.clientKey)!;
+    if (!c.ok) findings.add(c.diagnostic);
+    if (!k.ok) findings.add(k.diagnostic);
+    if (c.ok && k.ok) {
+      const chain = checkedChain(c.pem, c.origin, tls.clientCert.at, now, warningDays, findings);
+      const opened = openPrivateKey(k.pem, null, k.origin, tls.clientKey.at);
+      if (!opened.ok) findings.add(opened.diagnostic);
+      if (chain && opened.ok) {
+        findings.add(checkKeyMatchesCertificate(chain[0]!, opened.value, c.origin, k.origin, tls.clientCert.at));
+      }
+      cert = c.pem;
+      key = k.pem;
+    }
+  }
+  const rejectUnauthorized = !(tls?.insecureSkipVerify ?? false);
+  if (!rejectUnauthorized) {
+    findings.add(
+      diagnostic(
+        'warning',
+        { ...route.at, path: `${tlsPath}.insecureSkipVerify` },
+        MaterialCode.insecureSkipVerify,
+        `route "${route.name}": insecureSkipVerify is on, so the backend's certificate is not verified and anyone on the path can impersonate it`,
+        'give the backend CA in `rootCAs` instead',
+      ),
+    );
+  }
+  const servername = tls?.serverName ?? null;
+  return {
+    ca,
+    cert,
+    key,
+    rejectUnauthorized,
+    servername,
+    identity: upstreamIdentity(ca, cert, key, rejectUnauthorized, servername),
+  };
+}
+
+/** sha256 over everything that makes an upstream TLS identity: equal identities share one agent. */
+export function upstreamIdentity(
+  ca: string | null,
+  cert: string | null,
+  key: string | null,
+  rejectUnauthorized: boolean,
+  servername: string | null,
+): string {
+  return createHash('sha256')
+    .update(JSON.stringify([ca, cert, key, rejectUnauthorized, servername]))
+    .digest('hex');
+}

@@ -1,0 +1,105 @@
+// The TLS options every inbound SecureContext is built from, and the session-ticket keys they share.
+//
+// One context per certificate, never one context holding several key pairs (nodejs/node#54235).
+// The issue reports that a context returned from SNICallback does not behave like the server's
+// default context when key types differ. Measured on Node 24.21 (OpenSSL 3.5.8), TLS 1.2 and 1.3,
+// with Node, `openssl s_client` and `curl` clients (the pki tests repeat the first part on every run):
+//   - a context holding ONE certificate, returned from SNICallback, is served correctly whatever
+//     the key type of the server's default context (ECDSA default + RSA name and the reverse);
+//   - a context holding TWO key pairs (ECDSA + RSA, "dual certificate") is served correctly only as
+//     the server's default context. Returned from SNICallback, it offers only the key pair added
+//     last, so a client that cannot use that key type fails the handshake.
+// The workaround is therefore structural: `serverContextOptions` takes exactly one certificate, so
+// each SNI name gets a context whose only certificate is the one that name must be served, and a
+// name never depends on the key type of the default context. The SNICallback must always return a
+// context (the default certificate's own context for unknown names), never `undefined`.
+// If two certificates of different key types list the same name, only one of them can serve it
+// through SNI: the SNI store should keep the first listed.
+//
+// Everything that must be identical across contexts and workers comes from `shared`:
+// - client CA and CRL, so client verification is the same for every SNI name (Node switches the
+//   verify store to the SNI context's);
+// - session-ticket keys and the session id context. OpenSSL encrypts and decrypts tickets with the
+//   keys of the context the connection started on, and refuses a resumption whose session id context
+//   differs, so every context of every worker carries the same values and a ticket issued by one
+//   worker, for any name, resumes on any other.
+
+import { constants, randomBytes } from 'node:crypto';
+import type { SecureContextOptions } from 'node:tls';
+import type { TlsConfig } from '@gatehouse/config';
+import { certificateBlocks } from './inspect.ts';
+import { splitCrls } from './preflight.ts';
+import type { ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
+
+/** TLS 1.3 suites (all AEAD) then TLS 1.2 ECDHE + AEAD only: no CBC, no RSA key exchange, no SHA-1 MACs. */
+export const DEFAULT_CIPHERS = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export const DEFAULT_ECDH_CURVE = 'X25519:P-256';
+
+/** The same for every context and every worker of any Gatehouse (at most 32 bytes for OpenSSL). */
+export const SESSION_ID_CONTEXT = 'gatehouse';
+
+/** Node's ticket key format: 16 bytes name, 16 bytes HMAC secret, 16 bytes AES key. */
+export const TICKET_KEYS_BYTES = 48;
+
+export function generateTicketKeys(): Buffer {
+  return randomBytes(TICKET_KEYS_BYTES);
+}
+
+export interface SharedServerTls {
+  clientCA: string | null;
+  crl: string | null;
+  tls: TlsConfig;
+  ticketKeys: Buffer;
+}
+
+/**
+ * Options for `tls.createSecureContext` (or a `tls.Server`) serving one certificate. `requestCert`
+ * and `rejectUnauthorized` are server options, not context options: the dataplane sets them.
+ */
+export function serverContextOptions(cert: ResolvedServerCertificate, shared: SharedServerTls): SecureContextOptions {
+  const options: SecureContextOptions = {
+    cert: cert.certPem,
+    key: cert.keyPem,
+    minVersion: shared.tls.minVersion,
+    maxVersion: 'TLSv1.3',
+    ciphers: shared.tls.ciphers || DEFAULT_CIPHERS,
+    ecdhCurve: shared.tls.ecdhCurve || DEFAULT_ECDH_CURVE,
+    honorCipherOrder: true,
+    // No renegotiation (a client-initiated renegotiation is a DoS vector audits flag) and no compression (CRIME).
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION,
+    sessionIdContext: SESSION_ID_CONTEXT,
+    ticketKeys: shared.ticketKeys,
+  };
+  if (cert.passphrase) options.passphrase = cert.passphrase;
+  // Node reads every certificate of a `ca` string but only the first CRL of a `crl` string: pass arrays.
+  if (shared.clientCA) options.ca = certificateBlocks(shared.clientCA);
+  if (shared.crl) options.crl = splitCrls(shared.crl);
+  return options;
+}
+
+/** TLS options of an outbound agent for one upstream identity (ca null = the system roots). */
+export function upstreamTlsOptions(upstream: ResolvedUpstreamTls): SecureContextOptions & {
+  rejectUnauthorized: boolean;
+  servername?: string;
+} {
+  const options: SecureContextOptions & { rejectUnauthorized: boolean; servername?: string } = {
+    rejectUnauthorized: upstream.rejectUnauthorized,
+    minVersion: 'TLSv1.2',
+  };
+  if (upstream.ca) options.ca = certificateBlocks(upstream.ca);
+  if (upstream.cert) options.cert = upstream.cert;
+  if (upstream.key) options.key = upstream.key;
+  if (upstream.servername) options.servername = upstream.servername;
+  return options;
+}
