@@ -1,0 +1,85 @@
+// The demo's gatehouse.yaml: written for a newcomer to read, so every block says what it shows.
+import { relative } from 'node:path';
+import type { DemoMaterial, DemoPorts } from './layout.ts';
+
+/** Paths relative to the config file's directory, which is how the config resolves them. */
+function rel(configDir: string, path: string): string {
+  const r = relative(configDir, path);
+  return JSON.stringify(r.startsWith('..') ? path : r);
+}
+
+export function demoConfigYaml(configDir: string, ports: DemoPorts, m: DemoMaterial): string {
+  const p = (path: string) => rel(configDir, path);
+  return `# Gatehouse demo configuration, written by \`gatehouse demo\` at every start (copy it
+# elsewhere to keep your changes). The gateway watches this file and every certificate it
+# names: edit it while the demo runs (try the weights below) and the change is live on save,
+# or rejected with a message that names the line, while the old config keeps serving.
+#
+# The shape is Goma Gateway's version 2 config. Relative paths are relative to this file.
+version: 2
+gateway:
+  entryPoints:
+    # Plain HTTP. 127.0.0.1 only: the demo is not meant for the network (":8080" = all interfaces).
+    web:
+      address: "127.0.0.1:${ports.web}"
+    # HTTPS, with the certificate and client-certificate rules below.
+    webSecure:
+      address: "127.0.0.1:${ports.webSecure}"
+  tls:
+    # What the HTTPS listener serves: a certificate for localhost from the demo CA.
+    certificates:
+      - cert: ${p(m.serverCert)}
+        key: ${p(m.serverKey)}
+    # Mutual TLS, inbound: every HTTPS client must present a certificate signed by the demo CA.
+    # Without one, or with one from another CA, the TLS handshake fails and no route is reached.
+    clientAuth:
+      clientCA: ${p(m.ca)}
+      required: true
+  log:
+    level: info
+    # pretty: for a terminal. Production uses json (one object per line).
+    format: pretty
+    # One line per request, with route, backend, status and duration.
+    accessLog: true
+  # /status, /metrics, /healthz and reload. Never expose it: it can reload the gateway.
+  admin:
+    address: "127.0.0.1:${ports.admin}"
+routes:
+  # /secure goes to "green" only. green is an HTTPS backend that accepts nobody but Gatehouse:
+  # mutual TLS outbound, with the backend CA to verify green and a client certificate to show it.
+  - name: secure
+    path: /secure
+    backends:
+      - endpoint: https://127.0.0.1:${ports.green}
+        weight: 1
+    security:
+      tls:
+        rootCAs: ${p(m.backendCa)}
+        clientCert: ${p(m.gatewayClientCert)}
+        clientKey: ${p(m.gatewayClientKey)}
+        serverName: localhost
+    healthCheck:
+      path: /healthz
+      interval: 5s
+      timeout: 2s
+  # Everything else is shared 3:1 between the two backends (smooth weighted round-robin).
+  # The TLS settings apply to green, the https backend; blue is plain HTTP.
+  - name: default
+    path: /
+    backends:
+      - endpoint: http://127.0.0.1:${ports.blue}
+        weight: 3
+      - endpoint: https://127.0.0.1:${ports.green}
+        weight: 1
+    security:
+      tls:
+        rootCAs: ${p(m.backendCa)}
+        clientCert: ${p(m.gatewayClientCert)}
+        clientKey: ${p(m.gatewayClientKey)}
+        serverName: localhost
+    healthCheck:
+      path: /healthz
+      interval: 5s
+      timeout: 2s
+`;
+}

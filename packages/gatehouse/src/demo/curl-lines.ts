@@ -1,0 +1,60 @@
+// The commands `gatehouse demo` prints for the newcomer to try, with what each one shows. The demo's
+// end-to-end test runs exactly these lines, so they are data, built in one place.
+import { isAbsolute, relative } from 'node:path';
+import type { DemoMaterial, DemoPorts } from './layout.ts';
+
+export interface TryLine {
+  /** What the command shows, printed as a comment above it. */
+  title: string;
+  /** Whether curl succeeds (exit 0 with a 2xx body) or fails (non-zero exit). */
+  expect: 'success' | 'failure';
+  command: string;
+}
+
+/** Quotes for a POSIX shell only when needed, so that the common case stays copy-paste friendly. */
+export function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Paths under the current directory are printed relative to it: shorter, and what the user typed. */
+function display(path: string, cwd: string): string {
+  const r = relative(cwd, path);
+  return shellQuote(r.startsWith('..') || isAbsolute(r) ? path : r);
+}
+
+export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string): TryLine[] {
+  const f = (path: string) => display(path, cwd);
+  const https = `https://localhost:${ports.webSecure}`;
+  return [
+    {
+      title: 'Plain HTTP, shared 3:1 between "blue" and "green" (run it a few times)',
+      expect: 'success',
+      command: `curl -sS http://localhost:${ports.web}/`,
+    },
+    {
+      title: 'HTTPS with the demo client certificate: mTLS into Gatehouse, then mTLS out to "green"',
+      expect: 'success',
+      command: `curl -sS --cacert ${f(m.ca)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} ${https}/secure`,
+    },
+    {
+      title: 'HTTPS without a client certificate: refused during the TLS handshake',
+      expect: 'failure',
+      command: `curl -sS --cacert ${f(m.ca)} ${https}/secure`,
+    },
+    {
+      title: 'HTTPS with a certificate from a CA the gateway does not trust: refused as well',
+      expect: 'failure',
+      command: `curl -sS --cacert ${f(m.ca)} --cert ${f(m.rogueCert)} --key ${f(m.rogueKey)} ${https}/secure`,
+    },
+    {
+      title: '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so this fails',
+      expect: 'failure',
+      command: `curl -sS --cacert ${f(m.backendCa)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} https://localhost:${ports.green}/`,
+    },
+    {
+      title: 'What the gateway sees: workers, routes, backend health, certificates',
+      expect: 'success',
+      command: `curl -sS http://127.0.0.1:${ports.admin}/status`,
+    },
+  ];
+}
