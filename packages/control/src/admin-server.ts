@@ -67,7 +67,16 @@ function buildRoutes(opts: AdminServerOptions): Map<string, Route> {
       {
         methods: ['GET', 'HEAD'],
         handle: async (_req, res) => {
-          const { contentType, body } = await metrics.scrape();
+          let scraped: Awaited<ReturnType<PrimaryMetrics['scrape']>>;
+          try {
+            scraped = await metrics.scrape();
+          } catch (error) {
+            // prom-client gives up when a worker does not answer within 5 s (one busy or exiting).
+            opts.logger.warn({ err: error }, 'metrics scrape failed');
+            sendError(res, 503, 'GH_METRICS_UNAVAILABLE', `metrics unavailable: ${errorMessage(error)}`);
+            return;
+          }
+          const { contentType, body } = scraped;
           res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
           res.end(res.req.method === 'HEAD' ? undefined : body);
         },
