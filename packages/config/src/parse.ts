@@ -22,10 +22,11 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
   for (const problem of [...doc.errors, ...doc.warnings]) {
     const offset = problem.pos[0];
     const { line, col } = lineCounter.linePos(offset);
-    const message = problem.message.split('\n')[0] ?? problem.message;
+    // The parser appends its own ` at line L, column C:` and a source excerpt; we print our own.
+    const message = (problem.message.split('\n')[0] ?? problem.message).replace(/ at line \d+, column \d+:?$/, '');
     const at = { file: displayFile, line, col, path: '' };
     if (doc.errors.includes(problem as (typeof doc.errors)[number])) {
-      diags.error(ConfigCode.yaml, at, `YAML: ${message}`, yamlHint(problem.code));
+      diags.error(ConfigCode.yaml, at, `YAML: ${message}`, yamlHint(problem.code, message));
     } else {
       diags.warning(ConfigCode.yaml, at, `YAML: ${message}`, null);
     }
@@ -69,12 +70,14 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
   return { ok: true, config: { ...config, file: file === '<inline>' ? file : resolve(file) }, warnings };
 }
 
-function yamlHint(code: string): string | null {
+function yamlHint(code: string, message: string): string | null {
+  if (/quote/i.test(message)) return 'a quoted value above this point is not closed; add the closing quote';
   switch (code) {
     case 'DUPLICATE_KEY':
       return 'each key may appear once per map; remove or merge the repeated one';
     case 'BAD_INDENT':
     case 'MISSING_CHAR':
+    case 'BLOCK_AS_IMPLICIT_KEY':
       return 'check the indentation: nested keys need more spaces than their parent, and use spaces, not tabs';
     case 'TAB_AS_INDENT':
       return 'YAML indentation must use spaces, not tabs';

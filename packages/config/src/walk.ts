@@ -325,6 +325,7 @@ function walkScalar(ctx: WalkContext, spec: Spec, node: Node | null, at: SourceP
           spec.code ?? ConfigCode.enum,
           at,
           `${at.path}: ${key} must be ${spec.values.map((v) => JSON.stringify(v)).join(' or ')} (got ${describe(node, value)})`,
+          spec.hint ?? null,
         );
         return undefined;
       }

@@ -1,0 +1,79 @@
+// Shared by the config unit tests: parse YAML given as lines (so line numbers are easy to read).
+import assert from 'node:assert/strict';
+import { parseConfig } from '../src/parse.ts';
+import type { ConfigDiagnostic, GatewayConfig, LoadResult } from '../src/types.ts';
+
+export const FILE = '/etc/gatehouse/gatehouse.yaml';
+
+export function yaml(...lines: string[]): string {
+  return `${lines.join('\n')}\n`;
+}
+
+export function load(text: string, env: Record<string, string | undefined> = {}): LoadResult {
+  return parseConfig(text, FILE, env);
+}
+
+export function ok(text: string, env: Record<string, string | undefined> = {}): GatewayConfig {
+  const result = load(text, env);
+  if (!result.ok)
+    assert.fail(`expected a valid config, got:\n${result.errors.map((e) => JSON.stringify(e)).join('\n')}`);
+  return result.config;
+}
+
+export function errors(text: string, env: Record<string, string | undefined> = {}): ConfigDiagnostic[] {
+  const result = load(text, env);
+  assert.equal(result.ok, false, 'expected errors');
+  return result.ok ? [] : result.errors;
+}
+
+/** Asserts exactly one error with `code`, at `line`:`col`, and returns it. */
+export function oneError(text: string, code: string, line: number, col: number, env = {}): ConfigDiagnostic {
+  const all = errors(text, env);
+  const found = all.filter((e) => e.code === code);
+  assert.equal(found.length, 1, `expected one ${code}, got: ${JSON.stringify(all, null, 1)}`);
+  const error = found[0] as ConfigDiagnostic;
+  assert.deepEqual([error.line, error.col], [line, col], `${code} position: ${JSON.stringify(error)}`);
+  assert.equal(error.severity, 'error');
+  assert.equal(error.file, FILE);
+  return error;
+}
+
+export function warnings(text: string, env: Record<string, string | undefined> = {}): ConfigDiagnostic[] {
+  return load(text, env).warnings;
+}
+
+/** The smallest valid route list, for tests that are about something else. */
+export const minimalRoute = ['routes:', '  - name: r', '    path: /', '    target: http://127.0.0.1:3000'];
+
+/** From Goma Gateway's mTLS documentation: must validate unchanged. */
+export const gomaMtlsExample = `gateway:
+  tls:
+    certificates:
+      - cert: /etc/goma/certs/cert.pem
+        key: /etc/goma/certs/key.pem
+    clientAuth:
+      clientCA:  /etc/goma/certs/ca.pem
+      required: true
+routes:
+  - name: api
+    path: /
+    hosts:
+      - api.example.com
+    enabled: true
+    backends:
+      - endpoint: https://api-example:8443
+        weight: 80
+      - endpoint: https://api-example-beta:8443
+        weight: 20
+    security:
+      tls:
+        insecureSkipVerify: false
+        rootCAs: /etc/goma/certs/ca.pem
+        clientCert: /etc/goma/certs/cert.pem
+        clientKey: /etc/goma/certs/key.pem
+    healthCheck:
+      path: /
+      interval: 15s
+      timeout: 10s
+      healthyStatuses: [200]
+`;
