@@ -61,6 +61,15 @@ export const REJECT = {
   hostMismatch: rejection(400, 'GH_REQUEST_HOST_MISMATCH', 'absolute-form target and Host name different hosts'),
   badTarget: rejection(400, 'GH_REQUEST_TARGET', 'request target is not origin-form, absolute http(s) or "*"'),
   connect: rejection(405, 'GH_REQUEST_CONNECT', 'CONNECT is not supported'),
+  h2ConnectionHeader: rejection(
+    400,
+    'GH_REQUEST_H2_CONNECTION_HEADER',
+    'connection-specific header in an HTTP/2 request',
+  ),
+  h2Te: rejection(400, 'GH_REQUEST_H2_TE', 'TE other than "trailers" in an HTTP/2 request'),
+  h2Scheme: rejection(400, 'GH_REQUEST_H2_SCHEME', ':scheme is not http or https'),
+  h2Path: rejection(400, 'GH_REQUEST_H2_PATH', ':path is not an origin-form path'),
+  h2Authority: rejection(400, 'GH_REQUEST_H2_AUTHORITY', ':authority and Host disagree'),
   bodyTooLarge: rejection(413, 'GH_REQUEST_BODY_TOO_LARGE', 'request body is larger than the limit'),
 } as const;
 
@@ -153,9 +162,10 @@ export function parseContentLength(value: string): number {
 
 /**
  * Decides, before anything is forwarded, whether this request is refused. null: it may go on.
- * HTTP/2 requests are checked by `rejectH2Request` in http2.ts (different rules: pseudo-headers).
+ * HTTP/2 requests (compat API) go to rejectH2Request: different rules, pseudo-headers.
  */
 export function rejectRequest(req: GuardedRequest, limits: LimitsConfig): Rejection | null {
+  if (req.httpVersionMajor === 2) return rejectH2Request(req, limits);
   const url = req.url ?? '';
   if (limits.maxUrlLength > 0 && url.length > limits.maxUrlLength) return REJECT.urlTooLong;
   const raw = req.rawHeaders;
@@ -208,6 +218,83 @@ export function rejectRequest(req: GuardedRequest, limits: LimitsConfig): Reject
   }
   if (req.method === 'CONNECT') return REJECT.connect;
   return checkTarget(url, host, hostCount > 0);
+}
+
+/**
+ * HTTP/2 → HTTP/1.1. nghttp2 already resets (PROTOCOL_ERROR) streams with uppercase names,
+ * connection-specific headers, TE other than trailers, a missing or relative :path, duplicated
+ * pseudo-headers, and silently drops fields whose name or value holds CR, LF, NUL or other
+ * forbidden bytes (they never reach the handler, so never the backend). What nghttp2 lets through
+ * and an HTTP/1.1 backend must not see is refused here: a `#` or non-origin :path, a :scheme other
+ * than http(s), a Host that disagrees with :authority. The field checks are repeated so that the
+ * HTTP/1 client in the forwarder can never throw on a value.
+ */
+export function rejectH2Request(req: GuardedRequest, limits: LimitsConfig): Rejection | null {
+  const raw = req.rawHeaders;
+  const url = req.url ?? '';
+  if (limits.maxUrlLength > 0 && url.length > limits.maxUrlLength) return REJECT.urlTooLong;
+  if (limits.maxHeaderCount > 0 && raw.length > (limits.maxHeaderCount + 4) * 2) return REJECT.tooManyHeaders;
+  let authority = '';
+  let host = '';
+  let hostCount = 0;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    if (!isFieldValue(value)) return REJECT.headerValue;
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (name === ':authority') authority = value;
+      else if (name === ':scheme' && value !== 'https' && value !== 'http') return REJECT.h2Scheme;
+      else if (name === ':path' && !isOriginPath(value, req.method)) return REJECT.h2Path;
+      continue;
+    }
+    if (!isLowerToken(name)) return REJECT.headerName;
+    switch (name) {
+      case 'connection':
+      case 'keep-alive':
+      case 'proxy-connection':
+      case 'transfer-encoding':
+      case 'upgrade':
+        return REJECT.h2ConnectionHeader;
+      case 'te':
+        if (!trimmedEqualsLower(value, 'trailers')) return REJECT.h2Te;
+        break;
+      case 'host':
+        hostCount++;
+        host = value;
+        break;
+      case 'content-length':
+        if (parseContentLength(value) < 0) return REJECT.contentLength;
+        break;
+    }
+  }
+  if (hostCount > 1) return REJECT.multipleHost;
+  if (authority === '' && hostCount === 0) return REJECT.missingHost;
+  const effective = authority !== '' ? authority : host;
+  if (!isHostValue(effective)) return REJECT.badHost;
+  if (authority !== '' && hostCount === 1 && !sameAuthority(authority, 0, authority.length, host, true)) {
+    return REJECT.h2Authority;
+  }
+  if (req.method === 'CONNECT') return REJECT.connect;
+  return null;
+}
+
+function isLowerToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0 || (c >= 65 && c <= 90)) return false;
+  }
+  return true;
+}
+
+function isOriginPath(path: string, method: string | undefined): boolean {
+  if (path === '*') return method === 'OPTIONS';
+  if (path.charCodeAt(0) !== 47 /* / */) return false;
+  for (let i = 1; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c <= 32 || c === 35 /* # */ || c >= 127) return false;
+  }
+  return true;
 }
 
 function checkTarget(url: string, host: string, hasHost: boolean): Rejection | null {

@@ -1,0 +1,192 @@
+// The HTTPS listener's server: HTTP/2 and HTTP/1.1 on one port (ALPN), with the edge's limits.
+//
+// Inbound h2 reaches the request handler as Http2ServerRequest/Http2ServerResponse compat objects.
+// http-proxy-3 forwards those to HTTP/1.1 backends: it drops the pseudo-headers and sets Host from
+// :authority. What nghttp2 does not refuse and an HTTP/1.1 hop must not see is refused by
+// rejectH2Request (request-guard.ts); response headers that are illegal in h2 are removed by
+// stripH2ResponseHeaders before the compat response would throw on them.
+//
+// Rapid reset (CVE-2023-44487): nghttp2's own stream-reset rate limit is set from the limits, and
+// on top of it every session counts streams the peer cancels within a window; over the limit the
+// session gets GOAWAY(ENHANCE_YOUR_CALM) and is destroyed. Counting uses one shared listener per
+// stream and a small record on the session: no closure per stream.
+import http2 from 'node:http2';
+import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
+import { onClientError } from './request-guard.ts';
+
+export type RequestHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+
+export interface EdgeLimits {
+  limits: LimitsConfig;
+  timeouts: TimeoutsConfig;
+}
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+interface ResetWindow {
+  start: number;
+  resets: number;
+  max: number;
+  windowMs: number;
+}
+const kResets = Symbol('gatehouse.h2Resets');
+type SessionWithResets = http2.ServerHttp2Session & { [kResets]?: ResetWindow };
+// Node clears `stream.session` before 'close', so the stream keeps its own reference.
+const kOwner = Symbol('gatehouse.h2Owner');
+type StreamWithSession = http2.ServerHttp2Stream & { [kOwner]?: SessionWithResets };
+
+/** Sessions closed for resetting too many streams, for the worker's metric. */
+export const h2Stats = { sessionsClosedForResets: 0 };
+
+/** h2 settings and server options derived from the limits. */
+export function h2Options(limits: LimitsConfig): Partial<http2.SecureServerOptions> {
+  return {
+    allowHTTP1: true,
+    settings: {
+      maxConcurrentStreams: limits.maxConcurrentStreams,
+      maxHeaderListSize: limits.maxHeaderBytes,
+      enablePush: false,
+    },
+    maxSessionRejectedStreams: 100,
+    maxSessionInvalidFrames: 1000,
+    // nghttp2's own token bucket for peer-reset streams is the backstop, set at twice the window
+    // limit, so that the counted window below (with its metric and GOAWAY) acts first.
+    streamResetBurst: limits.h2MaxResetsPerWindow * 2,
+    streamResetRate: Math.max(1, Math.ceil((limits.h2MaxResetsPerWindow * 2000) / Math.max(1, limits.h2ResetWindowMs))),
+    maxSendHeaderBlockLength: 64 * 1024,
+    peerMaxConcurrentStreams: limits.maxConcurrentStreams,
+  } as Partial<http2.SecureServerOptions>;
+}
+
+/**
+ * An h2 + HTTP/1.1 TLS server with the edge's limits applied. `options` are the TLS options
+ * (SniStore.serverOptions()); `edge` the limits and timeouts (the same ones may be re-applied per
+ * generation with applyEdgeLimits).
+ */
+export function createSecureServer(
+  options: http2.SecureServerOptions,
+  handler: RequestHandler,
+  edge?: EdgeLimits,
+): http2.Http2SecureServer {
+  const server = http2.createSecureServer(
+    { ...(edge ? h2Options(edge.limits) : { allowHTTP1: true }), ...options, allowHTTP1: true },
+    handler,
+  );
+  server.on('session', onSession);
+  server.on('sessionError', onSessionError);
+  // HTTP/1.1 connections on this server are parsed by llhttp: its errors land here.
+  server.on('clientError', onClientError);
+  if (edge) applyEdgeLimits(server, edge);
+  return server;
+}
+
+interface Http1Switches {
+  maxHeaderSize?: number;
+  maxHeadersCount?: number | null;
+  headersTimeout?: number;
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
+  requireHostHeader?: boolean;
+  maxRequestsPerSocket?: number | null;
+  maxConnections?: number;
+}
+
+/**
+ * The HTTP/1.1 parser limits and timeouts, for an http.Server or the HTTP/1 side of this h2 server
+ * (Node reads them from the server object for each new connection), plus the h2 reset window.
+ */
+export function applyEdgeLimits(server: object, edge: EdgeLimits): void {
+  const s = server as Http1Switches & { [kEdge]?: EdgeLimits };
+  const { limits, timeouts } = edge;
+  s.maxHeaderSize = limits.maxHeaderBytes;
+  // One above the limit, so that rejectRequest sees the excess and answers 431 instead of Node
+  // silently dropping fields past maxHeadersCount.
+  s.maxHeadersCount = limits.maxHeaderCount > 0 ? limits.maxHeaderCount + 1 : null;
+  s.headersTimeout = timeouts.requestHeaderMs;
+  s.requestTimeout = Math.max(timeouts.requestMs, timeouts.requestHeaderMs);
+  s.keepAliveTimeout = timeouts.keepAliveMs;
+  s.requireHostHeader = true;
+  if (limits.maxConnectionsPerWorker > 0) s.maxConnections = limits.maxConnectionsPerWorker;
+  s[kEdge] = edge;
+}
+const kEdge = Symbol('gatehouse.edgeLimits');
+
+function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Session): void {
+  const edge = (this as unknown as { [kEdge]?: EdgeLimits })[kEdge];
+  const limits = edge?.limits;
+  if (limits !== undefined && limits.h2MaxResetsPerWindow > 0) {
+    (session as SessionWithResets)[kResets] = {
+      start: Date.now(),
+      resets: 0,
+      max: limits.h2MaxResetsPerWindow,
+      windowMs: limits.h2ResetWindowMs,
+    };
+    session.on('stream', onStream);
+  }
+  if (edge !== undefined)
+    session.setTimeout(Math.max(edge.timeouts.keepAliveMs, edge.timeouts.requestMs), onSessionIdle);
+  session.on('error', ignoreSessionError);
+}
+
+function onSessionIdle(this: http2.ServerHttp2Session): void {
+  this.close();
+  setTimeout(destroySession, 1000, this).unref();
+}
+
+function destroySession(session: http2.ServerHttp2Session): void {
+  if (!session.destroyed) session.destroy();
+}
+
+function onStream(this: SessionWithResets, stream: StreamWithSession): void {
+  stream[kOwner] = this;
+  stream.on('close', onStreamClose);
+}
+
+function onStreamClose(this: StreamWithSession): void {
+  // A stream closed with an error code before we finished answering: the peer reset it (or an error
+  // did). Normal completions close with NO_ERROR.
+  if (this.rstCode === NGHTTP2_NO_ERROR || this.rstCode === undefined) return;
+  const session = this[kOwner];
+  if (session === undefined || session.destroyed) return;
+  const window = session[kResets];
+  if (window === undefined) return;
+  const now = Date.now();
+  if (now - window.start > window.windowMs) {
+    window.start = now;
+    window.resets = 0;
+  }
+  window.resets++;
+  if (window.resets > window.max) {
+    h2Stats.sessionsClosedForResets++;
+    session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    session.destroy();
+  }
+}
+
+function onSessionError(_err: Error, session?: http2.ServerHttp2Session): void {
+  if (session !== undefined && !session.destroyed) session.destroy();
+}
+
+function ignoreSessionError(): void {
+  // A session error is the peer's problem (protocol error, reset socket): the session is destroyed
+  // by Node; this listener only keeps it from becoming an uncaught exception in the worker.
+}
+
+/** Response fields an HTTP/2 response must not carry (Node's compat response throws on them). */
+const H2_FORBIDDEN_RESPONSE = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'te',
+] as const;
+
+/** Removes what a backend's HTTP/1.1 response may carry that an h2 response cannot. */
+export function stripH2ResponseHeaders(headers: Record<string, unknown>): void {
+  for (let i = 0; i < H2_FORBIDDEN_RESPONSE.length; i++) {
+    const name = H2_FORBIDDEN_RESPONSE[i] as string;
+    if (headers[name] !== undefined) delete headers[name];
+  }
+}
