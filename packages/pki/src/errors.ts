@@ -27,3 +27,11 @@ export class CertificateParseError extends PkiError {
     this.name = 'CertificateParseError';
   }
 }
+
+/** DER inside a CRL or certificate that the minimal reader in crl.ts cannot walk. */
+export class CrlParseError extends PkiError {
+  constructor(message: string) {
+    super('GH_CRL_PARSE', message);
+    this.name = 'CrlParseError';
+  }
+}

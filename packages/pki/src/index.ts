@@ -1,5 +1,6 @@
 export type * from './types.ts';
 export * from './errors.ts';
+export * from './crl.ts';
 export * from './diagnostic.ts';
 export * from './dev-pki.ts';
 export * from './inspect.ts';

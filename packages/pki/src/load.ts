@@ -13,6 +13,7 @@ import {
   checkCaBundle,
   checkChain,
   checkCrl,
+  checkCrlCoverage,
   checkExpirySoon,
   checkHostCoverage,
   checkKeyMatchesCertificate,
@@ -105,6 +106,7 @@ export async function loadMaterial(config: GatewayConfig, options: LoadMaterialO
   let clientCA: string | null = null;
   let crl: string | null = null;
   if (tls.clientAuth) {
+    let cas: X509Certificate[] | null = null;
     const ca = text(tls.clientAuth.clientCA);
     if (ca && !ca.ok) findings.add(ca.diagnostic);
     else if (ca?.ok && tls.clientAuth.clientCA) {
@@ -112,11 +114,14 @@ export async function loadMaterial(config: GatewayConfig, options: LoadMaterialO
       findings.addAll(checked.errors);
       findings.addAll(checked.warnings);
       clientCA = ca.pem;
+      cas = checked.errors.length === 0 ? checked.certs : null;
     }
     const list = text(tls.clientAuth.crl);
     if (list && !list.ok) findings.add(list.diagnostic);
     else if (list?.ok && tls.clientAuth.crl) {
-      findings.add(checkCrl(list.pem, list.origin, tls.clientAuth.crl.at));
+      const broken = checkCrl(list.pem, list.origin, tls.clientAuth.crl.at);
+      findings.add(broken);
+      if (!broken && cas) findings.addAll(checkCrlCoverage(list.pem, cas, list.origin, tls.clientAuth.crl.at, now));
       crl = list.pem;
     }
   }

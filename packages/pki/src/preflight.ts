@@ -4,6 +4,7 @@
 import type { ConfigDiagnostic, SourcePos } from '@gatehouse/config';
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates } from 'node:tls';
+import { certificateSubjectDer, parseCrls } from './crl.ts';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
 import { certificateBlocks } from './inspect.ts';
 import { certificateNameCovers, hostWithoutPort } from './name-match.ts';
@@ -260,6 +261,86 @@ export function checkCrl(pem: string, origin: string, at: SourcePos): ConfigDiag
       'give the PEM CRL your CA publishes (openssl ca -gencrl); convert DER with: openssl crl -inform der -in FILE -out FILE.pem',
     );
   }
+}
+
+/**
+ * Once a CRL is configured, OpenSSL checks the leaf of every client chain against its issuer's CRL:
+ * a client CA without a CRL, or with an expired one, fails every client certificate it issued
+ * (UNABLE_TO_GET_CRL, CRL_HAS_EXPIRED). Warnings, because a CA that only issues intermediates needs
+ * no CRL here.
+ */
+export function checkCrlCoverage(
+  crlPem: string,
+  cas: readonly X509Certificate[],
+  origin: string,
+  at: SourcePos,
+  now: number,
+): ConfigDiagnostic[] {
+  let crls: ReturnType<typeof parseCrls>;
+  try {
+    crls = parseCrls(crlPem);
+  } catch (error) {
+    return [
+      diagnostic(
+        'error',
+        at,
+        MaterialCode.unparsable,
+        `${origin}: cannot read the CRL (${(error as Error).message})`,
+        null,
+      ),
+    ];
+  }
+  const out: ConfigDiagnostic[] = [];
+  const subjects = cas.map((ca) => certificateSubjectDer(ca));
+  for (const [i, ca] of cas.entries()) {
+    if (crls.some((crl) => crl.issuerDer.equals(subjects[i]!))) continue;
+    out.push(
+      diagnostic(
+        'warning',
+        at,
+        MaterialCode.crlMissingForCA,
+        `${origin} has no CRL from client CA "${oneLine(ca.subject)}": every client certificate it issues directly will be rejected (UNABLE_TO_GET_CRL)`,
+        'add that CA’s CRL to the CRL file (several PEM CRLs may be concatenated)',
+      ),
+    );
+  }
+  for (const crl of crls) {
+    const issuer = cas.find((_, i) => crl.issuerDer.equals(subjects[i]!));
+    const name = issuer ? `"${oneLine(issuer.subject)}"` : 'an issuer that is not in clientCA';
+    if (!issuer) {
+      out.push(
+        diagnostic(
+          'warning',
+          at,
+          MaterialCode.crlIssuerUnknown,
+          `${origin} holds a CRL from ${name}; it is never used`,
+          'give the CRLs of the CAs listed in clientCA',
+        ),
+      );
+    }
+    if (crl.nextUpdate && crl.nextUpdate.getTime() < now) {
+      out.push(
+        diagnostic(
+          'warning',
+          at,
+          MaterialCode.crlExpired,
+          `${origin}: the CRL from ${name} expired at ${crl.nextUpdate.toISOString()}; client certificates of that CA are rejected (CRL_HAS_EXPIRED) until a fresh CRL is in place`,
+          'publish a new CRL (openssl ca -gencrl); the file is reloaded when it changes',
+        ),
+      );
+    } else if (crl.thisUpdate.getTime() > now) {
+      out.push(
+        diagnostic(
+          'warning',
+          at,
+          MaterialCode.crlNotYetValid,
+          `${origin}: the CRL from ${name} is valid only from ${crl.thisUpdate.toISOString()}; client certificates of that CA are rejected until then`,
+          'check the clock of this host and of the CA',
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 /** Each `-----BEGIN X509 CRL-----` block on its own: Node reads only the first CRL of one string. */

@@ -156,9 +156,11 @@ routes:
     assert.notEqual(pub.identity, api.identity);
     assert.equal(m.upstreamTls.insecure!.rejectUnauthorized, false);
 
-    // Warnings: insecureSkipVerify, and unknown.test is not covered by any certificate.
+    // Warnings: the bundle's first CA has no CRL (its clients would fail UNABLE_TO_GET_CRL),
+    // insecureSkipVerify, and unknown.test is not covered by any certificate.
     assert.deepEqual(load.warnings.map((w) => [w.code, w.path]).sort(), [
       ['GH_CERT_SAN_MISMATCH', 'routes[4].hosts[0]'],
+      ['GH_CRL_MISSING_FOR_CA', 'gateway.tls.clientAuth.crl'],
       ['GH_UPSTREAM_TLS_INSECURE', 'routes[4].security.tls.insecureSkipVerify'],
     ]);
     assert.deepEqual(
