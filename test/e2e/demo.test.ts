@@ -124,7 +124,8 @@ test('plain HTTP reaches both backends, shared by weight', () => {
     const backend = /Hello from the demo backend "(blue|green)"/.exec(result.stdout);
     assert.ok(backend, result.stdout);
     seen.add(backend[1] as string);
-    assert.match(result.stdout, /x-forwarded-proto http/);
+    assert.match(result.stdout, /x-forwarded-proto http,/);
+    assert.match(result.stdout, /HTTP 200\n$/);
   }
   assert.deepEqual([...seen].sort(), ['blue', 'green']);
 });
@@ -138,29 +139,36 @@ test('HTTPS with the demo client certificate reaches the mTLS-only backend throu
   // green saw Gatehouse's own client certificate, not the caller's
   assert.match(result.stdout, /CN=gatehouse, issued by "Gatehouse Demo Backend CA"/);
   assert.match(result.stdout, /x-forwarded-proto https/);
+  // and the caller's verified identity, forwarded by Gatehouse
+  assert.match(result.stdout, /Subject="CN=demo-client/);
+  assert.match(result.stdout, /HTTP 200\n$/);
 });
 
-test('HTTPS without a client certificate fails at the handshake', () => {
+test('HTTPS without a client certificate gets 401 and reaches no backend', () => {
   const line = commands[2] as Printed;
   assert.doesNotMatch(line.command, /--cert/);
   const result = sh(line.command);
-  assert.notEqual(result.code, 0, result.stdout);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /HTTP 401\n$/);
+  assert.match(result.stdout, /client certificate required/);
   assert.doesNotMatch(result.stdout, /Hello from/);
-  assert.match(result.stderr, /alert|certificate|handshake|SSL/i);
 });
 
-test('HTTPS with a certificate from an untrusted CA fails', () => {
+test('HTTPS with a certificate from an untrusted CA gets 401 with the reason', () => {
   const line = commands[3] as Printed;
   assert.match(line.command, /rogue-client\.crt/);
   const result = sh(line.command);
-  assert.notEqual(result.code, 0, result.stdout);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /HTTP 401\n$/);
+  assert.match(result.stdout, /unknown CA/);
   assert.doesNotMatch(result.stdout, /Hello from/);
 });
 
-test("the mTLS backend refuses the user's own client certificate", () => {
+test("the mTLS backend refuses the user's own client certificate at the handshake", () => {
   const line = commands[4] as Printed;
   const result = sh(line.command);
   assert.notEqual(result.code, 0, result.stdout);
+  assert.match(result.stderr, /alert|SSL|reset/i);
   assert.doesNotMatch(result.stdout, /Hello from/);
 });
 

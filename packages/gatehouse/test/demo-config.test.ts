@@ -33,7 +33,9 @@ test('the demo config validates with no error and no warning, paths relative to 
   assert.ok(result.ok, JSON.stringify(!result.ok && result.errors, null, 2));
   assert.deepEqual(result.warnings, []);
   const config = result.config;
-  assert.equal(config.gateway.tls.clientAuth?.required, true);
+  assert.equal(config.gateway.tls.clientAuth?.required, false);
+  assert.equal(config.routes[0]?.clientAuth?.mode, 'required');
+  assert.equal(config.routes[1]?.clientAuth, null);
   assert.equal(config.gateway.tls.clientAuth?.clientCA?.path, `${dir}/pki/ca.crt`);
   assert.match(yaml, /cert: "pki\/server\.crt"/);
   assert.deepEqual(
@@ -52,11 +54,11 @@ test('printed commands quote paths only when they must', () => {
   const lines = tryLines(demoPorts(8080), material, '/home/someone/project');
   assert.equal(
     lines[1]?.command,
-    'curl -sS --cacert .gatehouse/demo/pki/ca.crt --cert .gatehouse/demo/pki/client.crt --key .gatehouse/demo/pki/client.key https://localhost:8443/secure',
+    "curl -sS -w '\\nHTTP %{http_code}\\n' --cacert .gatehouse/demo/pki/ca.crt --cert .gatehouse/demo/pki/client.crt --key .gatehouse/demo/pki/client.key https://localhost:8443/secure",
   );
   assert.deepEqual(
     lines.map((l) => l.expect),
-    ['success', 'success', 'failure', 'failure', 'failure', 'success'],
+    [200, 200, 401, 401, 'refused', 200],
   );
   const elsewhere = tryLines(demoPorts(8080), material, '/srv');
   assert.match(elsewhere[1]?.command ?? '', /--cacert \/home\/someone\/project\/\.gatehouse\/demo\/pki\/ca\.crt/);

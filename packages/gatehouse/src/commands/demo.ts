@@ -159,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       'Gatehouse demo is running.',
       '',
       `  config    ${configShown.startsWith('..') ? files.config : configShown}   (edit it while it runs: the gateway reloads on save)`,
-      `  gateway   http://localhost:${ports.web}   https://localhost:${ports.webSecure} (client certificate required)`,
+      `  gateway   http://localhost:${ports.web}   https://localhost:${ports.webSecure} (client certificate required on /secure)`,
       `  admin     http://127.0.0.1:${ports.admin}/status   /metrics`,
       `  backends  "blue" http://127.0.0.1:${ports.blue}   "green" https://127.0.0.1:${ports.green} (accepts only Gatehouse's client certificate)`,
       '',

@@ -6,10 +6,13 @@ import type { DemoMaterial, DemoPorts } from './layout.ts';
 export interface TryLine {
   /** What the command shows, printed as a comment above it. */
   title: string;
-  /** Whether curl succeeds (exit 0 with a 2xx body) or fails (non-zero exit). */
-  expect: 'success' | 'failure';
+  /** The HTTP status curl prints last, or `refused` when the TLS handshake fails (curl exits non-zero). */
+  expect: number | 'refused';
   command: string;
 }
+
+/** Appended to commands that reach Gatehouse, so that each answer ends with its status. */
+const STATUS = `-w '\\nHTTP %{http_code}\\n'`;
 
 /** Quotes for a POSIX shell only when needed, so that the common case stays copy-paste friendly. */
 export function shellQuote(text: string): string {
@@ -28,32 +31,32 @@ export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string): TryLin
   return [
     {
       title: 'Plain HTTP, shared 3:1 between "blue" and "green" (run it a few times)',
-      expect: 'success',
-      command: `curl -sS http://localhost:${ports.web}/`,
+      expect: 200,
+      command: `curl -sS ${STATUS} http://localhost:${ports.web}/`,
     },
     {
       title: 'HTTPS with the demo client certificate: mTLS into Gatehouse, then mTLS out to "green"',
-      expect: 'success',
-      command: `curl -sS --cacert ${f(m.ca)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} ${https}/secure`,
+      expect: 200,
+      command: `curl -sS ${STATUS} --cacert ${f(m.ca)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} ${https}/secure`,
     },
     {
-      title: 'HTTPS without a client certificate: refused during the TLS handshake',
-      expect: 'failure',
-      command: `curl -sS --cacert ${f(m.ca)} ${https}/secure`,
+      title: 'HTTPS without a client certificate: 401 from Gatehouse, and no backend sees the request',
+      expect: 401,
+      command: `curl -sS ${STATUS} --cacert ${f(m.ca)} ${https}/secure`,
     },
     {
-      title: 'HTTPS with a certificate from a CA the gateway does not trust: refused as well',
-      expect: 'failure',
-      command: `curl -sS --cacert ${f(m.ca)} --cert ${f(m.rogueCert)} --key ${f(m.rogueKey)} ${https}/secure`,
+      title: 'HTTPS with a certificate from a CA the gateway does not trust: 401, with the reason',
+      expect: 401,
+      command: `curl -sS ${STATUS} --cacert ${f(m.ca)} --cert ${f(m.rogueCert)} --key ${f(m.rogueKey)} ${https}/secure`,
     },
     {
-      title: '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so this fails',
-      expect: 'failure',
+      title: '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so the handshake fails',
+      expect: 'refused',
       command: `curl -sS --cacert ${f(m.backendCa)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} https://localhost:${ports.green}/`,
     },
     {
       title: 'What the gateway sees: workers, routes, backend health, certificates',
-      expect: 'success',
+      expect: 200,
       command: `curl -sS http://127.0.0.1:${ports.admin}/status`,
     },
   ];
