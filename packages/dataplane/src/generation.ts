@@ -1,0 +1,218 @@
+// The live objects of one snapshot: compiled router, balancers, backends with their precompiled
+// forwarding options and agents, TLS store, client-auth policy, trusted proxies. Built in full on
+// gh:prepare (any failure is a gh:failed and nothing running changes), then swapped in with one
+// assignment on gh:commit, so a request sees one generation from start to end.
+import type { Agent } from 'node:http';
+import type { BackendConfig, GatewayConfig, LimitsConfig, RouteConfig, TimeoutsConfig } from '@gatehouse/config';
+import { Balancer } from './balancer.ts';
+import { type ClientAuthPolicy, compileClientAuth } from './client-auth.ts';
+import { type CompiledClientIdentity, compileClientIdentity } from './client-identity.ts';
+import { GenerationBuildError } from './errors.ts';
+import { backendHostHeader } from './headers.ts';
+import { type BackendHealth, backendKey, type ResolvedUpstreamTls, type Snapshot } from './messages.ts';
+import { metrics, type RouteMetrics, routeMetricsFor } from './metrics.ts';
+import { Router } from './router.ts';
+import { SniStore } from './sni-store.ts';
+import { compileTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
+import type { UpstreamPool } from './upstream-pool.ts';
+
+/** Health of every backend this worker knows, by backendKey; shared by all generations. */
+export class HealthTable {
+  private readonly entries = new Map<string, BackendHealth>();
+
+  /** The live record for `key`, seeded from the snapshot the first time (up when unknown). */
+  entry(key: string, seed: BackendHealth | undefined): BackendHealth {
+    let h = this.entries.get(key);
+    if (h === undefined) {
+      h = { up: seed?.up ?? true, ejectedUntil: seed?.ejectedUntil ?? 0 };
+      this.entries.set(key, h);
+    }
+    return h;
+  }
+
+  /** A gh:health transition: mutate in place, so every balancer sees it at once. */
+  apply(key: string, health: BackendHealth): void {
+    const h = this.entries.get(key);
+    if (h === undefined) {
+      this.entries.set(key, { up: health.up, ejectedUntil: health.ejectedUntil });
+      return;
+    }
+    h.up = health.up;
+    h.ejectedUntil = health.ejectedUntil;
+  }
+}
+
+/** The options object http-proxy-3 gets for one backend; built once, passed by reference per request. */
+export interface BackendProxyOptions {
+  target: { protocol: 'http:' | 'https:'; host: string; hostname: string; port: number };
+  agent: Agent;
+  /** Use `req.url` as the upstream path (we set it), skipping http-proxy-3's URL parsing. */
+  toProxy: true;
+  prependPath: false;
+  xfwd: false;
+  ws: true;
+  secure: boolean;
+  connectTimeout: number;
+}
+
+export class CompiledBackend {
+  readonly route: CompiledRoute;
+  readonly config: BackendConfig;
+  /** As configured (never a resolved address): the label in logs and metrics. */
+  readonly endpoint: string;
+  readonly key: string;
+  readonly health: BackendHealth;
+  /** Host header when the route does not forward the client's. */
+  readonly hostHeader: string;
+  readonly basePath: string;
+  readonly tls: boolean;
+  /** The route presents a client certificate to this backend (for error classification). */
+  readonly clientCert: boolean;
+  readonly proxyOptions: BackendProxyOptions;
+  readonly upstreamDuration: ReturnType<RouteMetrics['upstreamDuration']>;
+
+  constructor(
+    route: CompiledRoute,
+    config: BackendConfig,
+    health: BackendHealth,
+    agent: Agent,
+    tls: ResolvedUpstreamTls | null,
+    timeouts: TimeoutsConfig,
+  ) {
+    this.route = route;
+    this.config = config;
+    this.endpoint = config.endpoint;
+    this.key = backendKey(route.name, config.endpoint);
+    this.health = health;
+    this.hostHeader = backendHostHeader(config.protocol, config.hostname, config.port);
+    this.basePath = config.basePath;
+    this.tls = config.protocol === 'https:';
+    this.clientCert = this.tls && tls !== null && tls.cert !== null;
+    this.proxyOptions = {
+      target: { protocol: config.protocol, host: config.hostname, hostname: config.hostname, port: config.port },
+      agent,
+      toProxy: true,
+      prependPath: false,
+      xfwd: false,
+      ws: true,
+      secure: tls?.rejectUnauthorized ?? true,
+      connectTimeout: timeouts.upstreamConnectMs,
+    };
+    this.upstreamDuration = route.metrics.upstreamDuration(config.endpoint);
+  }
+}
+
+export class CompiledRoute {
+  readonly index: number;
+  readonly name: string;
+  readonly config: RouteConfig;
+  readonly prefix: string;
+  readonly rewrite: string | null;
+  readonly forwardHost: boolean;
+  readonly balancer: Balancer<CompiledBackend>;
+  readonly metrics: RouteMetrics;
+  readonly identity: CompiledClientIdentity;
+  readonly retryAttempts: number;
+  readonly retryOnConnect: boolean;
+  readonly retryOnReset: boolean;
+  readonly passive5xx: boolean;
+  /** 0 = unlimited. */
+  readonly maxBodyBytes: number;
+  /** Retry-After seconds when no backend is healthy: about one health-check interval. */
+  readonly retryAfterSeconds: number;
+
+  constructor(
+    index: number,
+    config: RouteConfig,
+    gateway: GatewayConfig['gateway'],
+    agentFor: (backend: BackendConfig) => { agent: Agent; tls: ResolvedUpstreamTls | null },
+    healthFor: (key: string) => BackendHealth,
+  ) {
+    this.index = index;
+    this.name = config.name;
+    this.config = config;
+    this.prefix = config.path;
+    this.rewrite = config.rewrite;
+    this.forwardHost = config.security.forwardHostHeaders;
+    this.metrics = routeMetricsFor(config.name);
+    this.identity = compileClientIdentity(config);
+    this.retryAttempts = Math.max(0, config.retry.attempts);
+    this.retryOnConnect = config.retry.on.includes('connect-failure');
+    this.retryOnReset = config.retry.on.includes('reset');
+    this.passive5xx = config.healthCheck?.passive5xx ?? false;
+    this.maxBodyBytes = config.maxBodyBytes > 0 ? config.maxBodyBytes : gateway.limits.maxBodyBytes;
+    this.retryAfterSeconds = Math.max(1, Math.ceil((config.healthCheck?.intervalMs ?? 5_000) / 1_000));
+    const backends = config.backends.map((b) => {
+      const { agent, tls } = agentFor(b);
+      return new CompiledBackend(this, b, healthFor(backendKey(config.name, b.endpoint)), agent, tls, gateway.timeouts);
+    });
+    this.balancer = new Balancer(
+      backends.map((b) => ({ value: b, weight: b.config.weight, health: b.health })),
+      config.healthCheck?.panic ?? false,
+    );
+  }
+}
+
+export class Generation {
+  readonly number: number;
+  readonly snapshot: Snapshot;
+  readonly config: GatewayConfig;
+  readonly router: Router;
+  /** By config route index; null for disabled routes. */
+  readonly routes: ReadonlyArray<CompiledRoute | null>;
+  readonly trusted: TrustedProxies;
+  readonly limits: LimitsConfig;
+  readonly timeouts: TimeoutsConfig;
+  readonly clientAuth: ClientAuthPolicy;
+  /** Some route or the gateway asks for client certificates: only then is checkClientAuth called. */
+  readonly clientAuthActive: boolean;
+  /** null when the config has no HTTPS listener. */
+  readonly sni: SniStore | null;
+  readonly noRouteMetrics: RouteMetrics;
+
+  private constructor(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable) {
+    this.number = snapshot.generation;
+    this.snapshot = snapshot;
+    const config = snapshot.config;
+    this.config = config;
+    this.limits = config.gateway.limits;
+    this.timeouts = config.gateway.timeouts;
+    this.router = Router.compile(config.routes);
+    this.trusted = compileTrustedProxies(config.gateway.proxy.trustedProxies);
+    this.noRouteMetrics = routeMetricsFor('none');
+    const ticketKeys = Buffer.from(snapshot.tls.ticketKeys, 'base64');
+    this.sni = config.gateway.entryPoints.webSecure !== null ? SniStore.build(snapshot, ticketKeys) : null;
+    this.clientAuth = this.sni?.clientAuth ?? compileClientAuth(snapshot);
+    this.clientAuthActive = this.clientAuth.requestCert;
+    const idleMs = config.gateway.timeouts.upstreamIdleMs;
+    const generation = snapshot.generation;
+    this.routes = config.routes.map((route, index) => {
+      if (!route.enabled) return null;
+      const tls = snapshot.upstreamTls[route.name] ?? null;
+      if (route.backends.length === 0) throw new GenerationBuildError(`route "${route.name}" has no backend`);
+      return new CompiledRoute(
+        index,
+        route,
+        config.gateway,
+        (b) => ({
+          agent: pool.acquire(b.protocol, b.protocol === 'https:' ? tls : null, idleMs, generation),
+          tls: b.protocol === 'https:' ? tls : null,
+        }),
+        (key) => health.entry(key, snapshot.health[key]),
+      );
+    });
+  }
+
+  /** Builds every live object; throws GenerationBuildError. Agents it acquired are released on failure. */
+  static build(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable): Generation {
+    try {
+      return new Generation(snapshot, pool, health);
+    } catch (error) {
+      pool.releaseGeneration(snapshot.generation);
+      if (error instanceof GenerationBuildError) throw error;
+      throw new GenerationBuildError((error as Error).message ?? String(error), { cause: error });
+    }
+  }
+}
+
+export { metrics };

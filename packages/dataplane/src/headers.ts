@@ -1,0 +1,119 @@
+// Header handling between client and backend: hop-by-hop removal, X-Forwarded-*, X-Real-IP,
+// X-Request-ID and Host. It edits `req.headers` in place before the forwarder copies them, with
+// plain property reads and writes: no regex, no per-request objects.
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { clientAddress, forwardedFor, forwardedProto, isTrusted, type TrustedProxies } from './trusted-proxies.ts';
+
+/** RFC 9110 §7.6.1 connection-specific fields, plus the de-facto `proxy-connection` and `keep-alive`. */
+const REQUEST_HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+] as const;
+
+/** Response side; `transfer-encoding` is re-framed by Node, `trailer` announces trailers and stays. */
+const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'upgrade'] as const;
+
+/**
+ * Removes the fields named in `Connection` (other than the usual `keep-alive` / `close`, which
+ * need no work) and then the fixed hop-by-hop set. `transfer-encoding: chunked` stays: Node's
+ * client re-frames the body itself when it sees it.
+ */
+export function stripHopByHop(headers: IncomingHttpHeaders): void {
+  const connection = headers.connection;
+  if (connection !== undefined) removeConnectionTokens(headers, connection);
+  for (let i = 0; i < REQUEST_HOP_BY_HOP.length; i++) {
+    const name = REQUEST_HOP_BY_HOP[i]!;
+    if (headers[name] !== undefined) delete headers[name];
+  }
+}
+
+/** The response-side counterpart, applied to the backend's response headers before they are copied. */
+export function stripResponseHopByHop(headers: IncomingHttpHeaders): void {
+  const connection = headers.connection;
+  if (connection !== undefined) removeConnectionTokens(headers, connection);
+  for (let i = 0; i < RESPONSE_HOP_BY_HOP.length; i++) {
+    const name = RESPONSE_HOP_BY_HOP[i]!;
+    if (headers[name] !== undefined) delete headers[name];
+  }
+}
+
+function removeConnectionTokens(headers: IncomingHttpHeaders, connection: string): void {
+  const lower = connection.length <= 10 ? connection.toLowerCase() : '';
+  if (lower === 'keep-alive' || lower === 'close' || lower === 'upgrade') return;
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    // Never let a client name an end-to-end field we rely on as hop-by-hop.
+    if (name.length === 0 || name === 'host' || name.startsWith('x-forwarded-') || name === 'x-request-id') continue;
+    delete headers[name];
+  }
+}
+
+/** Longest X-Request-ID we pass on; longer or odd ids are replaced by a fresh one. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+
+/**
+ * A client's X-Request-ID if it is short and made only of `[A-Za-z0-9._:/+=@-]`; otherwise a new
+ * UUID. The id lands in logs, error bodies and headers, so it must need no escaping anywhere.
+ */
+export function requestIdFor(incoming: string | string[] | undefined): string {
+  if (typeof incoming === 'string' && isSafeRequestId(incoming)) return incoming;
+  return randomUUID();
+}
+
+export function isSafeRequestId(id: string): boolean {
+  if (id.length === 0 || id.length > MAX_REQUEST_ID_LENGTH) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    const ok =
+      (c >= 48 && c <= 58) || // 0-9 :
+      (c >= 64 && c <= 90) || // @ A-Z
+      (c >= 97 && c <= 122) || // a-z
+      c === 45 || // -
+      c === 46 || // .
+      c === 95 || // _
+      c === 47 || // /
+      c === 43 || // +
+      c === 61; // =
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * Sets what the backend learns about the client:
+ * - X-Forwarded-For: the chain a trusted proxy sent plus the peer (see trusted-proxies.ts);
+ * - X-Real-IP: the client address, walking X-Forwarded-For only through trusted proxies;
+ * - X-Forwarded-Proto / X-Forwarded-Host: a trusted proxy's values are kept, else ours;
+ * - X-Request-ID: `requestId`;
+ * - Host: kept, or `backendHost` when the route does not forward the client's Host.
+ */
+export function setForwardingHeaders(
+  headers: IncomingHttpHeaders,
+  trusted: TrustedProxies,
+  peer: string | undefined,
+  encrypted: boolean,
+  requestId: string,
+  backendHost: string | null,
+): void {
+  const xff = headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = forwardedFor(trusted, peer, xff);
+  headers['x-real-ip'] = clientAddress(trusted, peer, xff);
+  headers['x-forwarded-proto'] = forwardedProto(trusted, peer, headers['x-forwarded-proto'], encrypted);
+  const host = headers.host ?? (headers[':authority'] as string | undefined) ?? '';
+  if (headers['x-forwarded-host'] === undefined || !isTrusted(trusted, peer)) headers['x-forwarded-host'] = host;
+  headers['x-request-id'] = requestId;
+  if (backendHost !== null) headers.host = backendHost;
+}
+
+/** The Host header a backend is addressed by: `host` or `host:port` when the port is not the default. */
+export function backendHostHeader(protocol: 'http:' | 'https:', hostname: string, port: number): string {
+  const name = hostname.includes(':') ? `[${hostname}]` : hostname;
+  const defaultPort = protocol === 'https:' ? 443 : 80;
+  return port === defaultPort ? name : `${name}:${port}`;
+}

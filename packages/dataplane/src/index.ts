@@ -1,0 +1,18 @@
+// Public surface of the data plane for the primary (packages/control): where the worker entry is,
+// and the IPC contract. Everything else in this package runs inside the workers: nothing here may
+// import the forwarder or the metrics (they would register worker metrics in the primary).
+import { fileURLToPath } from 'node:url';
+
+/** Absolute path of the worker entry, for `cluster.setupPrimary({ exec: workerEntryPath, serialization: 'advanced' })`. */
+export const workerEntryPath: string = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
+
+export * from './messages.ts';
+export { Balancer } from './balancer.ts';
+export { METHOD_NOT_ALLOWED, NO_ROUTE, Router, rewritePath } from './router.ts';
+export {
+  ERROR_KINDS,
+  type ErrorKind,
+  GatehouseDataplaneError,
+  GenerationBuildError,
+  ListenerBindError,
+} from './errors.ts';

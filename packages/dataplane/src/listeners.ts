@@ -1,0 +1,239 @@
+// The traffic listeners: `web` (plain HTTP) and `webSecure` (HTTPS, h2 + http/1.1 when the http2
+// module provides the server), both serving the same routes. Each worker binds its own socket with
+// `reusePort` (Linux, Node >= 22.12) and `exclusive`, so the kernel spreads connections and the
+// primary never relays one. Addresses come from the first generation only; the servers live for
+// the worker's life and only their settings and TLS store change with a new generation.
+import http from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { TLSSocket, Server as TlsServer } from 'node:tls';
+import type { ListenAddress, TimeoutsConfig } from '@gatehouse/config';
+import { ListenerBindError } from './errors.ts';
+import type { Forwarder } from './forward.ts';
+import type { Generation } from './generation.ts';
+import { metrics } from './metrics.ts';
+import { onClientError } from './request-guard.ts';
+import { installSniStore, rotateTicketKeys } from './sni-store.ts';
+
+export type ListenerName = 'web' | 'webSecure';
+type Handler = Forwarder['handleRequest'];
+
+/** Builds the HTTPS server from the SNI store's options (see worker.ts for who provides it). */
+export type SecureServerFactory = (options: import('node:tls').TlsOptions, handler: Handler) => TlsServer;
+
+interface Listener {
+  name: ListenerName;
+  address: ListenAddress;
+  server: http.Server | TlsServer;
+  /** Open client connections, for drain and gh:stats. */
+  sockets: Set<Socket>;
+  gauge: { inc(): void; dec(): void };
+}
+
+const kListener = Symbol('gatehouse.listener');
+type ListenerCarrier = { [kListener]?: Listener };
+
+/** reusePort needs Linux (SO_REUSEPORT load balancing) and Node >= 22.12. */
+export function reusePortSupported(): boolean {
+  if (process.platform !== 'linux') return false;
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 12);
+}
+
+function onConnection(this: http.Server | TlsServer, socket: Socket): void {
+  const listener = (this as unknown as ListenerCarrier)[kListener];
+  if (listener === undefined) return;
+  listener.sockets.add(socket);
+  listener.gauge.inc();
+  (socket as unknown as ListenerCarrier)[kListener] = listener;
+  socket.once('close', onSocketClose);
+}
+
+function onSocketClose(this: Socket): void {
+  const listener = (this as unknown as ListenerCarrier)[kListener];
+  if (listener === undefined) return;
+  listener.sockets.delete(this);
+  listener.gauge.dec();
+}
+
+function onSecureConnection(this: TlsServer, socket: TLSSocket): void {
+  metrics.tlsHandshakes.inc({ listener: 'webSecure', result: 'ok' });
+  if (socket.isSessionReused()) metrics.tlsResumed.inc();
+}
+
+/** Client-auth and protocol failures of the handshake, broken out by reason for the metric. */
+export function handshakeFailureReason(code: string | undefined): string {
+  switch (code) {
+    case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
+      return 'client_cert_missing';
+    case 'ERR_SSL_CERTIFICATE_VERIFY_FAILED':
+      return 'client_cert_invalid';
+    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
+      return 'client_cert_expired';
+    case 'ERR_SSL_UNSUPPORTED_PROTOCOL':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return 'protocol';
+    case 'ERR_SSL_NO_SHARED_CIPHER':
+      return 'cipher';
+    case 'ERR_SSL_HTTP_REQUEST':
+      return 'plain_http';
+    case 'ECONNRESET':
+      return 'reset';
+    case 'ERR_TLS_HANDSHAKE_TIMEOUT':
+      return 'timeout';
+    default:
+      return 'error';
+  }
+}
+
+function onTlsClientError(this: TlsServer, err: Error & { code?: string }, socket: TLSSocket): void {
+  metrics.tlsHandshakes.inc({ listener: 'webSecure', result: handshakeFailureReason(err.code) });
+  socket.destroy();
+}
+
+function onHttpClientError(this: http.Server, err: Error & { code?: string }, socket: Socket): void {
+  onClientError(err, socket);
+}
+
+function applyTimeouts(server: http.Server | TlsServer, timeouts: TimeoutsConfig): void {
+  const s = server as http.Server;
+  s.headersTimeout = timeouts.requestHeaderMs;
+  s.requestTimeout = timeouts.requestMs;
+  s.keepAliveTimeout = timeouts.keepAliveMs;
+}
+
+function formatAddress(scheme: string, address: ListenAddress, port: number): string {
+  const host = address.host === '' ? '0.0.0.0' : address.host.includes(':') ? `[${address.host}]` : address.host;
+  return `${scheme}://${host}:${port}`;
+}
+
+export class Listeners {
+  private readonly listeners: Listener[] = [];
+
+  /**
+   * Creates and binds the listeners of `generation`. Throws ListenerBindError (address and reason)
+   * when one cannot bind; the caller then reports gh:bind-failed and exits.
+   */
+  async bind(generation: Generation, forwarder: Forwarder, secureServer: SecureServerFactory): Promise<string[]> {
+    const gateway = generation.config.gateway;
+    const timeouts = gateway.timeouts;
+    const serverOptions: http.ServerOptions = {
+      maxHeaderSize: gateway.limits.maxHeaderBytes,
+      headersTimeout: timeouts.requestHeaderMs,
+      requestTimeout: timeouts.requestMs,
+      keepAliveTimeout: timeouts.keepAliveMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(timeouts.requestHeaderMs / 2))),
+      insecureHTTPParser: false,
+      requireHostHeader: true,
+      noDelay: true,
+    };
+    const addresses: string[] = [];
+    const web = gateway.entryPoints.web;
+    if (web !== null) {
+      const server = http.createServer(serverOptions, forwarder.handleRequest as http.RequestListener);
+      server.on('clientError', onHttpClientError);
+      addresses.push(await this.listen('web', web, server, forwarder, 'http'));
+    }
+    const secure = gateway.entryPoints.webSecure;
+    if (secure !== null && generation.sni !== null) {
+      installSniStore(null, generation.sni);
+      const server = secureServer({ ...serverOptions, ...generation.sni.serverOptions() }, forwarder.handleRequest);
+      server.on('secureConnection', onSecureConnection);
+      server.on('tlsClientError', onTlsClientError);
+      if (typeof (server as unknown as http.Server).closeIdleConnections === 'function') {
+        server.on('clientError', onHttpClientError);
+      }
+      applyTimeouts(server, timeouts);
+      addresses.push(await this.listen('webSecure', secure, server, forwarder, 'https'));
+    }
+    return addresses;
+  }
+
+  private async listen(
+    name: ListenerName,
+    address: ListenAddress,
+    server: http.Server | TlsServer,
+    forwarder: Forwarder,
+    scheme: string,
+  ): Promise<string> {
+    const listener: Listener = {
+      name,
+      address,
+      server,
+      sockets: new Set(),
+      gauge: metrics.activeConnections.labels(name),
+    };
+    (server as unknown as ListenerCarrier)[kListener] = listener;
+    server.on('connection', onConnection);
+    server.on('upgrade', forwarder.handleUpgrade);
+    const reusePort = reusePortSupported();
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error & { code?: string }) => {
+        reject(new ListenerBindError(address.raw, `${error.code ?? 'error'}: ${error.message}`, { cause: error }));
+      };
+      server.once('error', onError);
+      server.listen(
+        {
+          host: address.host === '' ? undefined : address.host,
+          port: address.port,
+          exclusive: true,
+          ...(reusePort ? { reusePort: true } : {}),
+        },
+        () => {
+          server.off('error', onError);
+          resolve();
+        },
+      );
+    });
+    server.on('error', (error) => forwarder.logger.error({ err: error, listener: name }, 'listener error'));
+    this.listeners.push(listener);
+    const bound = server.address();
+    const port = typeof bound === 'object' && bound !== null ? bound.port : address.port;
+    return formatAddress(scheme, address, port);
+  }
+
+  /** A new generation is current: new timeouts, and the HTTPS server takes its TLS store. */
+  commit(generation: Generation): void {
+    for (const l of this.listeners) {
+      applyTimeouts(l.server, generation.config.gateway.timeouts);
+      if (l.name === 'webSecure' && generation.sni !== null) installSniStore(l.server as TlsServer, generation.sni);
+    }
+  }
+
+  /** New session-ticket keys: the store's contexts and the server's own default context. */
+  rotateTicketKeys(generation: Generation | null, keys: Buffer): void {
+    if (generation?.sni == null) return;
+    const secure = this.listeners.find((l) => l.name === 'webSecure');
+    rotateTicketKeys((secure?.server as TlsServer | undefined) ?? null, generation.sni, keys);
+  }
+
+  activeConnections(): number {
+    let n = 0;
+    for (const l of this.listeners) n += l.sockets.size;
+    return n;
+  }
+
+  /** Drain, step 1: stop accepting and close every connection that is idle right now. */
+  stopAccepting(): void {
+    for (const l of this.listeners) {
+      l.server.close();
+      const s = l.server as http.Server;
+      if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
+      const h2 = l.server as unknown as Http2SecureServer;
+      if (typeof s.closeIdleConnections !== 'function') h2.close();
+    }
+  }
+
+  /** Closes connections that went idle since (a response with `Connection: close` ends the others). */
+  closeIdle(): void {
+    for (const l of this.listeners) {
+      const s = l.server as http.Server;
+      if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
+    }
+  }
+
+  /** Drain deadline: whatever is still open is cut. */
+  destroyAll(): void {
+    for (const l of this.listeners) for (const socket of l.sockets) socket.destroy();
+  }
+}

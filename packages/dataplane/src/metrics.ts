@@ -1,0 +1,199 @@
+// The worker's metrics, in prom-client's default registry; the primary aggregates every worker's
+// registry over the cluster channel (AggregatorRegistry), so one scrape sees the whole instance.
+//
+// Per request the cost is plain number increments: request counts live in per-route arrays
+// indexed by method and status and are folded into the prom-client counter only when a scrape
+// calls `collect()`. Histogram children are resolved once per route and backend when a generation
+// is built. Route records are kept by name across generations, so no count is lost on a swap.
+import cluster from 'node:cluster';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import client from 'prom-client';
+
+export const DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/** Methods with their own label value; anything else is counted as OTHER (bounded cardinality). */
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'OTHER'] as const;
+const OTHER_METHOD = METHODS.length - 1;
+const STATUS_SLOTS = 600;
+
+export function methodIndex(method: string | undefined): number {
+  switch (method) {
+    case 'GET':
+      return 0;
+    case 'HEAD':
+      return 1;
+    case 'POST':
+      return 2;
+    case 'PUT':
+      return 3;
+    case 'DELETE':
+      return 4;
+    case 'PATCH':
+      return 5;
+    case 'OPTIONS':
+      return 6;
+    case 'TRACE':
+      return 7;
+    default:
+      return OTHER_METHOD;
+  }
+}
+
+/** Label of requests that matched no route. */
+export const NO_ROUTE_LABEL = 'none';
+
+/** Counts of one route, kept across generations. */
+export class RouteMetrics {
+  readonly route: string;
+  /** Unflushed request counts, index `method * 600 + status`. */
+  readonly pending = new Float64Array(METHODS.length * STATUS_SLOTS);
+  readonly duration: client.Histogram.Internal<'route'>;
+  private readonly upstream = new Map<string, client.Histogram.Internal<'route' | 'backend'>>();
+
+  constructor(route: string, requestDuration: client.Histogram<'route'>) {
+    this.route = route;
+    this.duration = requestDuration.labels(route);
+  }
+
+  countRequest(method: number, status: number): void {
+    const s = status > 0 && status < STATUS_SLOTS ? status : 0;
+    this.pending[method * STATUS_SLOTS + s]!++;
+  }
+
+  upstreamDuration(backend: string): client.Histogram.Internal<'route' | 'backend'> {
+    let child = this.upstream.get(backend);
+    if (child === undefined) {
+      child = metrics.upstreamDuration.labels(this.route, backend);
+      this.upstream.set(backend, child);
+    }
+    return child;
+  }
+}
+
+const routeMetrics = new Map<string, RouteMetrics>();
+
+function flushRequestCounts(counter: client.Counter<'route' | 'method' | 'code'>): void {
+  for (const rm of routeMetrics.values()) {
+    const pending = rm.pending;
+    for (let i = 0; i < pending.length; i++) {
+      const n = pending[i]!;
+      if (n === 0) continue;
+      pending[i] = 0;
+      const method = METHODS[Math.floor(i / STATUS_SLOTS)]!;
+      counter.inc({ route: rm.route, method, code: String(i % STATUS_SLOTS) }, n);
+    }
+  }
+}
+
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+let lastElu = performance.eventLoopUtilization();
+let lastEluValue = 0;
+
+/** Event-loop utilisation since the previous call (0..1). */
+export function sampleEventLoopUtilization(): number {
+  const now = performance.eventLoopUtilization();
+  lastEluValue = performance.eventLoopUtilization(now, lastElu).utilization;
+  lastElu = now;
+  return lastEluValue;
+}
+
+/** Mean event-loop delay in ms since the monitor was last reset (for gh:stats). */
+export function eventLoopLagMs(): number {
+  const mean = loopDelay.mean;
+  return Number.isFinite(mean) ? mean / 1e6 : 0;
+}
+
+// Distinct per worker, so the primary's sum-aggregation keeps one series per worker.
+const workerLabel = String(cluster.worker?.id ?? process.pid);
+
+export const metrics = {
+  requests: new client.Counter({
+    name: 'gatehouse_requests_total',
+    help: 'Requests answered, by route, method and status code',
+    labelNames: ['route', 'method', 'code'] as const,
+    collect() {
+      flushRequestCounts(this);
+    },
+  }),
+  requestDuration: new client.Histogram({
+    name: 'gatehouse_request_duration_seconds',
+    help: 'Time from request to the end of the response, as the gateway saw it',
+    labelNames: ['route'] as const,
+    buckets: DURATION_BUCKETS,
+  }),
+  upstreamDuration: new client.Histogram({
+    name: 'gatehouse_upstream_duration_seconds',
+    help: 'Time from sending the request upstream to the backend response headers',
+    labelNames: ['route', 'backend'] as const,
+    buckets: DURATION_BUCKETS,
+  }),
+  upstreamErrors: new client.Counter({
+    name: 'gatehouse_upstream_errors_total',
+    help: 'Failed upstream exchanges, by reason (connect, timeout, reset, tls_*)',
+    labelNames: ['route', 'backend', 'reason'] as const,
+  }),
+  tlsHandshakes: new client.Counter({
+    name: 'gatehouse_tls_handshakes_total',
+    help: 'TLS handshakes on the traffic listeners, by result (ok or the failure reason)',
+    labelNames: ['listener', 'result'] as const,
+  }),
+  tlsResumed: new client.Counter({
+    name: 'gatehouse_tls_resumed_total',
+    help: 'TLS handshakes that resumed a session (tickets shared by all workers)',
+  }),
+  activeConnections: new client.Gauge({
+    name: 'gatehouse_active_connections',
+    help: 'Open client connections, by listener',
+    labelNames: ['listener'] as const,
+  }),
+  eventLoopLag: new client.Gauge({
+    name: 'gatehouse_worker_event_loop_lag_seconds',
+    help: 'Mean event-loop delay of each worker since the previous scrape',
+    labelNames: ['worker'] as const,
+    collect() {
+      const mean = loopDelay.mean;
+      this.labels(workerLabel).set(Number.isFinite(mean) ? mean / 1e9 : 0);
+      loopDelay.reset();
+    },
+  }),
+  eventLoopUtilization: new client.Gauge({
+    name: 'gatehouse_worker_event_loop_utilization',
+    help: 'Share of time each worker event loop was busy since the previous scrape (0..1)',
+    labelNames: ['worker'] as const,
+    collect() {
+      this.labels(workerLabel).set(sampleEventLoopUtilization());
+    },
+  }),
+};
+
+let defaultsCollected = false;
+/** Node process defaults (memory, CPU, handles, GC); once per process. */
+export function collectProcessMetrics(): void {
+  if (defaultsCollected) return;
+  defaultsCollected = true;
+  client.collectDefaultMetrics();
+}
+
+/** The per-route record for `route`, created on first use and kept across generations. */
+export function routeMetricsFor(route: string): RouteMetrics {
+  let rm = routeMetrics.get(route);
+  if (rm === undefined) {
+    rm = new RouteMetrics(route, metrics.requestDuration);
+    routeMetrics.set(route, rm);
+  }
+  return rm;
+}
+
+/** Total requests counted by this worker (for gh:stats), without flushing. */
+let requestsServed = 0;
+export function countServed(): void {
+  requestsServed++;
+}
+export function servedCount(): number {
+  return requestsServed;
+}
+
+export { client as promClient };

@@ -1,0 +1,239 @@
+// One data-plane worker: the IPC protocol with the primary (messages.ts) around the live objects.
+//   gh:prepare → build a Generation → gh:ready | gh:failed{reason}
+//   gh:commit  → `forwarder.generation = prepared` (one assignment); the first commit binds the
+//                listeners → gh:listening | gh:bind-failed + exit 1
+//   gh:abort   → drop the prepared generation
+//   gh:health, gh:ticket-keys, gh:stats-request, gh:drain → gh:drained + exit 0
+import https from 'node:https';
+import type { Server as TlsServer } from 'node:tls';
+import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
+import { drainWorker } from './drain.ts';
+import { ListenerBindError } from './errors.ts';
+import { Forwarder } from './forward.ts';
+import { Generation, HealthTable } from './generation.ts';
+import { Listeners, type SecureServerFactory } from './listeners.ts';
+import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
+import { collectProcessMetrics, eventLoopLagMs, sampleEventLoopUtilization, servedCount } from './metrics.ts';
+import { UpstreamPool } from './upstream-pool.ts';
+
+export type { AccessRecord };
+
+// ---------------------------------------------------------------------------------------------
+// HTTPS server construction: the ONE place that falls back to Node's plain behaviour.
+// http2.ts (h2 + http/1.1 with abuse guards) belongs to the TLS/security engineer; until it is in
+// the tree, the HTTPS listener is Node's https.Server (HTTP/1.1 only) with the same SNI store.
+// ---------------------------------------------------------------------------------------------
+async function loadSecureServerFactory(logger: Logger): Promise<SecureServerFactory> {
+  const modulePath = './http2.ts';
+  try {
+    const mod = (await import(modulePath)) as { createSecureServer?: SecureServerFactory };
+    if (typeof mod.createSecureServer === 'function') return mod.createSecureServer;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  }
+  logger.warn('http2 module not present: HTTPS listener serves HTTP/1.1 only');
+  return (options, handler) =>
+    https.createServer(
+      { ...options, ALPNProtocols: ['http/1.1'] },
+      handler as Parameters<typeof https.createServer>[1],
+    ) as unknown as TlsServer;
+}
+
+type Send = (message: WorkerToPrimary) => void;
+
+export class WorkerRuntime {
+  private readonly send: Send;
+  private readonly exit: (code: number) => void;
+  private readonly pool = new UpstreamPool();
+  private readonly health = new HealthTable();
+  private readonly listeners = new Listeners();
+  private readonly startedAt = Date.now();
+  private current: Generation | null = null;
+  private prepared: Generation | null = null;
+  private forwarder: Forwarder | null = null;
+  private logger: Logger | null = null;
+  private logFormat: LogFormat | null = null;
+  private draining = false;
+  private bound = false;
+  private pendingTicketKeys: Buffer | null = null;
+
+  constructor(send: Send, exit: (code: number) => void) {
+    this.send = send;
+    this.exit = exit;
+  }
+
+  /** Handles one message from the primary; foreign messages (prom-client's) are ignored. */
+  async onMessage(message: unknown): Promise<void> {
+    const m = message as PrimaryToWorker | null;
+    if (m === null || typeof m !== 'object' || typeof m.type !== 'string' || !m.type.startsWith('gh:')) return;
+    switch (m.type) {
+      case 'gh:prepare':
+        return this.prepare(m.snapshot);
+      case 'gh:commit':
+        return this.commit(m.generation);
+      case 'gh:abort':
+        return this.abort(m.generation);
+      case 'gh:health':
+        this.health.apply(backendKey(m.route, m.endpoint), m.health);
+        return;
+      case 'gh:ticket-keys':
+        return this.ticketKeys(Buffer.from(m.keys, 'base64'));
+      case 'gh:drain':
+        return this.drain(m.deadlineMs);
+      case 'gh:stats-request':
+        this.stats(m.id);
+        return;
+    }
+  }
+
+  private async prepare(snapshot: Snapshot): Promise<void> {
+    if (this.prepared !== null && this.prepared.number !== snapshot.generation) {
+      this.pool.releaseGeneration(this.prepared.number);
+      this.prepared = null;
+    }
+    try {
+      await this.ensureLogger(snapshot);
+      const generation = Generation.build(snapshot, this.pool, this.health);
+      this.prepared = generation;
+      this.send({ type: 'gh:ready', generation: snapshot.generation });
+    } catch (error) {
+      const reason = (error as Error).message ?? String(error);
+      this.logger?.error({ generation: snapshot.generation, err: error }, 'generation build failed');
+      this.send({ type: 'gh:failed', generation: snapshot.generation, reason });
+    }
+  }
+
+  private async ensureLogger(snapshot: Snapshot): Promise<void> {
+    const log = snapshot.config.gateway.log;
+    if (this.logger !== null && this.logFormat !== null) {
+      if (this.logger.level !== log.level) this.logger.level = log.level;
+      const { effectiveFormat } = await import('./access-log.ts');
+      if (effectiveFormat(log.format) === this.logFormat) return;
+    }
+    const { logger, format } = await createLogger(log);
+    this.logger = logger;
+    this.logFormat = format;
+    if (this.forwarder !== null) this.forwarder.logger = logger;
+  }
+
+  private async commit(generation: number): Promise<void> {
+    const next = this.prepared;
+    if (next === null || next.number !== generation) {
+      this.logger?.warn({ generation, prepared: next?.number ?? null }, 'commit for a generation that is not prepared');
+      return;
+    }
+    this.prepared = null;
+    const previous = this.current;
+    this.current = next;
+    const logger = this.logger as Logger;
+    if (this.forwarder === null) {
+      this.forwarder = new Forwarder(next, {
+        logger,
+        sendPassive: (message) => this.send(message),
+      });
+    } else {
+      this.forwarder.generation = next;
+      this.forwarder.accessLog = next.config.gateway.log.accessLog;
+    }
+    if (previous !== null) this.pool.releaseGeneration(previous.number);
+    if (this.bound) {
+      this.listeners.commit(next);
+      logger.info({ generation }, 'generation committed');
+      return;
+    }
+    this.bound = true;
+    collectProcessMetrics();
+    try {
+      const secureServer = await loadSecureServerFactory(logger);
+      const addresses = await this.listeners.bind(next, this.forwarder, secureServer);
+      if (this.pendingTicketKeys !== null) this.listeners.rotateTicketKeys(next, this.pendingTicketKeys);
+      logger.info({ generation, addresses }, 'worker listening');
+      this.send({ type: 'gh:listening', generation, addresses });
+    } catch (error) {
+      const address = error instanceof ListenerBindError ? error.address : '';
+      const reason = error instanceof ListenerBindError ? error.reason : ((error as Error).message ?? String(error));
+      logger.error({ address, reason }, 'listener bind failed');
+      this.send({ type: 'gh:bind-failed', address, reason });
+      flushLogs();
+      this.exit(1);
+    }
+  }
+
+  private abort(generation: number): void {
+    if (this.prepared === null || this.prepared.number !== generation) return;
+    // Agents this generation shares with the current one stay; only its own are drained.
+    this.pool.releaseGeneration(generation);
+    this.prepared = null;
+  }
+
+  private ticketKeys(keys: Buffer): void {
+    this.pendingTicketKeys = keys;
+    if (this.bound) this.listeners.rotateTicketKeys(this.current, keys);
+  }
+
+  private async drain(deadlineMs: number): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    let left = 0;
+    if (this.forwarder !== null && this.bound) {
+      left = await drainWorker(this.listeners, this.forwarder, this.pool, deadlineMs);
+    }
+    this.logger?.info({ cutRequests: left }, 'worker drained');
+    this.send({ type: 'gh:drained' });
+    flushLogs();
+    this.exit(0);
+  }
+
+  private stats(id: number): void {
+    const memory = process.memoryUsage();
+    this.send({
+      type: 'gh:stats',
+      id,
+      pid: process.pid,
+      generation: this.current?.number ?? 0,
+      uptimeSeconds: (Date.now() - this.startedAt) / 1000,
+      requests: servedCount(),
+      activeConnections: this.listeners.activeConnections(),
+      eventLoopLagMs: eventLoopLagMs(),
+      eventLoopUtilization: sampleEventLoopUtilization(),
+      rssBytes: memory.rss,
+      heapUsedBytes: memory.heapUsed,
+    });
+  }
+}
+
+/**
+ * The cluster worker's entry: wire the IPC channel to a WorkerRuntime. A failure in one request
+ * must never end the worker, so stray exceptions are logged and counted instead of crashing it.
+ */
+export function startWorker(): WorkerRuntime {
+  if (typeof process.send !== 'function') {
+    throw new Error('the data-plane worker must be started by the primary (node:cluster with an IPC channel)');
+  }
+  const send: Send = (message) => {
+    if (process.connected) process.send?.(message);
+  };
+  const runtime = new WorkerRuntime(send, (code) => {
+    // Let the IPC message (gh:drained, gh:bind-failed) leave before the process does.
+    setImmediate(() => process.exit(code));
+  });
+  process.on('message', (message) => {
+    runtime.onMessage(message).catch((error: unknown) => {
+      process.stderr.write(`gatehouse worker: ${(error as Error).stack ?? String(error)}\n`);
+    });
+  });
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`gatehouse worker ${process.pid}: uncaught exception: ${error.stack ?? String(error)}\n`);
+  });
+  process.on('unhandledRejection', (error) => {
+    process.stderr.write(`gatehouse worker ${process.pid}: unhandled rejection: ${String(error)}\n`);
+  });
+  // The primary decides when to stop; a terminal's Ctrl-C reaching the worker's group is ignored.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  process.on('disconnect', () => {
+    flushLogs();
+    process.exit(0);
+  });
+  return runtime;
+}
