@@ -504,3 +504,140 @@ export async function createDemoPki(dir: string): Promise<DemoPki> {
   await writeFile(join(root, DEMO_MANIFEST), JSON.stringify(demo, null, 2) + '\n');
   return demo;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The test PKI: every certificate case the mutual-TLS tests exercise, made in one call.
+
+export interface TestPki {
+  dir: string;
+  /** Self-signed root; clients trust it to verify the gateway. */
+  root: CaHandle;
+  /** Intermediate under `root`; issues the server and client leaves below. */
+  intermediate: CaHandle;
+  /** A root nobody trusts, with its own leaves. */
+  untrusted: CaHandle;
+  /** `root` + `intermediate`: what a gateway's clientCA (or a client's CA file) holds. */
+  caBundlePath: string;
+  server: {
+    /** ECDSA, SAN localhost, ec.gatehouse.test, 127.0.0.1, ::1; fullchain = leaf + intermediate. */
+    ec: LeafHandle;
+    /** RSA 2048, SAN rsa.gatehouse.test, localhost. */
+    rsa: LeafHandle;
+    /** Valid but for the name wrong.gatehouse.test only. */
+    wrongSan: LeafHandle;
+    expired: LeafHandle;
+    notYetValid: LeafHandle;
+    /** ECDSA, key encrypted with the passphrase `gatehouse`. */
+    encrypted: LeafHandle;
+    /** From the untrusted root. */
+    untrusted: LeafHandle;
+  };
+  client: {
+    ec: LeafHandle;
+    rsa: LeafHandle;
+    expired: LeafHandle;
+    notYetValid: LeafHandle;
+    /** Revoked in `crlPath`. */
+    revoked: LeafHandle;
+    /** From the untrusted root. */
+    untrusted: LeafHandle;
+  };
+  /** The intermediate's CRL (it issued the leaves) followed by the root's; lists client.revoked. */
+  crlPath: string;
+}
+
+/** Creates a fresh test PKI under `dir` (about 20 openssl runs, well under a second or two). */
+export async function createTestPki(dir: string): Promise<TestPki> {
+  const out = resolve(dir);
+  await mkdir(out, { recursive: true });
+  const [root, untrusted] = await Promise.all([
+    createCa(out, { name: 'root', cn: 'Gatehouse Test Root' }),
+    createCa(out, { name: 'untrusted', cn: 'Gatehouse Untrusted Root' }),
+  ]);
+  const intermediate = await createCa(out, { name: 'intermediate', cn: 'Gatehouse Test Intermediate', parent: root });
+  const now = Date.now();
+  const past = { notBefore: new Date(now - 30 * DAY_MS), notAfter: new Date(now - DAY_MS) };
+  const future = { notBefore: new Date(now + DAY_MS), notAfter: new Date(now + 30 * DAY_MS) };
+  const local = { dns: ['localhost'], ips: ['127.0.0.1', '::1'] };
+  const [ec, rsa, wrongSan, expired, notYetValid, encrypted, serverUntrusted] = await Promise.all([
+    issueCertificate(intermediate, {
+      name: 'server-ec',
+      cn: 'ec.gatehouse.test',
+      ...local,
+      dns: ['localhost', 'ec.gatehouse.test'],
+      usage: 'server',
+    }),
+    issueCertificate(intermediate, {
+      name: 'server-rsa',
+      cn: 'rsa.gatehouse.test',
+      dns: ['rsa.gatehouse.test', 'localhost'],
+      usage: 'server',
+      keyType: 'rsa',
+    }),
+    issueCertificate(intermediate, {
+      name: 'server-wrong-san',
+      cn: 'wrong.gatehouse.test',
+      dns: ['wrong.gatehouse.test'],
+      usage: 'server',
+    }),
+    issueCertificate(intermediate, { name: 'server-expired', cn: 'localhost', ...local, usage: 'server', ...past }),
+    issueCertificate(intermediate, {
+      name: 'server-not-yet-valid',
+      cn: 'localhost',
+      ...local,
+      usage: 'server',
+      ...future,
+    }),
+    issueCertificate(intermediate, {
+      name: 'server-encrypted',
+      cn: 'enc.gatehouse.test',
+      dns: ['enc.gatehouse.test'],
+      usage: 'server',
+      passphrase: 'gatehouse',
+    }),
+    issueCertificate(untrusted, { name: 'server-untrusted', cn: 'localhost', ...local, usage: 'server' }),
+  ]);
+  const [clientEc, clientRsa, clientExpired, clientNotYetValid, clientRevoked, clientUntrusted] = await Promise.all([
+    issueCertificate(intermediate, {
+      name: 'client-ec',
+      cn: 'client-ec',
+      uris: ['spiffe://gatehouse.test/client-ec'],
+      dns: ['client-ec.gatehouse.test'],
+      usage: 'client',
+    }),
+    issueCertificate(intermediate, { name: 'client-rsa', cn: 'client-rsa', usage: 'client', keyType: 'rsa' }),
+    issueCertificate(intermediate, { name: 'client-expired', cn: 'client-expired', usage: 'client', ...past }),
+    issueCertificate(intermediate, {
+      name: 'client-not-yet-valid',
+      cn: 'client-not-yet-valid',
+      usage: 'client',
+      ...future,
+    }),
+    issueCertificate(intermediate, { name: 'client-revoked', cn: 'client-revoked', usage: 'client' }),
+    issueCertificate(untrusted, { name: 'client-untrusted', cn: 'client-ec', usage: 'client' }),
+  ]);
+  await revoke(intermediate, clientRevoked);
+  // With a CRL configured OpenSSL wants one from the issuer of every leaf it verifies: both CAs.
+  const [interCrl, rootCrl] = await Promise.all([writeCrl(intermediate), writeCrl(root)]);
+  const crlPath = join(out, 'crl.pem');
+  await writeFile(crlPath, interCrl.crlPem + rootCrl.crlPem);
+  const caBundlePath = join(out, 'ca-bundle.pem');
+  await writeFile(caBundlePath, root.certPem + intermediate.certPem);
+  return {
+    dir: out,
+    root,
+    intermediate,
+    untrusted,
+    caBundlePath,
+    server: { ec, rsa, wrongSan, expired, notYetValid, encrypted, untrusted: serverUntrusted },
+    client: {
+      ec: clientEc,
+      rsa: clientRsa,
+      expired: clientExpired,
+      notYetValid: clientNotYetValid,
+      revoked: clientRevoked,
+      untrusted: clientUntrusted,
+    },
+    crlPath,
+  };
+}

@@ -3,6 +3,7 @@ export * from './errors.ts';
 export * from './crl.ts';
 export * from './diagnostic.ts';
 export * from './dev-pki.ts';
+export * from './expiry.ts';
 export * from './inspect.ts';
 export * from './material.ts';
 export * from './name-match.ts';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import {
   type CaHandle,
   createCa,
   createDemoPki,
+  createTestPki,
   issueCertificate,
   opensslTime,
   revoke,
@@ -144,5 +146,35 @@ describe('dev-pki', () => {
     const third = await createDemoPki(demoDir);
     assert.equal(third.reused, false, 'a demo PKI with a missing file is made again');
     assert.notEqual(third.server.serial, first.server.serial);
+  });
+  it('creates the test PKI whose cases an independent verifier (openssl verify) confirms', async () => {
+    const pki = await createTestPki(join(dir, 'test-pki'));
+    const verify = (certPath: string, extra: string[] = []): string => {
+      try {
+        return execFileSync(
+          'openssl',
+          ['verify', '-CAfile', pki.root.certPath, '-untrusted', pki.intermediate.certPath, ...extra, certPath],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+      } catch (error) {
+        return String((error as { stdout?: string }).stdout) + String((error as { stderr?: string }).stderr);
+      }
+    };
+    const crl = ['-crl_check', '-CRLfile', pki.crlPath];
+    assert.match(verify(pki.server.ec.certPath), /: OK/);
+    assert.match(verify(pki.server.rsa.certPath, ['-purpose', 'sslserver']), /: OK/);
+    assert.match(verify(pki.client.ec.certPath, ['-purpose', 'sslclient', ...crl]), /: OK/);
+    assert.match(verify(pki.client.rsa.certPath, crl), /: OK/);
+    assert.match(verify(pki.client.revoked.certPath, crl), /certificate revoked/);
+    assert.match(verify(pki.client.expired.certPath), /certificate has expired/);
+    assert.match(verify(pki.client.notYetValid.certPath), /certificate is not yet valid/);
+    assert.match(verify(pki.server.expired.certPath), /certificate has expired/);
+    assert.match(verify(pki.client.untrusted.certPath), /unable to get local issuer certificate/);
+    assert.match(verify(pki.server.wrongSan.certPath, ['-verify_hostname', 'localhost']), /hostname mismatch/);
+    assert.match(verify(pki.server.ec.certPath, ['-verify_hostname', 'localhost', '-verify_ip', '127.0.0.1']), /: OK/);
+    assert.equal(new X509Certificate(pki.server.rsa.certPem).publicKey.asymmetricKeyType, 'rsa');
+    assert.equal(readFileSync(pki.caBundlePath, 'utf8'), pki.root.certPem + pki.intermediate.certPem);
+    assert.ok(createPrivateKey({ key: pki.server.encrypted.keyPem, passphrase: 'gatehouse' }));
+    assert.equal(pki.server.ec.fullchainPem, pki.server.ec.certPem + pki.intermediate.certPem);
   });
 });
