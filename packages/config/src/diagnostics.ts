@@ -29,7 +29,7 @@ export const ConfigCode = {
   targetAndBackends: 'GH_CONFIG_TARGET_AND_BACKENDS',
   clientCertMissing: 'GH_CONFIG_CLIENT_CERT_MISSING',
   clientKeyMissing: 'GH_CONFIG_CLIENT_KEY_MISSING',
-  certKeyMissing: 'GH_CONFIG_CERT_KEY_MISSING',
+  noCertificate: 'GH_CONFIG_NO_CERTIFICATE',
   healthTimeout: 'GH_CONFIG_HEALTH_TIMEOUT',
   clientAuth: 'GH_CONFIG_CLIENT_AUTH',
   material: 'GH_CONFIG_MATERIAL',

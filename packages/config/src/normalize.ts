@@ -188,7 +188,38 @@ export class Normalizer {
   }
 
   private listeners(config: GatewayConfig): void {
-    const { web, webSecure } = config.gateway.entryPoints;
+    const entryPoints = config.gateway.entryPoints;
+    const { tls } = config.gateway;
+    if (entryPoints.webSecure !== null && tls.certificates.length === 0) {
+      // HTTPS is on by default only when there is a certificate to serve (Goma would generate a
+      // self-signed one; we would rather not serve a certificate nobody trusts).
+      const explicit = ['gateway.entryPoints.webSecure.address', 'gateway.entryPoints.webSecure.enabled'].find((p) =>
+        this.present(p),
+      );
+      if (
+        explicit &&
+        !this.ctx.diags.errors.some(
+          (e) => e.path === 'gateway.tls.certificates' || e.path.startsWith('gateway.tls.certificates['),
+        )
+      ) {
+        this.ctx.diags.error(
+          ConfigCode.noCertificate,
+          this.keyAt(explicit),
+          `${explicit}: the HTTPS listener is on but \`gateway.tls.certificates\` is empty`,
+          'add a certificate under `gateway.tls.certificates` (`- cert: ...` and `key: ...`), or set `address: ""` to turn HTTPS off',
+        );
+      }
+      entryPoints.webSecure = null;
+    }
+    if (tls.clientAuth !== null && entryPoints.webSecure === null && tls.certificates.length === 0) {
+      this.ctx.diags.warning(
+        ConfigCode.clientAuth,
+        this.keyAt('gateway.tls.clientAuth'),
+        'gateway.tls.clientAuth: has no effect: there is no HTTPS listener without `gateway.tls.certificates`',
+        'add the server certificate under `gateway.tls.certificates`',
+      );
+    }
+    const { web, webSecure } = entryPoints;
     const admin = config.gateway.admin.address;
     if (web === null && webSecure === null) {
       this.ctx.diags.error(

@@ -309,7 +309,10 @@ const gatewaySpec = obj({
     description: 'Traffic listeners.',
     spec: obj({
       web: listener(':8080', 'plain HTTP'),
-      webSecure: listener(':8443', 'HTTPS'),
+      webSecure: {
+        ...listener(':8443', 'HTTPS'),
+        description: 'The HTTPS listener. On by default only when `gateway.tls.certificates` is not empty.',
+      },
       passThrough: goma('Goma TCP/UDP pass-through; not supported by Gatehouse.'),
     }),
   },

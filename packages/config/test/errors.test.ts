@@ -271,8 +271,21 @@ describe('listen addresses and proxies', () => {
     assert.match(error.hint ?? '', /":8080"/);
   });
   it('rejects two listeners on one port', () => {
-    const text = yaml('gateway:', '  entryPoints:', '    webSecure:', '      address: ":8080"', ...minimalRoute);
+    const text = yaml(
+      'gateway:',
+      '  entryPoints:',
+      '    webSecure:',
+      '      address: ":8080"',
+      '  tls:',
+      '    certificates: [{ cert: c.pem, key: k.pem }]',
+      ...minimalRoute,
+    );
     oneError(text, 'GH_CONFIG_ADDRESS', 4, 16);
+  });
+  it('rejects an HTTPS listener that was asked for without a certificate, at its key', () => {
+    const text = yaml('gateway:', '  entryPoints:', '    webSecure:', '      address: ":443"', ...minimalRoute);
+    const error = oneError(text, 'GH_CONFIG_NO_CERTIFICATE', 4, 7);
+    assert.match(error.hint ?? '', /gateway\.tls\.certificates/);
   });
   it('rejects all listeners off', () => {
     const text = yaml(

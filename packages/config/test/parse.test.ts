@@ -80,10 +80,8 @@ describe('defaults', () => {
   it('fills every gateway default from a file with one route', () => {
     const config = ok(yaml(...minimalRoute));
     const g = config.gateway;
-    assert.deepEqual(g.entryPoints, {
-      web: { raw: ':8080', host: '', port: 8080 },
-      webSecure: { raw: ':8443', host: '', port: 8443 },
-    });
+    // No certificate, no HTTPS listener by default.
+    assert.deepEqual(g.entryPoints, { web: { raw: ':8080', host: '', port: 8080 }, webSecure: null });
     assert.deepEqual(g.tls, {
       certificates: [],
       defaultName: null,
@@ -133,6 +131,17 @@ describe('defaults', () => {
     assert.deepEqual(g.proxy, { trustedProxies: [] });
     assert.deepEqual(g.watch, { enabled: true, pollIntervalMs: 10_000, debounceMs: 200 });
     assert.equal(g.workers, 0);
+  });
+  it('turns the HTTPS listener on at :8443 when there is a certificate', () => {
+    const config = ok(yaml('gateway:', '  tls:', '    certificates: [{ cert: c.pem, key: k.pem }]', ...minimalRoute));
+    assert.deepEqual(config.gateway.entryPoints.webSecure, { raw: ':8443', host: '', port: 8443 });
+  });
+  it('warns that clientAuth without a certificate has no effect', () => {
+    const found = warnings(yaml('gateway:', '  tls:', '    clientAuth:', '      clientCA: ca.pem', ...minimalRoute));
+    assert.deepEqual(
+      found.map((w) => `${w.line}:${w.col} ${w.code}`),
+      ['3:5 GH_CONFIG_CLIENT_AUTH'],
+    );
   });
   it('fills every route default', () => {
     const [route] = ok(yaml(...minimalRoute)).routes;
@@ -206,6 +215,8 @@ describe('Gatehouse keys', () => {
         '    pollInterval: 1m',
         '    debounce: 50ms',
         '  workers: 4',
+        '  tls:',
+        '    certificates: [{ cert: c.pem, key: k.pem }]',
         ...minimalRoute,
       ),
     );
