@@ -108,11 +108,13 @@ function startLoad(port: number, options: { concurrency: number; maxRequests: nu
         if (reply.status === 200 && reply.body === 'A') result.ok++;
         else {
           result.failed++;
-          result.errors.push(`status ${reply.status}: ${reply.body.slice(0, 100)}`);
+          result.errors.push(
+            `${fresh ? 'fresh connection' : 'keep-alive'}: status ${reply.status}: ${reply.body.slice(0, 100)}`,
+          );
         }
       } catch (error) {
         result.failed++;
-        result.errors.push((error as Error).message);
+        result.errors.push(`${fresh ? 'fresh connection' : 'keep-alive'}: ${(error as Error).message}`);
       }
     }
   };
@@ -198,7 +200,7 @@ test('gateway ready names generation 1, both workers and the address', async () 
   const ready = await gateway.ready();
   assert.equal(ready.generation, 1);
   assert.equal(ready.workers, 2);
-  assert.deepEqual(ready.addresses, [`127.0.0.1:${port}`]);
+  assert.deepEqual(ready.addresses, [`http://127.0.0.1:${port}`]);
   assert.equal((await get(port, '/a', false)).body, 'A');
 });
 
