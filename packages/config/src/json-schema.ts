@@ -34,6 +34,7 @@ function specSchema(spec: Spec, defs: Record<string, Json>): Json {
         type: 'object',
         properties,
         ...(required.length > 0 ? { required } : {}),
+        ...(spec.extensions ? { patternProperties: { '^x-': {} } } : {}),
         additionalProperties: false,
       };
     }

@@ -541,18 +541,21 @@ const gatewaySpec = obj({
 });
 
 /** The whole file. */
-export const configSpec: ObjectSpec = obj({
-  version: {
-    spec: {
-      ...literal(2, '2'),
-      code: ConfigCode.version,
-      hint: 'Gatehouse reads the Goma Gateway v2 format; write `version: 2` or leave it out',
+export const configSpec: ObjectSpec = obj(
+  {
+    version: {
+      spec: {
+        ...literal(2, '2'),
+        code: ConfigCode.version,
+        hint: 'Gatehouse reads the Goma Gateway v2 format; write `version: 2` or leave it out',
+      },
+      default: 2,
+      description: 'Config format version. Gatehouse reads the Goma Gateway v2 format: 2 (the default).',
     },
-    default: 2,
-    description: 'Config format version. Gatehouse reads the Goma Gateway v2 format: 2 (the default).',
+    gateway: { spec: gatewaySpec, description: 'Listeners, TLS, timeouts, logging and limits.' },
+    routes: { spec: arr(routeSpec), default: [], description: 'Routes: which requests go to which backends.' },
+    middlewares: goma('Goma middleware definitions; not supported by Gatehouse.'),
+    certManager: goma('Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).'),
   },
-  gateway: { spec: gatewaySpec, description: 'Listeners, TLS, timeouts, logging and limits.' },
-  routes: { spec: arr(routeSpec), default: [], description: 'Routes: which requests go to which backends.' },
-  middlewares: goma('Goma middleware definitions; not supported by Gatehouse.'),
-  certManager: goma('Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).'),
-});
+  { extensions: true },
+);

@@ -16,6 +16,8 @@ export interface ObjectSpec extends SpecBase {
   fields: Record<string, Field>;
   /** Emitted once under `$defs` in the JSON Schema and referenced where used. */
   defName?: string;
+  /** Accept `x-...` keys silently: a home for YAML anchors, as in Compose files. */
+  extensions?: boolean;
 }
 export interface ArraySpec extends SpecBase {
   kind: 'array';

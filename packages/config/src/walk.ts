@@ -427,6 +427,12 @@ function entries(ctx: WalkContext, map: Node, path: string, at: SourcePos): Entr
   return [...own, ...merged.filter((e) => !ownKeys.has(e.key))];
 }
 
+/** The advice part of a Goma key's description (`Goma debug mode; use ...`), if it has one. */
+function gomaHint(description: string): string | null {
+  const advice = description.split('; ').slice(1).join('; ');
+  return advice === '' || /^not supported by Gatehouse\.?$/.test(advice) ? null : advice;
+}
+
 function walkObject(
   ctx: WalkContext,
   spec: ObjectSpec,
@@ -444,6 +450,7 @@ function walkObject(
     const keyPath = childPath(path, key);
     const keyAt = position(ctx, keyNode, keyPath, at);
     const field: Field | undefined = spec.fields[key];
+    if (!field && spec.extensions && key.startsWith('x-')) continue;
     if (!field) {
       const near = closest(key, Object.keys(spec.fields));
       const valid = Object.entries(spec.fields)
@@ -463,7 +470,7 @@ function walkObject(
         ConfigCode.unsupportedKey,
         keyAt,
         `${keyPath}: Goma Gateway key \`${key}\` is not supported by Gatehouse; ignored`,
-        field.description,
+        gomaHint(field.description),
       );
       continue;
     }

@@ -370,6 +370,16 @@ describe('warnings', () => {
       '8:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',
     ]);
   });
+  it('gives advice where Gatehouse has another way, and none where it has not', () => {
+    const found = warnings(yaml('gateway:', '  debug: true', '  redis: {}', ...minimalRoute));
+    assert.deepEqual(
+      found.map((w) => w.hint),
+      ['use `gateway.log.level: debug`.', null],
+    );
+  });
+  it('does not flag top-level x- keys (anchors live there)', () => {
+    assert.deepEqual(warnings(yaml('x-defaults: &d', '  a: 1', ...minimalRoute)), []);
+  });
   it('warns about deprecated spellings', () => {
     const text = yaml('routes:', '  - name: a', '    path: /', '    destination: http://x:1');
     const [warning] = warnings(text);

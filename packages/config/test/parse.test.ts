@@ -538,8 +538,8 @@ describe('Goma compatibility', () => {
   it('follows YAML anchors and merge keys', () => {
     const config = ok(
       yaml(
-        '# an ignored Goma key is a handy place for an anchor',
-        'middlewares: &check',
+        '# top-level x- keys are ignored: a home for anchors',
+        'x-check: &check',
         '  path: /healthz',
         '  interval: 6s',
         'routes:',
