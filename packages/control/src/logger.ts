@@ -23,13 +23,18 @@ export function createPrimaryLogger(options: {
   /** A ready-made stream (pino-pretty); when absent, JSON lines go to fd 1 asynchronously. */
   stream?: NodeJS.WritableStream | null;
 }): PrimaryLogger {
-  const base = { pid: process.pid, role: 'primary' };
+  // Level names, not numbers, as the workers' lines have them: one log stream, one shape.
+  const settings = {
+    level: options.level,
+    base: { pid: process.pid, role: 'primary' },
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
   if (options.stream) {
-    const logger = pino({ level: options.level, base }, options.stream);
+    const logger = pino(settings, options.stream);
     return { logger, flush: () => {} };
   }
   const destination = pino.destination({ dest: 1, sync: false, minLength: 0 });
-  const logger = pino({ level: options.level, base }, destination);
+  const logger = pino(settings, destination);
   return {
     logger,
     flush: () => {
