@@ -21,6 +21,7 @@ export const MaterialCode = {
   chainOrder: 'GH_CERT_CHAIN_ORDER',
   notCA: 'GH_CERT_NOT_CA',
   sanMismatch: 'GH_CERT_SAN_MISMATCH',
+  wrongPurpose: 'GH_CERT_WRONG_PURPOSE',
   defaultNameUnknown: 'GH_CERT_DEFAULT_NAME_UNKNOWN',
   insecureSkipVerify: 'GH_UPSTREAM_TLS_INSECURE',
   crlIssuerUnknown: 'GH_CRL_ISSUER_UNKNOWN',

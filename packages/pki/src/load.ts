@@ -17,6 +17,7 @@ import {
   checkExpirySoon,
   checkHostCoverage,
   checkKeyMatchesCertificate,
+  checkPurpose,
   checkValidityWindow,
   openPrivateKey,
   parseCertificates,
@@ -161,10 +162,10 @@ function resolveServerCertificate(
   if (!chain || !opened.ok) return null;
   const leaf = chain[0]!;
   const mismatch = checkKeyMatchesCertificate(leaf, opened.value, cert.origin, key.origin, certAt);
-  if (mismatch) {
-    findings.add(mismatch);
-    return null;
-  }
+  const purpose = checkPurpose(leaf, 'server', cert.origin, certAt);
+  findings.add(mismatch);
+  findings.add(purpose);
+  if (mismatch || purpose) return null;
   const info = inspectCertificate(leaf);
   return {
     certPem: cert.pem,
@@ -275,6 +276,7 @@ function resolveUpstreamTls(
       if (!opened.ok) findings.add(opened.diagnostic);
       if (chain && opened.ok) {
         findings.add(checkKeyMatchesCertificate(chain[0]!, opened.value, c.origin, k.origin, tls.clientCert.at));
+        findings.add(checkPurpose(chain[0]!, 'client', c.origin, tls.clientCert.at));
       }
       cert = c.pem;
       key = k.pem;

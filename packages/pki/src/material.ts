@@ -3,7 +3,8 @@
 // reading the file; every check on the text is pure (checkMaterialText) and unit tested.
 
 import type { ConfigDiagnostic, MaterialKind, MaterialRef } from '@gatehouse/config';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
 import { countPemBegins, splitPemBlocks } from './inspect.ts';
 
@@ -98,7 +99,7 @@ export async function resolveMaterial(ref: MaterialRef): Promise<MaterialResolut
   const path = ref.path ?? '';
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBounded(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -120,9 +121,39 @@ export async function resolveMaterial(ref: MaterialRef): Promise<MaterialResolut
     if (code === 'EISDIR') {
       return fail(ref, MaterialCode.unreadable, `${path} is a directory, not a file`, 'name the PEM file itself');
     }
+    if (code === NOT_REGULAR || code === TOO_LARGE) {
+      return fail(ref, MaterialCode.unreadable, `${path} ${(error as Error).message}`, 'name a PEM file');
+    }
     return fail(ref, MaterialCode.unreadable, `${path} cannot be read: ${(error as Error).message}`, null);
   }
   return checkMaterialText(ref, text);
+}
+
+/** Certificate material is a few KiB; anything past this is not what the config meant. */
+export const MATERIAL_MAX_BYTES = 1024 * 1024;
+const NOT_REGULAR = 'GH_NOT_REGULAR';
+const TOO_LARGE = 'GH_TOO_LARGE';
+
+/** Reads a regular file of at most MATERIAL_MAX_BYTES; a FIFO or device would block or never end. */
+async function readBounded(path: string): Promise<string> {
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    if (!info.isFile()) throw Object.assign(new Error('is not a regular file'), { code: NOT_REGULAR });
+    if (info.size > MATERIAL_MAX_BYTES) {
+      throw Object.assign(
+        new Error(`is ${info.size} bytes, more than certificate material can be (${MATERIAL_MAX_BYTES})`),
+        {
+          code: TOO_LARGE,
+        },
+      );
+    }
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }
 
 function fail(

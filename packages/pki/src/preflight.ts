@@ -144,6 +144,35 @@ export function checkExpirySoon(
   );
 }
 
+const EKU = { server: '1.3.6.1.5.5.7.3.1', client: '1.3.6.1.5.5.7.3.2', any: '2.5.29.37.0' } as const;
+
+/**
+ * A certificate with an extendedKeyUsage that lacks the purpose it is used for is refused by the
+ * peer ("unsupported certificate purpose"): an error for a server certificate (every client
+ * refuses it), a warning for an upstream client certificate (the backend decides).
+ */
+export function checkPurpose(
+  cert: X509Certificate,
+  purpose: 'server' | 'client',
+  origin: string,
+  at: SourcePos,
+): ConfigDiagnostic | null {
+  const usages = cert.keyUsage;
+  if (!usages || usages.includes(EKU[purpose]) || usages.includes(EKU.any)) return null;
+  const has = usages.includes(EKU.client)
+    ? 'clientAuth'
+    : usages.includes(EKU.server)
+      ? 'serverAuth'
+      : usages.join(', ');
+  return diagnostic(
+    purpose === 'server' ? 'error' : 'warning',
+    at,
+    MaterialCode.wrongPurpose,
+    `${origin} is not for ${purpose === 'server' ? 'TLS servers' : 'TLS clients'}: its extendedKeyUsage is ${has}, without ${purpose === 'server' ? 'serverAuth' : 'clientAuth'}`,
+    `issue it with extendedKeyUsage ${purpose === 'server' ? 'serverAuth' : 'clientAuth'}; peers refuse it as "unsupported certificate purpose"`,
+  );
+}
+
 let systemRoots: X509Certificate[] | null = null;
 function isIssuedBySystemRoot(cert: X509Certificate): boolean {
   systemRoots ??= rootCertificates.map((pem) => new X509Certificate(pem));

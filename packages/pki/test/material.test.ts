@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import type { MaterialKind, MaterialRef } from '@gatehouse/config';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, writeCrl } from '../src/dev-pki.ts';
-import { checkMaterialText, resolveMaterial } from '../src/material.ts';
+import { checkMaterialText, MATERIAL_MAX_BYTES, resolveMaterial } from '../src/material.ts';
 
 function fileRef(kind: MaterialKind, path: string): MaterialRef {
   return {
@@ -182,5 +183,21 @@ describe('resolveMaterial', () => {
     assert.ok(!result.ok);
     assert.equal(result.diagnostic.code, 'GH_MATERIAL_NOT_PEM');
     assert.match(result.diagnostic.hint ?? '', /base64/);
+  });
+  it('refuses a FIFO, a device and an oversized file without blocking or reading them whole', async () => {
+    const fifo = join(dir, 'fifo.pem');
+    execFileSync('mkfifo', [fifo]);
+    const big = join(dir, 'big.pem');
+    writeFileSync(big, Buffer.alloc(MATERIAL_MAX_BYTES + 1, 0x41));
+    const [f, z, b] = await Promise.all([
+      resolveMaterial(fileRef('certificate', fifo)),
+      resolveMaterial(fileRef('certificate', '/dev/zero')),
+      resolveMaterial(fileRef('certificate', big)),
+    ]);
+    assert.ok(!f.ok && !z.ok && !b.ok);
+    assert.equal(f.diagnostic.code, 'GH_MATERIAL_UNREADABLE');
+    assert.match(f.diagnostic.message, /not a regular file/);
+    assert.match(z.diagnostic.message, /not a regular file/);
+    assert.match(b.diagnostic.message, /more than certificate material can be/);
   });
 });

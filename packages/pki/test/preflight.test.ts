@@ -14,6 +14,7 @@ import {
   checkExpirySoon,
   checkHostCoverage,
   checkKeyMatchesCertificate,
+  checkPurpose,
   checkValidityWindow,
   openPrivateKey,
   parseCertificates,
@@ -117,6 +118,22 @@ describe('preflight checks', () => {
       );
       assert.ok(!damaged.ok);
       assert.equal(damaged.diagnostic.code, 'GH_MATERIAL_UNPARSABLE');
+    });
+  });
+
+  describe('purpose', () => {
+    it('refuses a client certificate as a server certificate, warns for the reverse upstream', async () => {
+      const client = await issueCertificate(root, { name: 'purpose-client', cn: 'c', usage: 'client' });
+      const both = await issueCertificate(root, { name: 'purpose-both', cn: 'b', usage: 'both' });
+      const asServer = checkPurpose(new X509Certificate(client.certPem), 'server', 'c.crt', at);
+      assert.equal(asServer?.code, 'GH_CERT_WRONG_PURPOSE');
+      assert.equal(asServer?.severity, 'error');
+      assert.match(asServer?.message ?? '', /extendedKeyUsage is clientAuth, without serverAuth/);
+      const asClient = checkPurpose(new X509Certificate(leaf.certPem), 'client', 'l.crt', at);
+      assert.equal(asClient?.severity, 'warning');
+      assert.equal(checkPurpose(new X509Certificate(both.certPem), 'server', 'b', at), null);
+      assert.equal(checkPurpose(new X509Certificate(both.certPem), 'client', 'b', at), null);
+      assert.equal(checkPurpose(new X509Certificate(root.certPem), 'server', 'no EKU at all', at), null);
     });
   });
 
