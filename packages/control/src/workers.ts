@@ -309,19 +309,23 @@ export class WorkerPool {
     return replaced;
   }
 
-  /** Drains every worker at once and resolves when all have exited. */
-  async drainAll(drainMs: number): Promise<void> {
+  private stopRespawning(): void {
     this.stopping = true;
     for (const slot of this.slots) {
       if (slot.timer) clearTimeout(slot.timer);
       slot.timer = null;
     }
+  }
+
+  /** Drains every worker at once and resolves when all have exited. */
+  async drainAll(drainMs: number): Promise<void> {
+    this.stopRespawning();
     await Promise.all(this.alive().map((w) => w.retire(drainMs, this.options.killGraceMs ?? 2_000)));
   }
 
   /** Start-up failed: no drain, the workers never served. */
   async killAll(): Promise<void> {
-    this.stopping = true;
+    this.stopRespawning();
     const workers = this.alive();
     for (const worker of workers) {
       worker.retiring = true;
