@@ -110,10 +110,13 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
   let proxy: ProxyFigures | null = null;
   if (proxyPid) {
     const pidsAfter = processTree(proxyPid);
-    const cpuSeconds = cpuSecondsBetween(before, sampleCpu(pidsAfter));
+    const afterSample = sampleCpu(pidsAfter);
+    const cpuSeconds = cpuSecondsBetween(before, afterSample);
+    const primaryCpuSeconds = (afterSample.perPid.get(proxyPid) ?? 0) - (before.perPid.get(proxyPid) ?? 0);
     const workers = pidsAfter.filter((pid) => pid !== proxyPid);
     proxy = {
       cpuSeconds,
+      primaryCpuSeconds,
       cpuPerRequestUs: result.requests > 0 ? (cpuSeconds / result.requests) * 1e6 : 0,
       peakRssBytes: pidsAfter.reduce((sum, pid) => sum + peakRssBytes(pid), 0),
       primaryPeakRssBytes: peakRssBytes(proxyPid),

@@ -6,6 +6,8 @@ import type { Scenario, ScenarioName } from './scenarios.ts';
 
 export interface ProxyFigures {
   cpuSeconds: number;
+  /** The primary's part of cpuSeconds: it should serve no request, so this stays small. */
+  primaryCpuSeconds: number;
   /** CPU seconds of the whole gateway process tree divided by requests answered. */
   cpuPerRequestUs: number;
   /** VmHWM summed over primary and workers. */
@@ -57,7 +59,8 @@ export function runRow(run: MeasuredRun): string {
   let line = `  ${label.padEnd(18)}${pad(int(run.rps), 10)}${pad(ms(run.p50Ms), 11)}${pad(ms(run.p99Ms), 11)}${pad(int(run.errors), 9)}${pad(cpu, 10)}${pad(rss, 11)}`;
   if (run.proxy) {
     const workers = run.proxy.workerPeakRssBytes.map((b) => (b / MiB).toFixed(0)).join(', ');
-    line += `  (primary ${(run.proxy.primaryPeakRssBytes / MiB).toFixed(0)} · workers ${workers} MiB)`;
+    const primaryShare = run.proxy.cpuSeconds > 0 ? (run.proxy.primaryCpuSeconds / run.proxy.cpuSeconds) * 100 : 0;
+    line += `  (primary ${(run.proxy.primaryPeakRssBytes / MiB).toFixed(0)} · workers ${workers} MiB; primary ${primaryShare.toFixed(0)} % of the CPU)`;
   }
   if (run.errors > 0) {
     const detail = Object.entries(run.errorDetail)
