@@ -27,6 +27,7 @@
 import { constants, randomBytes } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { TlsConfig } from '@gatehouse/config';
+import { PkiError } from './errors.ts';
 import { certificateBlocks } from './inspect.ts';
 import { splitCrls } from './preflight.ts';
 import type { ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
@@ -56,6 +57,21 @@ export function generateTicketKeys(): Buffer {
   return randomBytes(TICKET_KEYS_BYTES);
 }
 
+/**
+ * The key a context encrypts and decrypts tickets with. Node holds exactly one 48-byte key per
+ * context, so of "current + previous" (96 bytes, as the snapshot may carry) only the current is
+ * used: after a rotation, a ticket under the previous key gets a full handshake, not an error.
+ */
+export function currentTicketKeys(keys: Buffer): Buffer {
+  if (keys.length < TICKET_KEYS_BYTES) {
+    throw new PkiError(
+      'GH_TICKET_KEYS',
+      `session-ticket keys are ${keys.length} bytes; ${TICKET_KEYS_BYTES} are needed`,
+    );
+  }
+  return keys.length === TICKET_KEYS_BYTES ? keys : keys.subarray(0, TICKET_KEYS_BYTES);
+}
+
 export interface SharedServerTls {
   clientCA: string | null;
   crl: string | null;
@@ -79,7 +95,7 @@ export function serverContextOptions(cert: ResolvedServerCertificate, shared: Sh
     // No renegotiation (a client-initiated renegotiation is a DoS vector audits flag) and no compression (CRIME).
     secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION,
     sessionIdContext: SESSION_ID_CONTEXT,
-    ticketKeys: shared.ticketKeys,
+    ticketKeys: currentTicketKeys(shared.ticketKeys),
   };
   if (cert.passphrase) options.passphrase = cert.passphrase;
   // Node reads every certificate of a `ca` string but only the first CRL of a `crl` string: pass arrays.

@@ -12,7 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '../src/dev-pki.ts';
 import { inspectCertificate } from '../src/inspect.ts';
-import { generateTicketKeys, serverContextOptions, upstreamTlsOptions } from '../src/server-context.ts';
+import {
+  currentTicketKeys,
+  generateTicketKeys,
+  serverContextOptions,
+  upstreamTlsOptions,
+} from '../src/server-context.ts';
 import type { ResolvedServerCertificate } from '../src/types.ts';
 
 const DAY = 86_400_000;
@@ -351,5 +356,21 @@ describe('serverContextOptions with real handshakes', () => {
       identity: 'y',
     });
     assert.deepEqual(system, { rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+  });
+  it('uses the current 48-byte ticket key of a current+previous pair, and refuses short keys', () => {
+    const current = generateTicketKeys();
+    const pair = Buffer.concat([current, generateTicketKeys()]);
+    assert.equal(current.length, 48);
+    assert.ok(currentTicketKeys(pair).equals(current));
+    assert.ok(currentTicketKeys(current).equals(current));
+    assert.throws(() => currentTicketKeys(Buffer.alloc(16)), { code: 'GH_TICKET_KEYS' });
+    const options = serverContextOptions(resolved(ec, true), {
+      clientCA: null,
+      crl: null,
+      tls: tlsConfig(),
+      ticketKeys: pair,
+    });
+    assert.ok((options.ticketKeys as Buffer).equals(current));
+    assert.doesNotThrow(() => tls.createSecureContext(options));
   });
 });
