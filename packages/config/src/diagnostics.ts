@@ -4,6 +4,7 @@ import type { ConfigDiagnostic, Severity, SourcePos } from './types.ts';
 /** Stable codes: tests, logs and editors key on these, never on the message text. */
 export const ConfigCode = {
   yaml: 'GH_CONFIG_YAML',
+  empty: 'GH_CONFIG_EMPTY',
   unknownKey: 'GH_CONFIG_UNKNOWN_KEY',
   unsupportedKey: 'GH_CONFIG_UNSUPPORTED_KEY',
   deprecatedKey: 'GH_CONFIG_DEPRECATED_KEY',
@@ -48,7 +49,7 @@ export class DiagnosticList {
   /** `message` may start with `PATH: ` for readability at the call site; it is stored without it. */
   add(severity: Severity, code: string, at: SourcePos, message: string, hint: string | null = null): void {
     const prefix = `${at.path}: `;
-    const bare = at.path !== '' && message.startsWith(prefix) ? message.slice(prefix.length) : message;
+    const bare = message.startsWith(prefix) ? message.slice(prefix.length) : message;
     const diagnostic: ConfigDiagnostic = {
       severity,
       file: at.file,

@@ -23,7 +23,9 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     const offset = problem.pos[0];
     const { line, col } = lineCounter.linePos(offset);
     // The parser appends its own ` at line L, column C:` and a source excerpt; we print our own.
-    const message = (problem.message.split('\n')[0] ?? problem.message).replace(/ at line \d+, column \d+:?$/, '');
+    const message = (problem.message.split('\n')[0] ?? problem.message)
+      .replace(/ at line \d+, column \d+:?$/, '')
+      .replace(/; please use YAML\.parseAllDocuments\(\)/, '');
     const at = { file: displayFile, line, col, path: '' };
     if (doc.errors.includes(problem as (typeof doc.errors)[number])) {
       diags.error(ConfigCode.yaml, at, `YAML: ${message}`, yamlHint(problem.code, message));
@@ -46,12 +48,7 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
   };
   const top = { file: displayFile, line: 1, col: 1, path: '' };
   if (doc.contents === null) {
-    diags.error(
-      ConfigCode.noBackend,
-      top,
-      'the file is empty',
-      'start from `gatehouse schema` or deploy/examples/gatehouse.yaml',
-    );
+    diags.error(ConfigCode.empty, top, 'the file is empty', 'start from deploy/examples/gatehouse.yaml');
     return { ok: false, ...diags.sorted() };
   }
   const raw = walk(ctx, configSpec, doc.contents, '', top) as Plain | undefined;
@@ -73,6 +70,8 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
 function yamlHint(code: string, message: string): string | null {
   if (/quote/i.test(message)) return 'a quoted value above this point is not closed; add the closing quote';
   switch (code) {
+    case 'MULTIPLE_DOCS':
+      return 'keep one YAML document per file: remove the second `---`';
     case 'DUPLICATE_KEY':
       return 'each key may appear once per map; remove or merge the repeated one';
     case 'BAD_INDENT':

@@ -136,10 +136,11 @@ function typeError(
   got: string,
   hint: string | null = null,
 ) {
+  const subject = at.path === '' ? 'the file' : lastKey(at.path);
   ctx.diags.error(
     spec.code ?? ConfigCode.type,
     at,
-    `${at.path}: ${lastKey(at.path)} must be ${expected} (got ${got})`,
+    `${at.path}: ${subject} must be ${expected} (got ${got})`,
     hint ?? spec.hint ?? null,
   );
 }

@@ -31,6 +31,20 @@ describe('YAML syntax errors', () => {
   });
 });
 
+describe('the whole file', () => {
+  it('rejects an empty file', () => {
+    oneError('# nothing but a comment\n', 'GH_CONFIG_EMPTY', 1, 1);
+  });
+  it('rejects a file that is not a map', () => {
+    const error = oneError('- a\n- b\n', 'GH_CONFIG_TYPE', 1, 1);
+    assert.equal(error.message, 'the file must be a map of keys (got a list)');
+  });
+  it('rejects a second YAML document', () => {
+    const error = oneError(yaml(...minimalRoute, '---', 'routes: []'), 'GH_CONFIG_YAML', 5, 1);
+    assert.equal(error.message, 'YAML: Source contains multiple documents');
+  });
+});
+
 describe('unknown keys', () => {
   it('suggests the nearest valid key', () => {
     const text = yaml('routes:', '  - name: a', '    path: /', '    backend:', '      - endpoint: http://x:1');
