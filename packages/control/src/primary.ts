@@ -129,6 +129,11 @@ export class Primary implements GatewayApi {
     });
   }
 
+  /** True once a drain has begun (SIGTERM/SIGINT), also during start-up. */
+  get isDraining(): boolean {
+    return this.draining !== null;
+  }
+
   get generation(): number {
     return this.current.generation;
   }
@@ -151,6 +156,7 @@ export class Primary implements GatewayApi {
     if (!result.committed) throw new RolloutAbortedError(this.current.generation, result.reason);
     for (const worker of workers) if (result.workers.includes(worker.id)) worker.generation = this.current.generation;
     const listening = await Promise.all(workers.map((w) => w.waitForListening(startTimeoutMs)));
+    if (this.state !== 'starting') throw new ShuttingDownError('start');
     this.state = 'running';
     // The admin endpoint, watcher and pid file exist before "gateway ready", so whoever waits for that
     // line can use all of them.
@@ -271,12 +277,16 @@ export class Primary implements GatewayApi {
     this.ticketTimer.unref();
   }
 
+  /** Serialized with rollouts, so a generation being prepared never commits an outdated key. */
   private rotateTickets(): void {
-    this.tickets = rotateTicketKeys(this.tickets, randomTicketKey(), Date.now());
-    // Same generation, new keys: a worker that joins later starts with the current key.
-    this.current = { ...this.current, tls: { ...this.current.tls, ticketKeys: snapshotTicketKeys(this.tickets) } };
-    this.pool.broadcast({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
-    this.logger.info({ generation: this.current.generation }, 'session ticket keys rotated');
+    void this.queue.run(async () => {
+      if (this.state !== 'running') return;
+      this.tickets = rotateTicketKeys(this.tickets, randomTicketKey(), Date.now());
+      // Same generation, new keys: a worker that joins later starts with the current key.
+      this.current = { ...this.current, tls: { ...this.current.tls, ticketKeys: snapshotTicketKeys(this.tickets) } };
+      this.pool.broadcast({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
+      this.logger.info({ generation: this.current.generation }, 'session ticket keys rotated');
+    });
   }
 
   // ---- GatewayApi ----
@@ -288,7 +298,11 @@ export class Primary implements GatewayApi {
   private async runReload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
     const generation = this.current.generation;
     if (this.state !== 'running') {
-      return rejected(generation, [], [], new ShuttingDownError('reload').message);
+      const why =
+        this.state === 'starting' || this.state === 'created'
+          ? 'the gateway is still starting'
+          : new ShuttingDownError('reload').message;
+      return rejected(generation, [], [], why);
     }
     const build = await buildCandidate({
       configFile: this.options.configFile,

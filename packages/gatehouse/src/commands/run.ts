@@ -117,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await primary.start();
   } catch (error) {
+    // Stopped by SIGTERM/SIGINT while starting: that is a drain, not a failure.
+    if (primary.isDraining) return finish(await primary.stopped, uninstall, flush);
     startFailed = true;
     const message = error instanceof BindFailedError ? error.message : `start-up failed: ${(error as Error).message}`;
     logger.error({ err: error }, message);
@@ -124,7 +126,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gatehouse run: ${message}\n`);
     await primary.abortStart();
   }
-  const code = startFailed ? 1 : await primary.stopped;
+  return finish(startFailed ? 1 : await primary.stopped, uninstall, flush);
+}
+
+function finish(code: number, uninstall: () => void, flush: () => void): number {
   uninstall();
   flush();
   // Whatever else still holds the event loop (a probe pool, a stray socket) must not keep a stopped
