@@ -33,7 +33,6 @@ export const ConfigCode = {
   noCertificate: 'GH_CONFIG_NO_CERTIFICATE',
   healthTimeout: 'GH_CONFIG_HEALTH_TIMEOUT',
   clientAuth: 'GH_CONFIG_CLIENT_AUTH',
-  material: 'GH_CONFIG_MATERIAL',
 } as const;
 export type ConfigCodeValue = (typeof ConfigCode)[keyof typeof ConfigCode];
 

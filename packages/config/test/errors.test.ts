@@ -167,6 +167,19 @@ describe('routes', () => {
     oneError(text, 'GH_CONFIG_HOST', 5, 13);
     oneError(text, 'GH_CONFIG_METHOD', 6, 20);
   });
+  it('rejects a route clientAuth whose `required` contradicts its `mode`', () => {
+    const text = yaml(
+      'gateway:',
+      '  tls:',
+      '    clientAuth: { clientCA: ca.pem }',
+      ...minimalRoute,
+      '    clientAuth:',
+      '      mode: optional',
+      '      required: true',
+    );
+    const error = oneError(text, 'GH_CONFIG_CLIENT_AUTH', 10, 7);
+    assert.equal(error.hint, 'keep only `mode`');
+  });
   it('rejects a route clientAuth when the listener asks for no client certificates', () => {
     oneError(yaml(...minimalRoute, '    clientAuth:', '      mode: required'), 'GH_CONFIG_CLIENT_AUTH', 6, 7);
   });
