@@ -78,9 +78,10 @@ export function ratioRow(result: ScenarioResult): string | null {
 }
 
 export function rotationRow(stats: RotationStats): string {
+  // Renames that land within one debounce window are applied together, so reloads ≤ rotations.
   const generations =
     stats.generationBefore !== null && stats.generationAfter !== null
-      ? `, config generation ${stats.generationBefore} → ${stats.generationAfter}`
+      ? `, ${stats.generationAfter - stats.generationBefore} reloads applied (config generation ${stats.generationBefore} → ${stats.generationAfter})`
       : '';
   const visible =
     stats.lastVisibleAfterMs === null
