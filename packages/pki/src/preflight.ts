@@ -335,18 +335,9 @@ export function checkCrlCoverage(
   }
   for (const crl of crls) {
     const issuer = cas.find((_, i) => crl.issuerDer.equals(subjects[i]!));
-    const name = issuer ? `"${oneLine(issuer.subject)}"` : 'an issuer that is not in clientCA';
-    if (!issuer) {
-      out.push(
-        diagnostic(
-          'warning',
-          at,
-          MaterialCode.crlIssuerUnknown,
-          `${origin} holds a CRL from ${name}; it is never used`,
-          'give the CRLs of the CAs listed in clientCA',
-        ),
-      );
-    }
+    // A CRL whose issuer is not in clientCA is not useless: it may be an intermediate's that clients
+    // send in their chain. So no warning for it, only for stale ones.
+    const name = issuer ? `"${oneLine(issuer.subject)}"` : 'an issuer outside clientCA (an intermediate?)';
     if (crl.nextUpdate && crl.nextUpdate.getTime() < now) {
       out.push(
         diagnostic(
