@@ -42,7 +42,7 @@ function specSchema(spec: Spec, defs: Record<string, Json>): Json {
       return { type: 'array', items: specSchema(spec.items, defs) };
     case 'string': {
       if (spec.enum) return { enum: [...spec.enum, ...Object.keys(spec.aliases ?? {})] };
-      return { type: 'string', ...(spec.pattern ? { pattern: spec.pattern } : {}) };
+      return spec.pattern ? withEnv({ type: 'string', pattern: spec.pattern }) : { type: 'string' };
     }
     case 'boolean':
       return withEnv({ type: 'boolean' });
@@ -93,7 +93,7 @@ export function jsonSchema(): Json {
   const root = specSchema(configSpec, defs);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: 'https://gatehouse.dev/schema/gatehouse.schema.json',
+    $id: 'urn:gatehouse:config:2',
     title: 'Gatehouse configuration',
     description:
       'Gatehouse gateway config: the Goma Gateway v2 YAML shape plus Gatehouse keys. Durations: `500ms`, `15s`, `1h30m` or whole seconds. Certificate fields: a file path, inline PEM, or base64 of PEM.',

@@ -48,6 +48,7 @@ const endpoint = () =>
   str({
     check: checkEndpoint,
     code: ConfigCode.endpoint,
+    pattern: '^[hH][tT][tT][pP][sS]?://',
     expected: 'an http:// or https:// URL',
     hint: 'write the backend as `http://HOST:PORT` or `https://HOST:PORT`',
   });

@@ -57,7 +57,7 @@ function sample(key: string, field: Field, spec: Spec = field.spec): unknown {
   if (key in samples) return samples[key];
   switch (spec.kind) {
     case 'boolean':
-      return field.default === true ? false : true;
+      return field.default !== true;
     case 'integer': {
       const value = typeof field.default === 'number' ? field.default + 1 : (spec.minimum ?? 0) + 1;
       return spec.maximum !== undefined && value > spec.maximum ? spec.maximum - 1 : value;
