@@ -103,6 +103,7 @@ export class Primary implements GatewayApi {
   private restarting: Promise<void> | null = null;
   private draining: Promise<number> | null = null;
   private pidFile: string | null = null;
+  private readonly componentLoggers: Logger[] = [];
   private statsId = 0;
   private readonly startedAt = Date.now();
   private resolveStopped: (code: number) => void = () => {};
@@ -181,7 +182,7 @@ export class Primary implements GatewayApi {
     this.metrics = createPrimaryMetrics();
     this.health = new HealthScheduler({
       onTransition: (t) => this.onHealthTransition(t),
-      logger: this.logger.child({ component: 'health' }),
+      logger: this.componentLogger('health'),
     });
   }
 
@@ -194,7 +195,7 @@ export class Primary implements GatewayApi {
       this.watcher = new MaterialWatcher({
         debounceMs: gateway.watch.debounceMs,
         pollIntervalMs: gateway.watch.pollIntervalMs,
-        logger: this.logger.child({ component: 'watcher' }),
+        logger: this.componentLogger('watcher'),
         onChange: (paths) => {
           this.logger.info({ files: paths }, 'material changed');
           void this.reload('file');
@@ -219,12 +220,24 @@ export class Primary implements GatewayApi {
           socket: gateway.admin.socket,
           api: this,
           metrics: this.metrics,
-          logger: this.logger.child({ component: 'admin' }),
+          logger: this.componentLogger('admin'),
         });
       } catch (error) {
         this.logger.error({ err: error }, 'admin endpoint could not start');
       }
     }
+  }
+
+  /** pino children copy the level when made, so a reloaded level is set on each of them too. */
+  private componentLogger(component: string): Logger {
+    const child = this.logger.child({ component });
+    this.componentLoggers.push(child);
+    return child;
+  }
+
+  private setLogLevel(level: string): void {
+    this.logger.level = level;
+    for (const child of this.componentLoggers) child.level = level;
   }
 
   // ---- workers ----
@@ -295,7 +308,16 @@ export class Primary implements GatewayApi {
     return this.queue.coalesce('reload', () => this.runReload(trigger));
   }
 
+  /** A reload never throws: an unexpected error is a rejected reload, and the old generation serves on. */
   private async runReload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
+    try {
+      return await this.tryReload(trigger);
+    } catch (error) {
+      return this.rejectReload(trigger, [], [], `internal error: ${errorMessage(error)}`);
+    }
+  }
+
+  private async tryReload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
     const generation = this.current.generation;
     if (this.state !== 'running') {
       const why =
@@ -342,14 +364,21 @@ export class Primary implements GatewayApi {
     const targets = this.pool.rolloutTargets();
     if (targets.length > 0) {
       const result = await runTwoPhase(targets, snapshot, { timeoutMs: this.options.rolloutTimeoutMs ?? 10_000 });
-      if (!result.committed) return this.rejectReload(trigger, [], build.warnings, result.reason);
+      if (!result.committed) {
+        return this.rejectReload(
+          trigger,
+          [],
+          build.warnings,
+          `workers could not prepare the new generation: ${result.reason}`,
+        );
+      }
       for (const worker of targets) if (result.workers.includes(worker.id)) worker.generation = snapshot.generation;
     }
     const previous = this.current;
     this.current = snapshot;
     this.currentHash = build.hash;
     this.currentCertificates = certificateStatuses(snapshot, Date.now());
-    this.logger.level = snapshot.config.gateway.log.level;
+    this.setLogLevel(snapshot.config.gateway.log.level);
     const summary = summarizeChanges(changes);
     this.logger.info(
       {
@@ -395,7 +424,7 @@ export class Primary implements GatewayApi {
   ): ReloadOutcome {
     const generation = this.current.generation;
     const reasons = errors.map(formatDiagnostic);
-    if (workerReason) reasons.push(`workers could not prepare the new generation: ${workerReason}`);
+    if (workerReason) reasons.push(workerReason);
     const files = [...new Set(errors.map((e) => e.file).filter((f) => f))];
     this.logger.error({ trigger, generation, files, errors: reasons }, 'reload rejected');
     this.metrics?.reloadResult(false);

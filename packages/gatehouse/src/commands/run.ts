@@ -104,6 +104,9 @@ export async function main(argv: string[]): Promise<number> {
     version: await version(),
   });
 
+  // A stray rejection in the primary is a bug to log, not a reason to take every worker down with it.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection in the primary'));
+
   // Signals are taken from the start: a SIGTERM during start-up drains what has started.
   let startFailed = false;
   const uninstall = installSignalHandlers(
