@@ -24,6 +24,7 @@ export const MaterialCode = {
   wrongPurpose: 'GH_CERT_WRONG_PURPOSE',
   defaultNameUnknown: 'GH_CERT_DEFAULT_NAME_UNKNOWN',
   insecureSkipVerify: 'GH_UPSTREAM_TLS_INSECURE',
+  internal: 'GH_MATERIAL_INTERNAL',
   crlMissingForCA: 'GH_CRL_MISSING_FOR_CA',
   crlExpired: 'GH_CRL_EXPIRED',
   crlNotYetValid: 'GH_CRL_NOT_YET_VALID',

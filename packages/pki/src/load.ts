@@ -68,9 +68,29 @@ async function resolveAll(config: GatewayConfig): Promise<Map<MaterialRef, Mater
   return new Map(refs.map((ref, i) => [ref, results[i]!]));
 }
 
+/**
+ * Reads and checks all material of `config`. Never throws: a failure is a value whose `errors` name
+ * the config key, file and reason, and `files` lists every referenced file either way.
+ */
 export async function loadMaterial(config: GatewayConfig, options: LoadMaterialOptions = {}): Promise<MaterialLoad> {
-  const now = options.now ?? Date.now();
   const files = referencedFiles(config);
+  try {
+    return await loadChecked(config, options.now ?? Date.now(), files);
+  } catch (error) {
+    // A check that throws is a bug in pki, not in the operator's files; still, a reload must not crash.
+    const at = { file: config.file, line: 0, col: 0, path: 'gateway.tls' };
+    const message = `certificate material could not be checked: ${(error as Error).message}`;
+    return {
+      ok: false,
+      material: null,
+      errors: [diagnostic('error', at, MaterialCode.internal, message, null)],
+      warnings: [],
+      files,
+    };
+  }
+}
+
+async function loadChecked(config: GatewayConfig, now: number, files: string[]): Promise<MaterialLoad> {
   const findings = new Findings();
   const resolved = await resolveAll(config);
   const text = (ref: MaterialRef | null): MaterialResolution | null => (ref ? (resolved.get(ref) ?? null) : null);
