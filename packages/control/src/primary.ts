@@ -447,7 +447,6 @@ export class Primary implements GatewayApi {
     this.logger.info({ workers: this.pool.size, tcpMigrateReq: readTcpMigrateReq() }, 'rolling restart started');
     try {
       const replaced = await this.pool.rollingRestart(this.current.config.gateway.timeouts.drainMs, (fresh) => {
-        this.metrics?.workerRestart();
         this.logger.info({ worker: fresh.id, pid: fresh.pid, slot: fresh.slot }, 'worker replaced');
       });
       this.logger.info({ replaced, durationMs: Date.now() - started }, 'rolling restart finished');

@@ -289,22 +289,29 @@ export class WorkerPool {
    */
   async rollingRestart(drainMs: number, onReplaced: (fresh: ManagedWorker) => void): Promise<number> {
     let replaced = 0;
-    for (const slot of this.slots) {
-      if (this.stopping) break;
-      const old = slot.worker;
-      // Not the slot's worker until it serves, so its death during start-up does not respawn it.
-      const fresh = this.fork(slot.index);
-      try {
-        await this.options.onboard(fresh);
-      } catch (error) {
-        fresh.kill('SIGKILL');
-        throw error;
+    // An old worker drains while the next slot is replaced: a long-lived client connection on it
+    // must not hold the whole restart for a drain deadline per worker.
+    const draining: Array<Promise<ExitInfo>> = [];
+    try {
+      for (const slot of this.slots) {
+        if (this.stopping) break;
+        const old = slot.worker;
+        // Not the slot's worker until it serves, so its death during start-up does not respawn it.
+        const fresh = this.fork(slot.index);
+        try {
+          await this.options.onboard(fresh);
+        } catch (error) {
+          fresh.kill('SIGKILL');
+          throw error;
+        }
+        slot.worker = fresh;
+        slot.failures = 0;
+        onReplaced(fresh);
+        if (old?.alive) draining.push(old.retire(drainMs, this.options.killGraceMs ?? 2_000));
+        replaced++;
       }
-      slot.worker = fresh;
-      slot.failures = 0;
-      onReplaced(fresh);
-      if (old?.alive) await old.retire(drainMs, this.options.killGraceMs ?? 2_000);
-      replaced++;
+    } finally {
+      await Promise.all(draining);
     }
     return replaced;
   }
