@@ -3,6 +3,7 @@
 // TLS policy, and session resumption across independently built servers sharing ticket keys.
 import assert from 'node:assert/strict';
 import { DEFAULT_CIPHERS as CONFIG_DEFAULT_CIPHERS, type TlsConfig } from '@gatehouse/config';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import tls from 'node:tls';
+import { promisify } from 'node:util';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '../src/dev-pki.ts';
 import { inspectCertificate } from '../src/inspect.ts';
 import {
@@ -21,6 +23,7 @@ import {
 import type { ResolvedServerCertificate } from '../src/types.ts';
 
 const DAY = 86_400_000;
+const execFileAsync = promisify(execFile);
 
 function tlsConfig(overrides: Partial<TlsConfig> = {}): TlsConfig {
   return {
@@ -234,6 +237,18 @@ describe('serverContextOptions with real handshakes', () => {
           });
           assert.equal(rsaOnly.serial, rsa.serial);
           assert.equal(rsaOnly.keyType, 'rsa');
+          // The same with a client we did not write.
+          for (const leaf of [ec, rsa]) {
+            const flag = maxVersion === 'TLSv1.3' ? '-tls1_3' : '-tls1_2';
+            const { stdout } = await execFileAsync(
+              'openssl',
+              ['s_client', '-connect', `127.0.0.1:${gw.port}`, '-servername', leaf.cn, flag, '-showcerts'],
+              { timeout: 10_000 },
+            ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+            const served = stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/)?.[0];
+            assert.ok(served, `openssl s_client ${flag} ${leaf.cn} got a certificate`);
+            assert.equal(inspectCertificate(served).serial, leaf.serial, `openssl s_client ${flag} ${leaf.cn}`);
+          }
         }
       } finally {
         gw.server.close();
