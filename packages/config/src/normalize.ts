@@ -196,17 +196,15 @@ export class Normalizer {
       const explicit = ['gateway.entryPoints.webSecure.address', 'gateway.entryPoints.webSecure.enabled'].find((p) =>
         this.present(p),
       );
-      if (
-        explicit &&
-        !this.ctx.diags.errors.some(
-          (e) => e.path === 'gateway.tls.certificates' || e.path.startsWith('gateway.tls.certificates['),
-        )
-      ) {
-        this.ctx.diags.error(
+      // Asked for explicitly: a warning, not an error, so that a Goma file that relied on Goma's
+      // generated certificate still runs (HTTP only) and says why HTTPS is off.
+      const certificatesInvalid = this.ctx.diags.errors.some((e) => e.path.startsWith('gateway.tls.certificates'));
+      if (explicit && !certificatesInvalid) {
+        this.ctx.diags.warning(
           ConfigCode.noCertificate,
           this.keyAt(explicit),
-          `${explicit}: the HTTPS listener is on but \`gateway.tls.certificates\` is empty`,
-          'add a certificate under `gateway.tls.certificates` (`- cert: ...` and `key: ...`), or set `address: ""` to turn HTTPS off',
+          `${explicit}: the HTTPS listener is off because \`gateway.tls.certificates\` is empty`,
+          'add a certificate under `gateway.tls.certificates` (`- cert: ...` and `key: ...`), or set `address: ""` to silence this',
         );
       }
       entryPoints.webSecure = null;

@@ -46,6 +46,7 @@ export const CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS', 'By', 'C
 
 const endpoint = () =>
   str({
+    emptyIsAbsent: true,
     check: checkEndpoint,
     code: ConfigCode.endpoint,
     pattern: '^[hH][tT][tT][pP][sS]?://',
@@ -80,7 +81,7 @@ const serverCertificate = obj({
     description: 'Private key of `cert`: a file path, inline PEM, or base64 of PEM.',
   },
   passphrase: {
-    spec: str(),
+    spec: str({ emptyIsAbsent: true }),
     // biome-ignore lint/suspicious/noTemplateCurlyInString: describes the YAML `${ENV}` syntax
     description: 'Passphrase of an encrypted `key`. Write `${ENV_NAME}` to keep it out of the file.',
   },
@@ -120,6 +121,7 @@ const backend = obj({
       'Share of requests relative to the other backends (smooth weighted round-robin). 0 takes it out of rotation.',
   },
   match: goma('Goma conditional backend selection; not supported by Gatehouse.'),
+  exclusive: goma('Goma conditional backend selection; not supported by Gatehouse.'),
 });
 
 const healthCheck = obj({
@@ -208,7 +210,10 @@ export const routeSpec: ObjectSpec = obj(
       deprecated: 'write `enabled: false`',
       description: 'Goma v1: `true` disables the route.',
     },
-    rewrite: { spec: urlPath(), description: 'Replaces the matched path prefix before forwarding (`/api` → `/`).' },
+    rewrite: {
+      spec: { ...urlPath(), emptyIsAbsent: true },
+      description: 'Replaces the matched path prefix before forwarding (`/api` → `/`). `""`: no rewrite.',
+    },
     target: { spec: endpoint(), description: 'A single backend URL. Ignored (with a warning) when `backends` is set.' },
     destination: {
       spec: endpoint(),
@@ -239,6 +244,11 @@ export const routeSpec: ObjectSpec = obj(
               default: false,
               description: 'Do not verify the backend certificate. For development only.',
             },
+            skipVerification: {
+              spec: bool(),
+              alias: 'insecureSkipVerify',
+              description: 'Another Goma name of `insecureSkipVerify`.',
+            },
             rootCAs: {
               spec: material('ca-bundle'),
               description: 'CA bundle that backend certificates must chain to. Default: system roots.',
@@ -249,7 +259,7 @@ export const routeSpec: ObjectSpec = obj(
             },
             clientKey: { spec: material('private-key'), description: 'Private key of `clientCert`.' },
             serverName: {
-              spec: str({ check: checkServerName, expected: 'a DNS name' }),
+              spec: str({ check: checkServerName, expected: 'a DNS name', emptyIsAbsent: true }),
               description: 'SNI sent to, and name verified in, the backend certificate. Default: the endpoint host.',
             },
           }),
@@ -453,7 +463,7 @@ const gatewaySpec = obj({
         spec: union('a socket path or `false`', bool(), str()),
         description: 'Unix socket for `gatehouse status|reload`. Absent or `false`: off.',
       },
-      pidFile: { spec: str(), description: "Write the primary's PID here." },
+      pidFile: { spec: str({ emptyIsAbsent: true }), description: "Write the primary's PID here." },
     }),
   },
   limits: {

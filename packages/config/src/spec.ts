@@ -34,6 +34,8 @@ export interface StringSpec extends SpecBase {
   check?: (value: string) => string | null;
   /** What the value is, for `must be ...` messages. */
   expected?: string;
+  /** `""` means "not set" (Goma writes `rewrite: ''` for no rewrite). */
+  emptyIsAbsent?: boolean;
 }
 export interface BooleanSpec extends SpecBase {
   kind: 'boolean';

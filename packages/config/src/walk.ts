@@ -199,6 +199,7 @@ function walkScalar(ctx: WalkContext, spec: Spec, node: Node | null, at: SourceP
         return undefined;
       }
       let text = typeof value === 'number' ? sourceText(ctx, node, value) : value;
+      if (text === '' && spec.emptyIsAbsent) return undefined;
       if (spec.enum) {
         const lower = text.toLowerCase();
         const aliased = spec.aliases?.[lower] ?? spec.aliases?.[text];

@@ -309,10 +309,14 @@ describe('listen addresses and proxies', () => {
     );
     oneError(text, 'GH_CONFIG_ADDRESS', 4, 16);
   });
-  it('rejects an HTTPS listener that was asked for without a certificate, at its key', () => {
+  it('turns off, with a warning at its key, an HTTPS listener asked for without a certificate', () => {
     const text = yaml('gateway:', '  entryPoints:', '    webSecure:', '      address: ":443"', ...minimalRoute);
-    const error = oneError(text, 'GH_CONFIG_NO_CERTIFICATE', 4, 7);
-    assert.match(error.hint ?? '', /gateway\.tls\.certificates/);
+    const result = load(text);
+    assert.ok(result.ok);
+    assert.equal(result.config.gateway.entryPoints.webSecure, null);
+    const [warning] = result.warnings;
+    assert.deepEqual([warning?.code, warning?.line, warning?.col], ['GH_CONFIG_NO_CERTIFICATE', 4, 7]);
+    assert.match(warning?.hint ?? '', /gateway\.tls\.certificates/);
   });
   it('rejects all listeners off', () => {
     const text = yaml(

@@ -535,6 +535,102 @@ describe('Goma compatibility', () => {
     for (const w of result.warnings) assert.equal(w.severity, 'warning');
     assert.equal(result.config.gateway.monitoring.enableMetrics, true);
   });
+  it("runs a config in the shape Goma's quick start writes, with warnings only", () => {
+    const text = yaml(
+      'version: 2',
+      'gateway:',
+      '  timeouts:',
+      '    write: 30',
+      '    read: 30',
+      '    idle: 30',
+      '  entryPoints:',
+      '    web:',
+      '      address: ":80"',
+      '    webSecure:',
+      '      address: ":443"',
+      '  extraConfig:',
+      '    directory: /etc/goma/extra',
+      '    watch: true',
+      '  routes:',
+      '    - path: /',
+      '      enabled: false',
+      '      name: minimal',
+      '      hosts:',
+      '        - minimal.example.com',
+      '      target: https://example.com',
+      '    - path: /',
+      '      name: example',
+      "      rewrite: ''",
+      '      target: https://example.com',
+      '      cors: {}',
+      '      security:',
+      '        forwardHostHeaders: false',
+      '        enableExploitProtection: true',
+      '        tls:',
+      '          skipVerification: true',
+      '          rootCAs: ""',
+      '      middlewares:',
+      '    - name: api',
+      '      path: /',
+      '      hosts: [app.example.com]',
+      '      rewrite: /',
+      '      backends:',
+      '        - endpoint: https://api-1.example.com',
+      '          weight: 1',
+      '        - endpoint: https://api-2.example.com',
+      '          weight: 3',
+      '          exclusive: false',
+      '      healthCheck:',
+      '        path: /',
+      '        interval: 30s',
+      '        timeout: 10s',
+      '        healthyStatuses: [200, 404]',
+      '      middlewares: []',
+      'middlewares:',
+      '  - name: basic-auth',
+      '    type: basicAuth',
+      '    paths: ["/*"]',
+      '    rule:',
+      '      users:',
+      '        - username: admin',
+      '          password: $2y$05$TIx7l8sJWvMFXw4n0GbkQuOhemPQOormacQC4W1p28TOVzJtx.XpO',
+      'certManager:',
+      '  acme:',
+      '    storageFile: /etc/letsencrypt/acme.json',
+    );
+    const result = load(text);
+    assert.ok(result.ok, JSON.stringify(result));
+    const { config } = result;
+    assert.deepEqual(config.gateway.entryPoints.web, { raw: ':80', host: '', port: 80 });
+    assert.equal(config.gateway.entryPoints.webSecure, null, 'no certificate: HTTPS off, with a warning');
+    assert.equal(config.gateway.timeouts.requestMs, 30_000);
+    assert.equal(config.gateway.timeouts.keepAliveMs, 30_000);
+    const [minimal, example, api] = config.routes;
+    assert.equal(minimal?.enabled, false);
+    assert.equal(example?.rewrite, null);
+    assert.equal(example?.security.forwardHostHeaders, false);
+    assert.equal(example?.security.tls?.insecureSkipVerify, true);
+    assert.equal(example?.security.tls?.rootCAs, null);
+    assert.deepEqual(api?.healthCheck?.healthyStatuses, [
+      [200, 200],
+      [404, 404],
+    ]);
+    assert.deepEqual(
+      result.warnings.map((w) => `${w.line} ${w.code}`),
+      [
+        '4 GH_CONFIG_UNSUPPORTED_KEY',
+        '11 GH_CONFIG_NO_CERTIFICATE',
+        '12 GH_CONFIG_UNSUPPORTED_KEY',
+        '26 GH_CONFIG_UNSUPPORTED_KEY',
+        '29 GH_CONFIG_UNSUPPORTED_KEY',
+        '33 GH_CONFIG_UNSUPPORTED_KEY',
+        '43 GH_CONFIG_UNSUPPORTED_KEY',
+        '49 GH_CONFIG_UNSUPPORTED_KEY',
+        '50 GH_CONFIG_UNSUPPORTED_KEY',
+        '58 GH_CONFIG_UNSUPPORTED_KEY',
+      ],
+    );
+  });
   it('follows YAML anchors and merge keys', () => {
     const config = ok(
       yaml(
