@@ -323,7 +323,13 @@ export class Normalizer {
       backends,
       security: {
         forwardHostHeaders,
-        tls: this.upstreamTls(security.tls, `${path}.security.tls`),
+        tls: this.upstreamTls(
+          // Goma v1's route-level switch, when security.tls does not say otherwise.
+          raw.insecureSkipVerify === true && !this.present(`${path}.security.tls.insecureSkipVerify`)
+            ? { ...section(security.tls), insecureSkipVerify: true }
+            : security.tls,
+          `${path}.security.tls`,
+        ),
       },
       healthCheck: this.healthCheck(raw.healthCheck, `${path}.healthCheck`),
       clientAuth,

@@ -249,6 +249,11 @@ export const routeSpec: ObjectSpec = obj(
               alias: 'insecureSkipVerify',
               description: 'Another Goma name of `insecureSkipVerify`.',
             },
+            SkipVerification: {
+              spec: bool(),
+              alias: 'insecureSkipVerify',
+              description: 'Older Goma name of `insecureSkipVerify`.',
+            },
             rootCAs: {
               spec: material('ca-bundle'),
               description: 'CA bundle that backend certificates must chain to. Default: system roots.',
@@ -308,7 +313,11 @@ export const routeSpec: ObjectSpec = obj(
     blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
     enableBotDetection: goma('Goma bot detection; not supported by Gatehouse.'),
     rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
-    insecureSkipVerify: goma('Goma v1 route TLS switch; use `security.tls.insecureSkipVerify`.'),
+    insecureSkipVerify: {
+      spec: bool(),
+      deprecated: 'write `security.tls.insecureSkipVerify`',
+      description: 'Goma v1: do not verify the backend certificate.',
+    },
     tls: goma('Goma v1 route certificates; not supported by Gatehouse.'),
     maintenance: goma('Goma maintenance mode; not supported by Gatehouse.'),
   },

@@ -432,6 +432,7 @@ describe('Goma compatibility', () => {
         '    destination: http://x:1',
         '    disabled: true',
         '    disableHostForwarding: true',
+        '    insecureSkipVerify: true',
       ),
     );
     assert.equal(config.gateway.tls.certificates.length, 1);
@@ -441,6 +442,7 @@ describe('Goma compatibility', () => {
     assert.equal(route?.backends[0]?.endpoint, 'http://x:1');
     assert.equal(route?.enabled, false);
     assert.equal(route?.security.forwardHostHeaders, false);
+    assert.equal(route?.security.tls?.insecureSkipVerify, true);
   });
   it('puts a Goma default {cert, key} first, so it is the default certificate', () => {
     const config = ok(
