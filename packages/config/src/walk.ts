@@ -175,10 +175,24 @@ export function walk(ctx: WalkContext, spec: Spec, rawNode: unknown, path: strin
   }
 }
 
+/**
+ * Goma reads its file with Go's yaml.v3, which takes YAML 1.1 booleans (`yes`, `off`, ...) for a
+ * bool field when they are written plain; so do we, so that such a file runs unchanged.
+ */
+function yaml11Boolean(node: Scalar, value: unknown): boolean | null {
+  if (typeof value !== 'string' || (node.type !== 'PLAIN' && node.type !== undefined)) return null;
+  const word = value.toLowerCase();
+  if (word === 'yes' || word === 'on' || word === 'y') return true;
+  if (word === 'no' || word === 'off' || word === 'n') return false;
+  return null;
+}
+
 function pickOption(options: Spec[], node: Node | null): Spec | undefined {
   if (isMap(node)) return options.find((o) => o.kind === 'object' || o.kind === 'any');
   if (isSeq(node)) return options.find((o) => o.kind === 'array' || o.kind === 'any');
-  if (isScalar(node) && typeof node.value === 'boolean') return options.find((o) => o.kind === 'boolean');
+  if (isScalar(node) && (typeof node.value === 'boolean' || yaml11Boolean(node, node.value) !== null)) {
+    return options.find((o) => o.kind === 'boolean');
+  }
   if (isScalar(node)) return options.find((o) => scalarKinds.has(o.kind));
   return undefined;
 }
@@ -225,12 +239,15 @@ function walkScalar(ctx: WalkContext, spec: Spec, node: Node | null, at: SourceP
       }
       return text;
     }
-    case 'boolean':
+    case 'boolean': {
+      const yaml11 = yaml11Boolean(node, value);
+      if (yaml11 !== null) return yaml11;
       if (typeof value !== 'boolean') {
         typeError(ctx, spec, at, '`true` or `false`', describe(node, value));
         return undefined;
       }
       return value;
+    }
     case 'integer': {
       const min = spec.minimum;
       const max = spec.maximum;

@@ -401,6 +401,24 @@ describe('Goma compatibility', () => {
     assert.equal(v1.gateway.timeouts.requestMs, 15_000);
     assert.equal(v1.gateway.timeouts.keepAliveMs, 20_000);
   });
+  it('reads plain YAML 1.1 booleans as Go yaml.v3 does for bool keys', () => {
+    const config = ok(
+      yaml(
+        'gateway:',
+        '  watch:',
+        '    enabled: off',
+        '  monitoring:',
+        '    enableMetrics: yes',
+        ...minimalRoute,
+        '    enabled: No',
+        '    clientIdentity: on',
+      ),
+    );
+    assert.equal(config.gateway.watch.enabled, false);
+    assert.equal(config.gateway.monitoring.enableMetrics, true);
+    assert.equal(config.routes[0]?.enabled, false);
+    assert.notEqual(config.routes[0]?.clientIdentity, null);
+  });
   it('reads routes under gateway.routes as Goma documents them', () => {
     const config = ok(
       yaml(
