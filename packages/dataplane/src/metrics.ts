@@ -170,11 +170,16 @@ export const metrics = {
 };
 
 let defaultsCollected = false;
-/** Node process defaults (memory, CPU, handles, GC); once per process. */
+/**
+ * Node process defaults (memory, CPU, handles, GC), and the answer to the primary's scrape: in
+ * prom-client 15 a worker only replies to the AggregatorRegistry's request once an
+ * AggregatorRegistry was constructed in that worker too. Once per process.
+ */
 export function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
   client.collectDefaultMetrics();
+  if (cluster.isWorker) new client.AggregatorRegistry();
 }
 
 /** The per-route record for `route`, created on first use and kept across generations. */
