@@ -35,6 +35,18 @@ type SessionWithResets = http2.ServerHttp2Session & { [kResets]?: ResetWindow };
 const kOwner = Symbol('gatehouse.h2Owner');
 type StreamWithSession = http2.ServerHttp2Stream & { [kOwner]?: SessionWithResets };
 
+/** Used until applyEdgeLimits gives the configured ones: the config's own defaults. */
+const DEFAULT_LIMITS: LimitsConfig = Object.freeze({
+  maxHeaderBytes: 16 * 1024,
+  maxHeaderCount: 100,
+  maxUrlLength: 8 * 1024,
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxConnectionsPerWorker: 10_000,
+  maxConcurrentStreams: 100,
+  h2MaxResetsPerWindow: 200,
+  h2ResetWindowMs: 10_000,
+});
+
 /** Sessions closed for resetting too many streams, for the worker's metric. */
 export const h2Stats = { sessionsClosedForResets: 0 };
 
@@ -69,7 +81,7 @@ export function createSecureServer(
   edge?: EdgeLimits,
 ): http2.Http2SecureServer {
   const server = http2.createSecureServer(
-    { ...(edge ? h2Options(edge.limits) : { allowHTTP1: true }), ...options, allowHTTP1: true },
+    { ...h2Options(edge ? edge.limits : DEFAULT_LIMITS), ...options, allowHTTP1: true },
     handler,
   );
   server.on('session', onSession);
@@ -113,8 +125,8 @@ const kEdge = Symbol('gatehouse.edgeLimits');
 
 function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Session): void {
   const edge = (this as unknown as { [kEdge]?: EdgeLimits })[kEdge];
-  const limits = edge?.limits;
-  if (limits !== undefined && limits.h2MaxResetsPerWindow > 0) {
+  const limits = edge?.limits ?? DEFAULT_LIMITS;
+  if (limits.h2MaxResetsPerWindow > 0) {
     (session as SessionWithResets)[kResets] = {
       start: Date.now(),
       resets: 0,
@@ -123,8 +135,11 @@ function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Sess
     };
     session.on('stream', onStream);
   }
-  if (edge !== undefined)
+  if (edge !== undefined) {
+    // The configured stream limit, also when the limits arrived after the server was created.
+    session.settings({ maxConcurrentStreams: edge.limits.maxConcurrentStreams });
     session.setTimeout(Math.max(edge.timeouts.keepAliveMs, edge.timeouts.requestMs), onSessionIdle);
+  }
   session.on('error', ignoreSessionError);
 }
 

@@ -1,0 +1,414 @@
+// Issue 8: request smuggling, HTTP/2 abuse, slow clients and trusted proxies, against the real
+// `gatehouse run` (2 workers) with a recording backend. Raw bytes over `net` and `tls` sockets and
+// hand-made HTTP/2 frames: for each vector the backend sees nothing, or exactly one well-formed
+// request. The plain listener is on 127.0.0.1 (a trusted proxy address in this config) and the
+// HTTPS listener on [::1] (not trusted), so one gateway shows X-Forwarded-For both ways.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createCa, issueCertificate } from '@gatehouse/pki';
+import { RawH2 } from '../../packages/dataplane/test/h2-raw.ts';
+import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+const HEADER_TIMEOUT_MS = 1000;
+let backend: http.Server;
+const seen: Seen[] = [];
+let gateway: GatewayProcess;
+let webPort = 0;
+let securePort = 0;
+let caPem = '';
+
+before(async () => {
+  const dir = tempDir('gh-hardening-');
+  const ca = await createCa(dir, { name: 'root' });
+  caPem = ca.certPem;
+  const leaf = await issueCertificate(ca, {
+    name: 'server',
+    cn: 'localhost',
+    dns: ['localhost', 'h.test'],
+    ips: ['::1', '127.0.0.1'],
+    usage: 'server',
+  });
+  backend = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('latin1').on('data', (d: string) => {
+      body += d;
+    });
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain', server: 'secret-backend/1.0' });
+      res.end(`ok ${req.url}`);
+    });
+    req.on('error', () => {});
+  });
+  backend.listen(0, '127.0.0.1');
+  await once(backend, 'listening');
+  const backendPort = (backend.address() as AddressInfo).port;
+  webPort = await freePort();
+  securePort = await freePort();
+  const config = join(dir, 'gatehouse.yaml');
+  writeFileSync(
+    config,
+    `version: 2
+gateway:
+  entryPoints:
+    web: {address: "127.0.0.1:${webPort}"}
+    webSecure: {address: "[::1]:${securePort}"}
+  admin: {address: "127.0.0.1:${await freePort()}"}
+  tls:
+    certificates:
+      - {cert: ${leaf.fullchainPath}, key: ${leaf.keyPath}}
+  timeouts:
+    requestHeader: ${HEADER_TIMEOUT_MS}ms
+    request: 5s
+    keepAlive: 5s
+  limits:
+    maxHeaderCount: 30
+    maxUrlLength: 1024
+    maxBodySize: 1KiB
+  proxy:
+    trustedProxies: ["127.0.0.1/32"]
+routes:
+  - name: all
+    path: /
+    target: http://127.0.0.1:${backendPort}
+`,
+  );
+  gateway = await startGateway(config, { workers: 2 });
+});
+
+after(async () => {
+  await gateway?.stop();
+  backend?.closeAllConnections();
+  backend?.close();
+});
+
+/** Sends raw bytes, returns everything the gateway answered until it closed (bounded). */
+function raw(bytes: string, timeoutMs = 4000): Promise<{ answer: string; closed: boolean }> {
+  return new Promise((resolve) => {
+    const socket = net.connect(webPort, '127.0.0.1', () => socket.write(bytes, 'latin1'));
+    let answer = '';
+    let closed = false;
+    socket.setEncoding('latin1').on('data', (d: string) => {
+      answer += d;
+    });
+    socket.on('error', () => {});
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ answer, closed });
+    });
+    socket.on('end', () => {
+      closed = true;
+    });
+  });
+}
+
+async function settle(): Promise<void> {
+  // Anything forwarded would have reached the loopback backend by now.
+  await sleep(150);
+}
+
+describe('request smuggling and desync: 400 and close, nothing forwarded', () => {
+  const vectors: Record<string, [string, number]> = {
+    'CL.TE (both headers) with a smuggled request': [
+      'POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 41\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: h\r\n\r\n',
+      400,
+    ],
+    'TE.CL (TE first)': [
+      'POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n',
+      400,
+    ],
+    'two different Content-Length': [
+      'POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde',
+      400,
+    ],
+    'Content-Length list': ['POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc', 400],
+    'TE gzip': ['POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\nabc', 400],
+    'TE gzip, chunked': ['POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n', 400],
+    'TE chunked, identity': [
+      'POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n',
+      400,
+    ],
+    'TE with a vertical tab': ['POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\x0bchunked\r\n\r\n0\r\n\r\n', 400],
+    'TE in HTTP/1.0': ['POST /a HTTP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+    'obs-fold': ['GET /a HTTP/1.1\r\nHost: h\r\nX-A: b\r\n c\r\n\r\n', 400],
+    'bare CR in a value': ['GET /a HTTP/1.1\r\nHost: h\r\nX-A: b\rc\r\n\r\n', 400],
+    'bare LF line end': ['GET /a HTTP/1.1\r\nHost: h\r\nX-A: b\nX-B: c\r\n\r\n', 400],
+    'NUL in a value': ['GET /a HTTP/1.1\r\nHost: h\r\nX-A: b\x00c\r\n\r\n', 400],
+    'space before the colon': ['GET /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n', 400],
+    'invalid chunk size': [
+      'POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n',
+      400,
+    ],
+    'chunk size overflow': [
+      'POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n',
+      400,
+    ],
+    'missing Host': ['GET /a HTTP/1.1\r\nX-A: b\r\n\r\n', 400],
+    'two Host headers': ['GET /a HTTP/1.1\r\nHost: h\r\nHost: evil.test\r\n\r\n', 400],
+    'absolute-form host differs from Host': ['GET http://evil.test/a HTTP/1.1\r\nHost: h\r\n\r\n', 400],
+    'too many headers': [
+      `GET /a HTTP/1.1\r\nHost: h\r\n${Array.from({ length: 40 }, (_, i) => `X-${i}: v\r\n`).join('')}\r\n`,
+      431,
+    ],
+    'header section too large': [`GET /a HTTP/1.1\r\nHost: h\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`, 431],
+    'URL too long': [`GET /${'x'.repeat(2000)} HTTP/1.1\r\nHost: h\r\n\r\n`, 414],
+    'declared body over the limit': [
+      `POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2048\r\n\r\n${'x'.repeat(2048)}`,
+      413,
+    ],
+  };
+  for (const [name, [bytes, status]] of Object.entries(vectors)) {
+    it(`${name} → ${status}`, async () => {
+      seen.length = 0;
+      const { answer } = await raw(bytes);
+      await settle();
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+      assert.match(answer.toLowerCase(), /\r\nconnection: close\r\n/);
+      assert.doesNotMatch(answer, /\n\s+at .+:\d+:\d+/, 'no stack trace');
+      assert.doesNotMatch(
+        answer,
+        new RegExp(`127\\.0\\.0\\.1:${(backend.address() as AddressInfo).port}`),
+        'no backend address',
+      );
+      assert.deepEqual(seen, [], 'the backend saw nothing');
+      assert.equal(answer.split('HTTP/1.1 ').length - 1, 1, 'exactly one response');
+    });
+  }
+
+  it('a streamed body over the limit: 413, the backend never gets a complete request', async () => {
+    seen.length = 0;
+    const chunk = 'x'.repeat(600);
+    const body = `258\r\n${chunk}\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`;
+    const { answer } = await raw(`POST /stream HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    await settle();
+    assert.match(answer, /^HTTP\/1\.1 413 /);
+    assert.deepEqual(seen, []);
+  });
+
+  it('a good request pipelined before a bad one: the backend sees exactly the good one', async () => {
+    seen.length = 0;
+    const { answer } = await raw(
+      'GET /first HTTP/1.1\r\nHost: h\r\n\r\nGET /second HTTP/1.1\r\nHost: h\r\nHost: evil.test\r\n\r\n',
+    );
+    await settle();
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /HTTP\/1\.1 400 /);
+    assert.deepEqual(
+      seen.map((s) => `${s.method} ${s.url}`),
+      ['GET /first'],
+    );
+  });
+
+  it('workers survived every vector', async () => {
+    const exits = gateway.lines.filter((l) => /worker (exited|died|respawn)/i.test(String(l.msg)));
+    assert.deepEqual(exits, []);
+    const { answer } = await raw('GET /alive HTTP/1.1\r\nHost: h\r\n\r\n', 1000);
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+  });
+
+  it('the backend Server header is not leaked', {
+    todo: 'forward.ts/headers.ts: drop Server from backend responses',
+  }, async () => {
+    const { answer } = await raw('GET /hygiene HTTP/1.1\r\nHost: h\r\n\r\n', 1000);
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.doesNotMatch(answer.toLowerCase(), /\r\nserver: secret-backend/);
+  });
+
+  it('Connection: close from the client is honoured', {
+    todo: 'forward.ts: http-proxy-3 sets connection: keep-alive once the request Connection header was stripped',
+  }, async () => {
+    const started = Date.now();
+    const { answer } = await raw('GET /close HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', 3000);
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer.toLowerCase(), /\r\nconnection: close\r\n/);
+    assert.ok(Date.now() - started < 2500, 'closed by the gateway, not by the client timeout');
+  });
+});
+
+describe('HTTP/2 requests an HTTP/1.1 backend must not see', () => {
+  const base = (path = '/h2'): Array<[string, string]> => [
+    [':method', 'GET'],
+    [':scheme', 'https'],
+    [':authority', 'h.test'],
+    [':path', path],
+  ];
+  // The last two are refused by rejectRequest() (request-guard.ts), which the forwarder must call for
+  // h2 requests too; until forward.ts does, they are marked todo (they run, and report).
+  const needsForwarderCall = new Set(['fragment in :path', 'Host disagrees with :authority']);
+  const cases: Record<string, [Array<[string, string]>, 'reset' | number]> = {
+    'uppercase name': [[...base(), ['X-Upper', '1']], 'reset'],
+    'connection header': [[...base(), ['connection', 'close']], 'reset'],
+    'TE other than trailers': [[...base(), ['te', 'gzip']], 'reset'],
+    'relative :path': [base('h2'), 'reset'],
+    'fragment in :path': [base('/a#b'), 400],
+    'Host disagrees with :authority': [[...base(), ['host', 'evil.test']], 400],
+  };
+  let stream = 1;
+  for (const [name, [headers, expected]] of Object.entries(cases)) {
+    const todo = needsForwarderCall.has(name) ? 'forward.ts: call rejectRequest() for HTTP/2 requests too' : undefined;
+    it(`${name} → ${expected === 'reset' ? 'stream error' : expected}`, { todo }, async () => {
+      seen.length = 0;
+      const c = await RawH2.connect(securePort, 'h.test', caPem, { host: '::1' });
+      c.request(stream, headers);
+      const out = await c.outcome(stream);
+      c.close();
+      stream += 2;
+      await settle();
+      if (expected === 'reset') assert.equal(out.kind, 'reset', JSON.stringify(out));
+      else assert.deepEqual(out, { kind: 'response', detail: expected });
+      assert.deepEqual(seen, []);
+    });
+  }
+
+  it('CR/LF/NUL in h2 fields never reach the backend', async () => {
+    seen.length = 0;
+    const c = await RawH2.connect(securePort, 'h.test', caPem, { host: '::1' });
+    c.request(1, [...base('/h2-clean'), ['x-crlf', 'a\r\nx-injected: 1'], ['x-nul', 'a\0b']]);
+    const out = await c.outcome(1);
+    c.close();
+    await settle();
+    for (const s of seen) {
+      assert.equal(s.headers['x-injected'], undefined);
+      assert.equal(s.headers['x-crlf'], undefined);
+      assert.equal(s.headers['x-nul'], undefined);
+    }
+    assert.ok(out.kind === 'response' || out.kind === 'reset');
+  });
+
+  it('a rapid-reset flood ends that session; other clients keep being served', async () => {
+    const c = await RawH2.connect(securePort, 'h.test', caPem, { host: '::1' });
+    for (let i = 0, id = 1; i < 1000 && !c.closed; i++, id += 2) {
+      c.request(id, base('/flood'));
+      c.reset(id);
+    }
+    const deadline = Date.now() + 5000;
+    while (!c.closed && Date.now() < deadline) await sleep(20);
+    assert.equal(c.closed, true, 'the flooding session was closed');
+    c.close();
+    const ok = await RawH2.connect(securePort, 'h.test', caPem, { host: '::1' });
+    ok.request(1, base('/after-flood'));
+    assert.deepEqual(await ok.outcome(1), { kind: 'response', detail: 200 });
+    ok.close();
+  });
+});
+
+describe('slow clients', () => {
+  it('slowloris: hundreds of trickling sockets are cut at the header timeout while others are served', async () => {
+    const SOCKETS = 300;
+    const slow: net.Socket[] = [];
+    const answers: string[] = Array.from({ length: SOCKETS }, () => '');
+    let closed = 0;
+    const started = Date.now();
+    for (let i = 0; i < SOCKETS; i++) {
+      const s = net.connect(webPort, '127.0.0.1');
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => {
+        answers[i] += d;
+      });
+      s.on('error', () => {});
+      s.on('close', () => {
+        closed++;
+      });
+      s.write('GET /slow HTTP/1.1\r\nHost: h\r\n');
+      slow.push(s);
+    }
+    const trickle = setInterval(() => {
+      for (const s of slow) if (!s.destroyed) s.write('X-Slow: 1\r\n');
+    }, 200);
+    // A normal client meanwhile: every request answered.
+    let served = 0;
+    const agent = new http.Agent({ keepAlive: false });
+    for (let i = 0; i < 20; i++) {
+      const status = await new Promise<number>((resolve) => {
+        const req = http.get(
+          { host: '127.0.0.1', port: webPort, path: `/normal-${i}`, headers: { host: 'h' }, agent },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.setTimeout(3000, () => req.destroy());
+        req.on('error', () => resolve(0));
+      });
+      if (status === 200) served++;
+      await sleep(50);
+    }
+    // Bounded wait for the header timeout (plus Node's checking interval) to close every slow socket.
+    const deadline = started + HEADER_TIMEOUT_MS * 6 + 5000;
+    while (closed < SOCKETS && Date.now() < deadline) await sleep(50);
+    clearInterval(trickle);
+    for (const s of slow) s.destroy();
+    assert.equal(served, 20, 'the normal client was served throughout');
+    assert.equal(closed, SOCKETS, 'every slow socket was cut');
+    const timedOut = answers.filter((a) => a.startsWith('HTTP/1.1 408 ')).length;
+    assert.ok(timedOut > SOCKETS / 2, `most got 408 (${timedOut})`);
+    assert.ok(
+      answers.every((a) => !a.includes('ok /slow')),
+      'no slow request reached the backend',
+    );
+  });
+});
+
+describe('X-Forwarded-For and trusted proxies', () => {
+  it('from a trusted proxy: its chain is kept and the client is the right-most untrusted address', async () => {
+    seen.length = 0;
+    const { answer } = await raw(
+      'GET /xff-trusted HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6, 203.0.113.9\r\nX-Forwarded-Proto: https\r\nConnection: close\r\n\r\n',
+    );
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    const got = seen.find((s) => s.url === '/xff-trusted');
+    assert.ok(got);
+    assert.equal(got.headers['x-forwarded-for'], '6.6.6.6, 203.0.113.9, 127.0.0.1');
+    assert.equal(got.headers['x-real-ip'], '203.0.113.9');
+    assert.equal(got.headers['x-forwarded-proto'], 'https');
+  });
+
+  it('from an untrusted peer: whatever it claims is replaced', async () => {
+    seen.length = 0;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = https.get(
+        {
+          host: '::1',
+          port: securePort,
+          path: '/xff-untrusted',
+          servername: 'h.test',
+          ca: caPem,
+          agent: false,
+          headers: {
+            host: 'h.test',
+            'x-forwarded-for': '6.6.6.6',
+            'x-real-ip': '6.6.6.6',
+            'x-forwarded-proto': 'http',
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+    });
+    assert.equal(status, 200);
+    const got = seen.find((s) => s.url === '/xff-untrusted');
+    assert.ok(got);
+    assert.equal(got.headers['x-forwarded-for'], '::1');
+    assert.equal(got.headers['x-real-ip'], '::1');
+    assert.equal(got.headers['x-forwarded-proto'], 'https');
+  });
+});
