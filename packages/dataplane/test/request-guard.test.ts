@@ -114,6 +114,41 @@ describe('rejectRequest', () => {
   });
 });
 
+describe('rejectH2Request (via rejectRequest, HTTP/2 compat requests)', () => {
+  const h2 = (extra: string[], path = '/p', method = 'GET', authority = 'a.test'): GuardedRequest => ({
+    method,
+    url: path,
+    rawHeaders: [':method', method, ':scheme', 'https', ':authority', authority, ':path', path, ...extra],
+    httpVersionMajor: 2,
+    httpVersionMinor: 0,
+  });
+  it('lets a well-formed request through', () => {
+    assert.equal(rejectRequest(h2(['accept', '*/*', 'te', 'trailers', 'host', 'A.test:443']), limits), null);
+    assert.equal(rejectRequest(h2([], '*', 'OPTIONS'), limits), null);
+  });
+  it('refuses what an HTTP/1.1 hop must not see', () => {
+    assert.equal(rejectRequest(h2(['X-Up', '1']), limits), REJECT.headerName);
+    assert.equal(rejectRequest(h2(['x-a', 'a\r\nb']), limits), REJECT.headerValue);
+    assert.equal(rejectRequest(h2(['x-a', 'a\u0001b']), limits), REJECT.headerValue);
+    for (const name of ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']) {
+      assert.equal(rejectRequest(h2([name, 'x']), limits), REJECT.h2ConnectionHeader, name);
+    }
+    assert.equal(rejectRequest(h2(['te', 'gzip']), limits), REJECT.h2Te);
+    assert.equal(rejectRequest(h2([], '/a#b'), limits), REJECT.h2Path);
+    assert.equal(rejectRequest(h2([], 'x'), limits), REJECT.h2Path);
+    assert.equal(rejectRequest(h2([], '/a b'), limits), REJECT.h2Path);
+    assert.equal(rejectRequest(h2([], '*'), limits), REJECT.h2Path);
+    assert.equal(rejectRequest(h2(['host', 'b.test']), limits), REJECT.h2Authority);
+    assert.equal(rejectRequest(h2(['host', 'a.test', 'host', 'a.test']), limits), REJECT.multipleHost);
+    assert.equal(rejectRequest(h2([], '/', 'GET', 'a b'), limits), REJECT.badHost);
+    assert.equal(rejectRequest(h2(['content-length', '1, 1']), limits), REJECT.contentLength);
+    const scheme = h2([]);
+    scheme.rawHeaders[3] = 'javascript';
+    assert.equal(rejectRequest(scheme, limits), REJECT.h2Scheme);
+    assert.equal(rejectRequest(h2([], `/${'x'.repeat(64)}`), limits), REJECT.urlTooLong);
+  });
+});
+
 describe('helpers', () => {
   it('parses Content-Length strictly', () => {
     assert.equal(parseContentLength('0'), 0);
