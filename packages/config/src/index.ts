@@ -6,6 +6,7 @@ export { formatDuration, parseDuration } from './duration.ts';
 export { expandEnv } from './env.ts';
 export { formatDiagnostic, formatSummary } from './format.ts';
 export { jsonSchema } from './json-schema.ts';
+export { markdownReference } from './reference.ts';
 export { materialRef } from './material-ref.ts';
 export { parseConfig } from './parse.ts';
 export { configSpec, DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './schema.ts';

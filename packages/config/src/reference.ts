@@ -1,0 +1,112 @@
+// The spec table as a Markdown key reference for operators (`gatehouse schema --markdown`), kept in
+// packages/config/REFERENCE.md. Same source as the validator and the JSON Schema.
+import { configSpec, routeSpec } from './schema.ts';
+import type { Field, ObjectSpec, Spec } from './spec.ts';
+
+function typeName(spec: Spec): string {
+  switch (spec.kind) {
+    case 'object':
+      return 'map';
+    case 'array':
+      return `list of ${typeName(spec.items)}`;
+    case 'string':
+      return spec.enum ? spec.enum.map((e) => `\`${e}\``).join(' | ') : 'string';
+    case 'boolean':
+      return 'boolean';
+    case 'integer':
+      return spec.minimum !== undefined || spec.maximum !== undefined
+        ? `integer ${spec.minimum ?? ''}..${spec.maximum ?? ''}`
+        : 'integer';
+    case 'duration':
+      return 'duration';
+    case 'size':
+      return 'size';
+    case 'address':
+      return 'listen address';
+    case 'material':
+      return `${spec.material} (path, PEM or base64)`;
+    case 'status-range':
+      return 'status or range';
+    case 'union':
+      return spec.options.map(typeName).join(' or ');
+    case 'literal':
+      return [...new Set(spec.values.map(String))].map((v) => `\`${v}\``).join(' or ');
+    case 'any':
+      return 'any';
+  }
+}
+
+function defaultText(field: Field): string {
+  if (field.required) return 'required';
+  if (field.default === undefined) return '';
+  return `\`${JSON.stringify(field.default)}\``;
+}
+
+function objectOf(spec: Spec): ObjectSpec | null {
+  if (spec.kind === 'object') return spec;
+  if (spec.kind === 'array') return objectOf(spec.items);
+  if (spec.kind === 'union') {
+    for (const option of spec.options) {
+      const found = objectOf(option);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function rows(spec: ObjectSpec, prefix: string, out: string[], goma: string[], seen: Map<ObjectSpec, string>): void {
+  for (const [key, field] of Object.entries(spec.fields)) {
+    const inner = objectOf(field.spec);
+    const isList = field.spec.kind === 'array';
+    const path = `${prefix}${key}${isList && inner ? '[]' : ''}`;
+    const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+    if (field.gomaUnsupported) {
+      goma.push(`| \`${path}\` | ${cell(field.description)} |`);
+      continue;
+    }
+    let description = field.description;
+    if (field.deprecated) description = `${description} Deprecated: ${field.deprecated}.`;
+    out.push(`| \`${path}\` | ${cell(typeName(field.spec))} | ${defaultText(field)} | ${cell(description)} |`);
+    const described = inner ? seen.get(inner) : undefined;
+    if (inner && (described === undefined || described === path)) {
+      seen.set(inner, path);
+      rows(inner, `${path}.`, out, goma, seen);
+    } else if (inner) {
+      out.push(`| \`${path}.*\` | | | the keys of \`${described}\` |`);
+    }
+  }
+}
+
+/** Every key, its type, default and meaning, as Markdown. */
+export function markdownReference(): string {
+  const keys: string[] = [];
+  const goma: string[] = [];
+  // Routes are listed under the top-level `routes`, where most files have them.
+  rows(configSpec, '', keys, goma, new Map([[routeSpec, 'routes[]']]));
+  return [
+    '# Gatehouse configuration reference',
+    '',
+    'Generated from the spec table in `packages/config/src/schema.ts` (the validator and the JSON Schema',
+    'come from the same table) by `gatehouse schema --markdown`. Do not edit by hand.',
+    '',
+    '- **duration**: `500ms`, `15s`, `1m`, `1h30m`, or a whole number of seconds (Goma).',
+    '- **size**: `16KiB`, `10MiB`, `10MB`, or a whole number of bytes.',
+    '- **listen address**: `:8080` (all interfaces), `127.0.0.1:9180`, `[::1]:9180`; `""` or `false` turns it off.',
+    '- Certificate fields take a file path (relative to the config file), inline PEM, or base64 of PEM.',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: documents the config's ${ENV} syntax
+    '- `${NAME}` and `${NAME:-default}` are expanded from the environment in every value.',
+    '',
+    '| key | type | default | meaning |',
+    '|---|---|---|---|',
+    ...keys,
+    '',
+    '## Goma Gateway keys that Gatehouse accepts and ignores',
+    '',
+    'A Goma Gateway v2 file runs unchanged; each of these keys gets a warning saying it is ignored.',
+    '',
+    '| key | note |',
+    '|---|---|',
+    ...goma,
+    '',
+  ].join('\n');
+}
