@@ -16,6 +16,7 @@ import { applyClientIdentity, peerIdentity, tlsSocketOf } from './client-identit
 import { type ErrorDescription, type ErrorExtras, sendError } from './error-response.ts';
 import { classifyUpstreamError, ERROR_KINDS, type ErrorKind } from './errors.ts';
 import type { CompiledBackend, CompiledRoute, Generation } from './generation.ts';
+import { stripH2ResponseHeaders } from './http2.ts';
 import { requestIdFor, setForwardingHeaders, stripHopByHop, stripResponseHopByHop } from './headers.ts';
 import type { PassiveMessage } from './messages.ts';
 import { countServed, methodIndex, metrics, type RouteMetrics } from './metrics.ts';
@@ -237,12 +238,10 @@ export class Forwarder {
   private route(state: RequestState, generation: Generation, req: AnyRequest, res: AnyResponse): void {
     const headers = req.headers;
     state.requestId = requestIdFor(headers['x-request-id']);
-    if (!state.http2) {
-      const rejection = rejectRequest(req as IncomingMessage, generation.limits);
-      if (rejection !== null) {
-        this.respond(state, rejection, CLOSE);
-        return;
-      }
+    const rejection = rejectRequest(req as IncomingMessage, generation.limits);
+    if (rejection !== null) {
+      this.respond(state, rejection, CLOSE);
+      return;
     }
     const url = originForm(req.url ?? '/');
     const host = headers.host ?? (headers[':authority'] as string | undefined);
@@ -338,7 +337,8 @@ export class Forwarder {
     // From here the body streams at the backend's pace; the idle timeout of the pool applies again.
     state.proxyReq?.setTimeout(0);
     stripResponseHopByHop(proxyRes.headers);
-    if (this.draining && !state.http2) proxyRes.headers.connection = 'close';
+    if (state.http2) stripH2ResponseHeaders(proxyRes.headers);
+    else if (this.draining) proxyRes.headers.connection = 'close';
     const backend = state.backend;
     if (backend === null) return;
     backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);

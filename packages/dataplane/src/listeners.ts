@@ -4,22 +4,19 @@
 // primary never relays one. Addresses come from the first generation only; the servers live for
 // the worker's life and only their settings and TLS store change with a new generation.
 import http from 'node:http';
-import type { Http2SecureServer } from 'node:http2';
+import type { ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
-import type { ListenAddress, TimeoutsConfig } from '@gatehouse/config';
+import type { ListenAddress } from '@gatehouse/config';
 import { ListenerBindError } from './errors.ts';
 import type { Forwarder } from './forward.ts';
 import type { Generation } from './generation.ts';
+import { applyEdgeLimits, createSecureServer, type RequestHandler } from './http2.ts';
 import { metrics } from './metrics.ts';
 import { onClientError } from './request-guard.ts';
 import { installSniStore, rotateTicketKeys } from './sni-store.ts';
 
 export type ListenerName = 'web' | 'webSecure';
-type Handler = Forwarder['handleRequest'];
-
-/** Builds the HTTPS server from the SNI store's options (see worker.ts for who provides it). */
-export type SecureServerFactory = (options: import('node:tls').TlsOptions, handler: Handler) => TlsServer;
 
 interface Listener {
   name: ListenerName;
@@ -27,6 +24,8 @@ interface Listener {
   server: http.Server | TlsServer;
   /** Open client connections, for drain and gh:stats. */
   sockets: Set<Socket>;
+  /** Open HTTP/2 sessions (HTTPS listener), closed gracefully on drain. */
+  sessions: Set<ServerHttp2Session>;
   gauge: { inc(): void; dec(): void };
 }
 
@@ -47,6 +46,18 @@ function onConnection(this: http.Server | TlsServer, socket: Socket): void {
   listener.gauge.inc();
   (socket as unknown as ListenerCarrier)[kListener] = listener;
   socket.once('close', onSocketClose);
+}
+
+function onSession(this: http.Server | TlsServer, session: ServerHttp2Session): void {
+  const listener = (this as unknown as ListenerCarrier)[kListener];
+  if (listener === undefined) return;
+  listener.sessions.add(session);
+  (session as unknown as ListenerCarrier)[kListener] = listener;
+  session.once('close', onSessionClose);
+}
+
+function onSessionClose(this: ServerHttp2Session): void {
+  (this as unknown as ListenerCarrier)[kListener]?.sessions.delete(this);
 }
 
 function onSocketClose(this: Socket): void {
@@ -95,11 +106,10 @@ function onHttpClientError(this: http.Server, err: Error & { code?: string }, so
   onClientError(err, socket);
 }
 
-function applyTimeouts(server: http.Server | TlsServer, timeouts: TimeoutsConfig): void {
-  const s = server as http.Server;
-  s.headersTimeout = timeouts.requestHeaderMs;
-  s.requestTimeout = timeouts.requestMs;
-  s.keepAliveTimeout = timeouts.keepAliveMs;
+/** Parser limits and timeouts, per generation (Node reads them from the server for each connection). */
+function applyLimits(server: http.Server | TlsServer, generation: Generation): void {
+  const gateway = generation.config.gateway;
+  applyEdgeLimits(server, { limits: gateway.limits, timeouts: gateway.timeouts });
 }
 
 function formatAddress(scheme: string, address: ListenAddress, port: number): string {
@@ -114,7 +124,7 @@ export class Listeners {
    * Creates and binds the listeners of `generation`. Throws ListenerBindError (address and reason)
    * when one cannot bind; the caller then reports gh:bind-failed and exits.
    */
-  async bind(generation: Generation, forwarder: Forwarder, secureServer: SecureServerFactory): Promise<string[]> {
+  async bind(generation: Generation, forwarder: Forwarder): Promise<string[]> {
     const gateway = generation.config.gateway;
     const timeouts = gateway.timeouts;
     const serverOptions: http.ServerOptions = {
@@ -132,18 +142,20 @@ export class Listeners {
     if (web !== null) {
       const server = http.createServer(serverOptions, forwarder.handleRequest as http.RequestListener);
       server.on('clientError', onHttpClientError);
+      applyLimits(server, generation);
       addresses.push(await this.listen('web', web, server, forwarder, 'http'));
     }
     const secure = gateway.entryPoints.webSecure;
     if (secure !== null && generation.sni !== null) {
       installSniStore(null, generation.sni);
-      const server = secureServer({ ...serverOptions, ...generation.sni.serverOptions() }, forwarder.handleRequest);
+      // h2 and HTTP/1.1 on one port; createSecureServer installs its own clientError guard.
+      const server = createSecureServer(
+        generation.sni.serverOptions() as import('node:http2').SecureServerOptions,
+        forwarder.handleRequest as RequestHandler,
+        { limits: gateway.limits, timeouts },
+      ) as unknown as TlsServer;
       server.on('secureConnection', onSecureConnection);
       server.on('tlsClientError', onTlsClientError);
-      if (typeof (server as unknown as http.Server).closeIdleConnections === 'function') {
-        server.on('clientError', onHttpClientError);
-      }
-      applyTimeouts(server, timeouts);
       addresses.push(await this.listen('webSecure', secure, server, forwarder, 'https'));
     }
     return addresses;
@@ -161,10 +173,12 @@ export class Listeners {
       address,
       server,
       sockets: new Set(),
+      sessions: new Set(),
       gauge: metrics.activeConnections.labels(name),
     };
     (server as unknown as ListenerCarrier)[kListener] = listener;
     server.on('connection', onConnection);
+    server.on('session', onSession);
     server.on('upgrade', forwarder.handleUpgrade);
     const reusePort = reusePortSupported();
     await new Promise<void>((resolve, reject) => {
@@ -195,7 +209,7 @@ export class Listeners {
   /** A new generation is current: new timeouts, and the HTTPS server takes its TLS store. */
   commit(generation: Generation): void {
     for (const l of this.listeners) {
-      applyTimeouts(l.server, generation.config.gateway.timeouts);
+      applyLimits(l.server, generation);
       if (l.name === 'webSecure' && generation.sni !== null) installSniStore(l.server as TlsServer, generation.sni);
     }
   }
@@ -219,8 +233,8 @@ export class Listeners {
       l.server.close();
       const s = l.server as http.Server;
       if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
-      const h2 = l.server as unknown as Http2SecureServer;
-      if (typeof s.closeIdleConnections !== 'function') h2.close();
+      // h2: GOAWAY, so clients open no new stream; streams in flight finish.
+      for (const session of l.sessions) if (!session.closed) session.close();
     }
   }
 

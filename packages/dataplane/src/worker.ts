@@ -4,40 +4,17 @@
 //                listeners → gh:listening | gh:bind-failed + exit 1
 //   gh:abort   → drop the prepared generation
 //   gh:health, gh:ticket-keys, gh:stats-request, gh:drain → gh:drained + exit 0
-import https from 'node:https';
-import type { Server as TlsServer } from 'node:tls';
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
 import { drainWorker } from './drain.ts';
 import { ListenerBindError } from './errors.ts';
 import { Forwarder } from './forward.ts';
 import { Generation, HealthTable } from './generation.ts';
-import { Listeners, type SecureServerFactory } from './listeners.ts';
+import { Listeners } from './listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
 import { collectProcessMetrics, eventLoopLagMs, sampleEventLoopUtilization, servedCount } from './metrics.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 
 export type { AccessRecord };
-
-// ---------------------------------------------------------------------------------------------
-// HTTPS server construction: the ONE place that falls back to Node's plain behaviour.
-// http2.ts (h2 + http/1.1 with abuse guards) belongs to the TLS/security engineer; until it is in
-// the tree, the HTTPS listener is Node's https.Server (HTTP/1.1 only) with the same SNI store.
-// ---------------------------------------------------------------------------------------------
-async function loadSecureServerFactory(logger: Logger): Promise<SecureServerFactory> {
-  const modulePath = './http2.ts';
-  try {
-    const mod = (await import(modulePath)) as { createSecureServer?: SecureServerFactory };
-    if (typeof mod.createSecureServer === 'function') return mod.createSecureServer;
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-  }
-  logger.warn('http2 module not present: HTTPS listener serves HTTP/1.1 only');
-  return (options, handler) =>
-    https.createServer(
-      { ...options, ALPNProtocols: ['http/1.1'] },
-      handler as Parameters<typeof https.createServer>[1],
-    ) as unknown as TlsServer;
-}
 
 type Send = (message: WorkerToPrimary) => void;
 
@@ -144,8 +121,7 @@ export class WorkerRuntime {
     this.bound = true;
     collectProcessMetrics();
     try {
-      const secureServer = await loadSecureServerFactory(logger);
-      const addresses = await this.listeners.bind(next, this.forwarder, secureServer);
+      const addresses = await this.listeners.bind(next, this.forwarder);
       if (this.pendingTicketKeys !== null) this.listeners.rotateTicketKeys(next, this.pendingTicketKeys);
       logger.info({ generation, addresses }, 'worker listening');
       this.send({ type: 'gh:listening', generation, addresses });
