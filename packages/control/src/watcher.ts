@@ -140,7 +140,13 @@ export class MaterialWatcher {
         ignorePermissionErrors: true,
       });
       const fsWatcher = this.#fsWatcher;
-      this.#ready = new Promise((resolveReady) => fsWatcher.once('ready', () => resolveReady()));
+      this.#ready = new Promise((resolveReady) =>
+        fsWatcher.once('ready', () => {
+          // A change between setFiles (the baseline) and now produced no event: look once.
+          this.#schedule();
+          resolveReady();
+        }),
+      );
       this.#fsWatcher.on('all', (event, path) => this.#onEvent(event, path));
       this.#fsWatcher.on('error', (error) => {
         this.#opts.logger.warn({ err: error }, 'file watcher error; the poll fallback still runs');
@@ -148,7 +154,11 @@ export class MaterialWatcher {
       return;
     }
     if (removed.length > 0) this.#fsWatcher.unwatch(removed);
-    if (added.length > 0) this.#fsWatcher.add(added);
+    if (added.length > 0) {
+      this.#fsWatcher.add(added);
+      // add() has no ready event of its own; look again once its watches are likely in place.
+      this.#schedule();
+    }
   }
 
   #onEvent(event: string, path: string): void {

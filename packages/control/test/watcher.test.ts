@@ -217,6 +217,20 @@ describe('MaterialWatcher', () => {
     }
   });
 
+  it('reports a change made before the watches were in place (start-up window)', async () => {
+    const dir = tempDir();
+    const cert = join(dir, 'tls.crt');
+    writeFileSync(cert, 'cert v1');
+    const rec = new Recorder(); // no poll: only the watcher's own look at ready can see this
+    rec.watcher.setFiles([cert]);
+    writeFileSync(cert, 'cert v2');
+    try {
+      assert.deepEqual(await rec.next(0), [cert]);
+    } finally {
+      await rec.watcher.close();
+    }
+  });
+
   it('setFiles follows a new file list: new files are watched, dropped ones are not', async () => {
     const dir = tempDir();
     const other = tempDir();
