@@ -249,6 +249,15 @@ describe('gatehouse schema, version and --help', () => {
     assert.match(schema.$defs.route.properties.backends?.description ?? '', /weight/);
   });
 
+  it('prints the key reference for people with --markdown', async () => {
+    const result = await runCli(['schema', '--markdown']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^# Gatehouse configuration reference\n/);
+    assert.match(result.stdout, /\| `routes\[\]\.backends\[\]\.weight` \| integer 0\.\. \| `1` \|/);
+    const wrong = await runCli(['schema', '--yaml']);
+    assert.equal(wrong.code, 2);
+  });
+
   it('prints the version', async () => {
     const result = await runCli(['version']);
     assert.equal(result.code, 0);
