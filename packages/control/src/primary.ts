@@ -80,6 +80,13 @@ export interface PrimaryOptions {
   startTimeoutMs?: number;
 }
 
+/**
+ * A freshly forked worker may not listen on its IPC channel yet when the first prepare arrives (a
+ * message with no listener is dropped), so a silent new worker gets it again. Long enough that a
+ * slow cold start (4-6 s measured on a loaded 2-core machine) rarely sees a duplicate.
+ */
+const PREPARE_RESEND_MS = 5_000;
+
 type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
 
 export class Primary implements GatewayApi {
@@ -152,7 +159,11 @@ export class Primary implements GatewayApi {
     await this.loadCollaborators();
     const workers = this.pool.forkAll();
     const result = await this.queue.run(() =>
-      runTwoPhase(workers, this.current, { timeoutMs: startTimeoutMs, resendEveryMs: 1_000 }),
+      runTwoPhase(workers, this.current, {
+        timeoutMs: startTimeoutMs,
+        resendEveryMs: PREPARE_RESEND_MS,
+        onResend: (ids) => this.logPrepareResend(ids),
+      }),
     );
     if (!result.committed) throw new RolloutAbortedError(this.current.generation, result.reason);
     for (const worker of workers) if (result.workers.includes(worker.id)) worker.generation = this.current.generation;
@@ -247,12 +258,20 @@ export class Primary implements GatewayApi {
     const timeoutMs = this.options.startTimeoutMs ?? 30_000;
     await this.queue.run(async () => {
       const snapshot = this.health ? { ...this.current, health: this.health.health() } : this.current;
-      const result = await runTwoPhase([worker], snapshot, { timeoutMs, resendEveryMs: 1_000 });
+      const result = await runTwoPhase([worker], snapshot, {
+        timeoutMs,
+        resendEveryMs: PREPARE_RESEND_MS,
+        onResend: (ids) => this.logPrepareResend(ids),
+      });
       if (!result.committed) throw new RolloutAbortedError(snapshot.generation, result.reason);
       worker.generation = snapshot.generation;
       if (this.tickets.previous) worker.trySend({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
     });
     await worker.waitForListening(timeoutMs);
+  }
+
+  private logPrepareResend(workers: number[]): void {
+    this.logger.warn({ workers, afterMs: PREPARE_RESEND_MS }, 'worker has not answered prepare; sending it again');
   }
 
   private onWorkerMessage(worker: ManagedWorker, message: WorkerToPrimary): void {

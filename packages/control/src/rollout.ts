@@ -86,7 +86,7 @@ export interface RolloutResult {
 export function runTwoPhase(
   channels: RolloutChannel[],
   snapshot: Snapshot,
-  options: { timeoutMs: number; resendEveryMs?: number },
+  options: { timeoutMs: number; resendEveryMs?: number; onResend?: (workers: number[]) => void },
 ): Promise<RolloutResult> {
   return new Promise((resolve) => {
     let round = startRound(
@@ -132,7 +132,10 @@ export function runTwoPhase(
     cleanups.push(() => clearTimeout(timer));
     if (options.resendEveryMs) {
       const resend = setInterval(() => {
-        for (const channel of channels) if (round.waiting.has(channel.id)) safeSend(channel, prepare);
+        const silent = channels.filter((c) => round.waiting.has(c.id));
+        if (silent.length === 0) return;
+        options.onResend?.(silent.map((c) => c.id));
+        for (const channel of silent) safeSend(channel, prepare);
       }, options.resendEveryMs);
       cleanups.push(() => clearInterval(resend));
     }
