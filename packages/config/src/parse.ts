@@ -45,6 +45,7 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     diags,
     values: new Map(),
     keys: new Map(),
+    root: configSpec,
   };
   const top = { file: displayFile, line: 1, col: 1, path: '' };
   if (doc.contents === null) {

@@ -35,6 +35,41 @@ export interface WalkContext {
   values: Map<string, SourcePos>;
   /** Position of each key present in the file, by key path. */
   keys: Map<string, SourcePos>;
+  /** The whole spec, to say where a key that is unknown here does belong. */
+  root: ObjectSpec;
+}
+
+const homes = new WeakMap<ObjectSpec, Map<string, string>>();
+
+/** Where else in the spec `key` is valid (the first such place), for misplaced keys. */
+function elsewhere(root: ObjectSpec, key: string): string | undefined {
+  let index = homes.get(root);
+  if (!index) {
+    const found = new Map<string, string>();
+    const visit = (spec: Spec, path: string, seen: Set<Spec>) => {
+      if (seen.has(spec)) return;
+      seen.add(spec);
+      if (spec.kind === 'array') return visit(spec.items, `${path}[]`, seen);
+      if (spec.kind === 'union') {
+        for (const option of spec.options) visit(option, path, seen);
+        return;
+      }
+      if (spec.kind !== 'object') return;
+      for (const [name, field] of Object.entries(spec.fields)) {
+        if (field.gomaUnsupported || field.alias || field.deprecated) continue;
+        const here = childPath(path, name);
+        if (!found.has(name)) found.set(name, path === '' ? 'the top level' : path);
+        visit(field.spec, here, seen);
+      }
+    };
+    // Routes first: they are where most keys live, and where a user looks.
+    const routes = root.fields.routes;
+    if (routes) visit(routes.spec, 'routes', new Set());
+    visit(root, '', new Set());
+    index = found;
+    homes.set(root, index);
+  }
+  return index.get(key);
 }
 
 export type Plain = Record<string, unknown>;
@@ -479,7 +514,11 @@ function walkObject(
         ConfigCode.unknownKey,
         keyAt,
         `${keyPath}: unknown key \`${key}\``,
-        near ? `did you mean \`${near}\`?` : `valid keys here: ${valid.join(', ')}`,
+        near
+          ? `did you mean \`${near}\`?`
+          : elsewhere(ctx.root, key)
+            ? `\`${key}\` belongs under \`${elsewhere(ctx.root, key)}\`; check the indentation`
+            : `valid keys here: ${valid.join(', ')}`,
       );
       continue;
     }

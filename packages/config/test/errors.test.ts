@@ -56,6 +56,21 @@ describe('unknown keys', () => {
     const error = oneError(yaml('gateway:', '  zzzzzz: 1', ...minimalRoute), 'GH_CONFIG_UNKNOWN_KEY', 2, 3);
     assert.match(error.hint ?? '', /^valid keys here: entryPoints, tls, timeouts/);
   });
+  it('says where a misplaced key belongs', () => {
+    const text = yaml(
+      'routes:',
+      '  - name: a',
+      '    path: /',
+      '    backends:',
+      '      - endpoint: http://x:1',
+      '        healthCheck:',
+      '          path: /healthz',
+    );
+    const error = oneError(text, 'GH_CONFIG_UNKNOWN_KEY', 6, 9);
+    assert.equal(error.hint, '`healthCheck` belongs under `routes[]`; check the indentation');
+    const top = oneError(yaml('gateway:', '  clientCA: ca.pem', ...minimalRoute), 'GH_CONFIG_UNKNOWN_KEY', 2, 3);
+    assert.equal(top.hint, '`clientCA` belongs under `gateway.tls.clientAuth`; check the indentation');
+  });
   it('catches a misspelt top-level key', () => {
     const error = oneError(yaml('rouets:', '  - name: a'), 'GH_CONFIG_UNKNOWN_KEY', 1, 1);
     assert.equal(error.hint, 'did you mean `routes`?');
