@@ -26,6 +26,7 @@ export const ConfigCode = {
   weight: 'GH_CONFIG_WEIGHT',
   duplicateRoute: 'GH_CONFIG_DUPLICATE_ROUTE',
   duplicateKey: 'GH_CONFIG_DUPLICATE_KEY',
+  duplicateBackend: 'GH_CONFIG_DUPLICATE_BACKEND',
   noBackend: 'GH_CONFIG_NO_BACKEND',
   targetAndBackends: 'GH_CONFIG_TARGET_AND_BACKENDS',
   clientCertMissing: 'GH_CONFIG_CLIENT_CERT_MISSING',

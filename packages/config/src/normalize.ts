@@ -387,6 +387,21 @@ export class Normalizer {
         'add `target: http://HOST:PORT`, or `backends:` with one `- endpoint: ...` per backend',
       );
     }
+    // Health state and metrics are keyed by (route, endpoint): one endpoint twice would share them.
+    const seen = new Map<string, BackendConfig>();
+    for (const backend of out) {
+      const first = seen.get(backend.endpoint);
+      if (first) {
+        this.ctx.diags.error(
+          ConfigCode.duplicateBackend,
+          backend.at,
+          `${backend.at.path}: endpoint ${backend.endpoint} is already listed (line ${first.at.line})`,
+          'list each endpoint once; give it a larger `weight` to send it more traffic',
+        );
+      } else {
+        seen.set(backend.endpoint, backend);
+      }
+    }
     return out;
   }
 

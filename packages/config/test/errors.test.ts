@@ -200,6 +200,22 @@ describe('routes', () => {
   });
 });
 
+describe('backends', () => {
+  it('rejects one endpoint listed twice in a route, at the second', () => {
+    const text = yaml(
+      'routes:',
+      '  - name: a',
+      '    path: /',
+      '    backends:',
+      '      - endpoint: http://x:1',
+      '      - endpoint: http://y:1',
+      '      - http://x:1',
+    );
+    const error = oneError(text, 'GH_CONFIG_DUPLICATE_BACKEND', 7, 9);
+    assert.match(error.message, /already listed \(line 5\)/);
+  });
+});
+
 describe('weights', () => {
   const route = (weight: string) =>
     yaml(
