@@ -37,8 +37,22 @@ export function effectiveFormat(configured: LogFormat): LogFormat {
 let destination: pino.DestinationStream | null = null;
 let asyncDestination: ReturnType<typeof pino.destination> | null = null;
 
+/** Lines are gathered up to this many bytes per write(2)... */
+const LOG_BATCH_BYTES = 4096;
+/** ...and written at least this often, so a quiet gateway's lines still appear promptly. */
+const LOG_FLUSH_MS = 50;
+
 function jsonDestination(): pino.DestinationStream {
-  if (asyncDestination === null) asyncDestination = pino.destination({ dest: 1, sync: false, minLength: 0 });
+  // One write(2) per batch of lines rather than per request: under load the access log costs a
+  // fraction of a syscall per request.
+  if (asyncDestination === null) {
+    asyncDestination = pino.destination({
+      dest: 1,
+      sync: false,
+      minLength: LOG_BATCH_BYTES,
+      periodicFlush: LOG_FLUSH_MS,
+    } as Parameters<typeof pino.destination>[0]);
+  }
   return asyncDestination;
 }
 

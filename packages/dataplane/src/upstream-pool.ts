@@ -103,7 +103,7 @@ export class UpstreamPool {
   }
 
   private httpAgent(idleMs: number): http.Agent {
-    return new http.Agent({
+    const agent = new http.Agent({
       keepAlive: true,
       keepAliveMsecs: 1_000,
       scheduling: 'lifo',
@@ -111,6 +111,10 @@ export class UpstreamPool {
       maxFreeSockets: MAX_FREE_SOCKETS_PER_BACKEND,
       timeout: idleMs,
     });
+    // Plain http has no SNI: an empty servername stops Node from deriving one from the Host
+    // header for every request (normalizeServerName), which is pure waste here.
+    (agent as unknown as { options: { servername?: string } }).options.servername = '';
+    return agent;
   }
 
   private httpsAgent(tls: ResolvedUpstreamTls | null, idleMs: number): http.Agent {
