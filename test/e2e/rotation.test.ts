@@ -222,7 +222,12 @@ ${extra}`;
     let seen = '';
     while (Date.now() < deadline) {
       const began = Date.now();
-      seen = await peerSerial(tlsPort, servername, ca.certPem).catch((error: Error) => `error: ${error.message}`);
+      seen = await peerSerial(tlsPort, servername, ca.certPem).catch((error: Error) => {
+        // A failed handshake is a failed request like any other.
+        load.stats.failed++;
+        load.stats.errors.push(`${servername} serial probe: ${error.message}`);
+        return `error: ${error.message}`;
+      });
       if (seen === serial) return began - since;
       await sleep(10);
     }
