@@ -153,8 +153,13 @@ function startLoad(port: number, path: string, opts: { concurrency: number; maxR
 
 // ---- the gateway ----
 
-const INTERVAL = 300;
-const TIMEOUT = 200;
+// Short enough for a quick suite, long enough that a loopback probe on a busy two-core machine
+// does not time out (a new backend's first failed probe takes it down).
+const INTERVAL = 500;
+const TIMEOUT = 450;
+/** The hanging backend's route: a timeout much longer than INTERVAL, so serialised probes would show. */
+const HANG_INTERVAL = 2_000;
+const HANG_TIMEOUT = 1_500;
 const FALL = 2;
 const RISE = 2;
 /** Room for IPC, logging and a busy two-core machine; the bounds stay semantic. */
@@ -165,7 +170,8 @@ let port: number;
 let adminPort: number;
 const b: Record<string, Backend> = {};
 let configFile: string;
-let renderConfig: (hangBackends: Backend[], loadBackends: Backend[]) => string;
+let gatewayStartedAt: number;
+let renderConfig: (opts: { steady: boolean; fresh: boolean }) => string;
 
 const transitionLine =
   (msg: string, route: string, backend: Backend, since = 0) =>
@@ -175,14 +181,14 @@ const transitionLine =
     line.backend === `${route.startsWith('mtls') ? 'https' : 'http'}://127.0.0.1:${backend.port}` &&
     Number(line.time ?? 0) >= since;
 
-function healthCheck(extra = ''): string {
+function healthCheck(interval = INTERVAL, timeout = TIMEOUT): string {
   return `    healthCheck:
       path: /healthz
-      interval: ${INTERVAL}ms
-      timeout: ${TIMEOUT}ms
+      interval: ${interval}ms
+      timeout: ${timeout}ms
       fall: ${FALL}
       rise: ${RISE}
-${extra}`;
+`;
 }
 
 function route(name: string, backends: Backend[], hc: string, extra = ''): string {
@@ -222,7 +228,7 @@ before(async () => {
       tls:
         rootCAs: ${ca.certPath}
 ${withClient ? `        clientCert: ${clientCert.certPath}\n        clientKey: ${clientCert.keyPath}\n` : ''}`;
-  renderConfig = (hangBackends: Backend[], loadBackends: Backend[]) => `version: 2
+  renderConfig = (opts) => `version: 2
 gateway:
   entryPoints:
     web:
@@ -237,15 +243,17 @@ gateway:
   watch:
     enabled: false
 routes:
-${route('load', loadBackends, healthCheck())}
-${route('hang', hangBackends, healthCheck())}
+${route('load', opts.fresh ? [b.load!, b.fresh!] : [b.load!], healthCheck())}
+${route('hang', [b.hang!], healthCheck(HANG_INTERVAL, HANG_TIMEOUT).replace(`rise: ${RISE}`, `rise: ${opts.fresh ? RISE + 1 : RISE}`))}
+${opts.steady ? route('steady', [b.steady!], healthCheck()) : ''}
 ${route('mtls', [b.mtls!], healthCheck(), tls(true))}
 ${route('mtls-nocert', [b.mtls!], healthCheck(), tls(false))}
 ${route('outage', [b.o1!, b.o2!], healthCheck())}
 ${route('alldown', [b.a1!, b.a2!], healthCheck())}
-${route('passive', [b.p1!, b.p2!], healthCheck().replace(`interval: ${INTERVAL}ms`, 'interval: 120s'))}
+${route('passive', [b.p1!, b.p2!], healthCheck(120_000, 3_000))}
 `;
-  configFile = writeFile(dir, 'gatehouse.yaml', renderConfig([b.hang!, b.steady!], [b.load!]));
+  configFile = writeFile(dir, 'gatehouse.yaml', renderConfig({ steady: true, fresh: false }));
+  gatewayStartedAt = Date.now();
   gateway = await startGateway(configFile, { workers: 2 });
 });
 
@@ -268,26 +276,30 @@ test('probe load: one probe per interval per backend, whatever the worker count'
 });
 
 test('a hanging backend is marked down by timeout while the others stay on schedule', async () => {
+  const hangStart = gatewayStartedAt;
   const down = await gateway.waitForLog(transitionLine('backend down', 'hang', b.hang!), 10_000, 'hang down');
-  assert.match(String(down.reason), new RegExp(`timeout after ${TIMEOUT} ms`));
+  assert.match(String(down.reason), new RegExp(`timeout after ${HANG_TIMEOUT} ms`));
   assert.equal(down.from, 'up');
   assert.equal(down.to, 'down');
-  assert.equal((down.probe as { error: string }).error, `timeout after ${TIMEOUT} ms`);
+  assert.equal((down.probe as { error: string }).error, `timeout after ${HANG_TIMEOUT} ms`);
 
+  // While the hanging backend's probes each wait 1.5 s, another backend is still probed every
+  // INTERVAL: about 8 probes in 4 s. Probes queued behind the hanging one would give 2 or 3.
   const from = b.steady!.probes.length;
   const start = Date.now();
-  await sleep(2_000);
+  await sleep(4_000);
   const probes = b.steady!.probes.length - from;
-  const expected = (Date.now() - start) / INTERVAL;
-  assert.ok(probes >= expected / 1.1 - 2, `steady backend: ${probes} probes, expected about ${expected}`);
-  assert.equal(gateway.lines.filter(transitionLine('backend down', 'hang', b.steady!)).length, 0);
+  const elapsed = Date.now() - start;
+  assert.ok(probes >= elapsed / (INTERVAL * 2), `steady backend: ${probes} probes in ${elapsed} ms`);
+  assert.ok(b.hang!.probes.length <= Math.ceil((Date.now() - hangStart) / HANG_INTERVAL) + 2, 'no probe storm');
 });
 
 test('mTLS probes pass with the route client certificate and fail without it', async () => {
   const down = await gateway.waitForLog(transitionLine('backend down', 'mtls-nocert', b.mtls!), 10_000, 'nocert down');
   assert.match(String(down.reason), /client certificate|connection (reset|closed)/);
   const before = b.mtls!.authorizedProbes;
-  await sleep(INTERVAL * 3);
+  const deadline = Date.now() + 10_000;
+  while (b.mtls!.authorizedProbes - before < 2 && Date.now() < deadline) await sleep(50);
   assert.ok(b.mtls!.authorizedProbes - before >= 2, 'probes with the client certificate reached the backend');
   assert.equal(gateway.lines.filter(transitionLine('backend down', 'mtls', b.mtls!)).length, 0);
 
@@ -372,6 +384,7 @@ test('every backend down: 503 with Retry-After, then the route recovers by itsel
 test('passive ejection: a backend that resets every connection is ejected before probes notice', async () => {
   // Its first probe (at start) passed; the next one is two minutes away.
   assert.ok(b.p1!.probes.length >= 1, 'the first probe reached p1');
+  assert.equal(gateway.lines.filter(transitionLine('backend down', 'passive', b.p1!)).length, 0, 'p1 is up');
   const since = Date.now();
   b.p1!.mode = 'reset';
   const replies: number[] = [];
@@ -399,12 +412,12 @@ test('passive ejection: a backend that resets every connection is ejected before
   assert.equal(b.p1!.connections, connections, 'the ejected backend gets no traffic');
 });
 
-test('reload keeps the state of backends that stayed, stops removed ones, probes added ones at once', async () => {
+test('reload (route backends and health check changed) keeps the state of backends that stayed, stops removed ones, probes added ones at once', async () => {
   const hangDowns = () => gateway.lines.filter(transitionLine('backend down', 'hang', b.hang!)).length;
   assert.equal(hangDowns(), 1);
   assert.equal(b.fresh!.probes.length, 0, 'not configured yet');
   const since = Date.now();
-  writeFileSync(configFile, renderConfig([b.hang!], [b.load!, b.fresh!]));
+  writeFileSync(configFile, renderConfig({ steady: false, fresh: true }));
   gateway.child.kill('SIGHUP');
   await gateway.waitForLog((l) => l.msg === 'reload accepted' && Number(l.time) >= since, 15_000, 'reload accepted');
   const reloadedAt = Date.now();
@@ -418,7 +431,7 @@ test('reload keeps the state of backends that stayed, stops removed ones, probes
   await sleep(TIMEOUT + 200); // a probe of the removed backend may have been in flight
   const steadyProbes = b.steady!.probes.length;
   await sleep(INTERVAL * 4);
-  assert.equal(b.steady!.probes.length, steadyProbes, 'no probes for a removed backend');
+  assert.equal(b.steady!.probes.length, steadyProbes, 'no probes for the backend of a removed route');
   assert.equal(hangDowns(), 1, 'the hanging backend stayed down: no new transition, no reset to up');
   const routes = JSON.parse((await get(adminPort, '/healthz/routes')).body) as unknown;
   const list = (Array.isArray(routes) ? routes : (routes as { routes: unknown[] }).routes) as Array<{

@@ -87,7 +87,7 @@ export function healthCheck(overrides: Partial<HealthCheckConfig> = {}): HealthC
   return {
     path: '/healthz',
     intervalMs: 200,
-    timeoutMs: 150,
+    timeoutMs: 1000,
     healthyStatuses: [[200, 399]],
     fall: 2,
     rise: 2,
