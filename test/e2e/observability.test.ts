@@ -308,6 +308,45 @@ ${extra}`;
     assert.match(healed.stdout, /reload accepted/);
   });
 
+  it('/healthz/routes answers 503 naming a route without a healthy backend; /readyz stays 200', async () => {
+    const closed = await freePort(); // nothing listens here
+    const dead = `  - name: dead
+    path: /dead
+    backends:
+      - endpoint: http://127.0.0.1:${closed}
+    healthCheck:
+      path: /health
+      interval: 200ms
+      timeout: 100ms
+      fall: 1
+`;
+    replace(configFile, configText(dead));
+    const reload = await admin('/reload', 'POST');
+    assert.equal(reload.status, 200, reload.body);
+    try {
+      let routes = await admin('/healthz/routes');
+      for (let i = 0; i < 100 && routes.status === 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        routes = await admin('/healthz/routes');
+      }
+      assert.equal(routes.status, 503, routes.body);
+      const body = JSON.parse(routes.body);
+      assert.deepEqual(body.routesWithoutHealthyBackend, ['dead']);
+      const deadRoute = body.routes.find((r: { name: string }) => r.name === 'dead');
+      assert.equal(deadRoute.backends[0].up, false);
+      assert.equal((await admin('/readyz')).status, 200, 'a route being down does not make the instance unready');
+      const scrape = (await admin('/metrics')).body;
+      assert.equal(
+        sampleValue(scrape, 'gatehouse_backend_up', { route: 'dead', backend: `http://127.0.0.1:${closed}` }),
+        0,
+      );
+    } finally {
+      replace(configFile, configText());
+      assert.equal((await admin('/reload', 'POST')).status, 200);
+    }
+    assert.equal((await admin('/healthz/routes')).status, 200);
+  });
+
   it('gatehouse status prints workers, routes and certificates; --json is the /status document', async () => {
     const human = await runCli(['status', '--socket', socket]);
     assert.equal(human.code, 0, human.stderr);
