@@ -4,8 +4,8 @@
 //
 // A new backend starts `up` so that adding one (or starting the gateway) never takes capacity away
 // before anything is known, but it starts *unproven*: until its first good probe, a single failed
-// probe takes it down (HAProxy starts a server with its health counter at `rise`, one step above
-// down, for the same reason). With the first probe running as soon as the backend is known, a
+// probe takes it down. This is HAProxy's default `init-state up` ("considered immediately available
+// and will initiate a health check that can turn it to the DOWN state immediately if it fails"). With the first probe running as soon as the backend is known, a
 // backend that is dead at start is out of rotation after one probe, not after `fall` intervals.
 import type { HealthCheckConfig } from '@gatehouse/config';
 
