@@ -345,6 +345,9 @@ ${extra}`;
       assert.equal((await admin('/reload', 'POST')).status, 200);
     }
     assert.equal((await admin('/healthz/routes')).status, 200);
+    // The removed route's backend leaves the scrape, so a `gatehouse_backend_up == 0` alert ends.
+    const scrape = (await admin('/metrics')).body;
+    assert.equal(sampleValue(scrape, 'gatehouse_backend_up', { route: 'dead' }), undefined);
   });
 
   it('gatehouse status prints workers, routes and certificates; --json is the /status document', async () => {
