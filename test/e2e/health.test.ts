@@ -308,10 +308,16 @@ test('mTLS probes pass with the route client certificate and fail without it', a
   const body = JSON.parse(routes.body) as unknown;
   const list = (Array.isArray(body) ? body : (body as { routes: unknown[] }).routes) as Array<{
     name: string;
-    backends: Array<{ up: boolean }>;
+    backends: Array<{ up: boolean; transitions: number; lastProbe: { ok: boolean; latencyMs: number | null } | null }>;
   }>;
-  assert.equal(list.find((r) => r.name === 'mtls')?.backends[0]?.up, true);
-  assert.equal(list.find((r) => r.name === 'mtls-nocert')?.backends[0]?.up, false);
+  const withCert = list.find((r) => r.name === 'mtls')?.backends[0];
+  assert.equal(withCert?.up, true);
+  assert.equal(withCert?.lastProbe?.ok, true);
+  assert.equal(typeof withCert?.lastProbe?.latencyMs, 'number');
+  const withoutCert = list.find((r) => r.name === 'mtls-nocert')?.backends[0];
+  assert.equal(withoutCert?.up, false);
+  assert.equal(withoutCert?.lastProbe?.ok, false);
+  assert.equal(withoutCert?.transitions, 1);
 });
 
 test('outage under load: mark-down in time, no failed GET with retries, mark-up in time', async () => {
