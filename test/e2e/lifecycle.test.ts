@@ -223,6 +223,25 @@ test('SIGHUP reloads: a route added to the file serves, and an unchanged file ma
   assert.equal(gateway.lines.filter((l) => l.msg === 'reload accepted').length, 1);
 });
 
+test('a changed listener address is logged as needing a restart and the old listener keeps serving', async () => {
+  const other = await freePort();
+  writeFile(
+    configFile.slice(0, configFile.lastIndexOf('/')),
+    'gatehouse.yaml',
+    configText(other, route('a', '/a', backendA.port) + route('b', '/b', backendB.port)),
+  );
+  gateway.child.kill('SIGHUP');
+  const warning = await gateway.waitForLog(
+    (l) => l.msg === 'listener address changed; needs restart',
+    15_000,
+    'needs restart',
+  );
+  assert.deepEqual(warning.configured, [`127.0.0.1:${other}`]);
+  await gateway.waitForLog((l) => l.msg === 'reload accepted' && l.generation === 3, 15_000, 'generation 3');
+  assert.deepEqual(await get(port, '/b', false), { status: 200, body: 'B' });
+  await assert.rejects(get(other, '/b', false), /ECONNREFUSED/);
+});
+
 test('a worker killed with SIGKILL is respawned while the other keeps serving', async () => {
   const ready = await gateway.ready();
   const victim = (ready.pids as number[])[0]!;
@@ -237,7 +256,7 @@ test('a worker killed with SIGKILL is respawned while the other keeps serving', 
   const load = startLoad(port, { concurrency: 4, maxRequests: 400, maxMs: 8_000 });
   const respawned = await gateway.waitForLog((l) => l.msg === 'worker respawned', 15_000, 'worker respawned');
   assert.notEqual(respawned.pid, victim);
-  assert.equal(respawned.generation, 2, 'the respawned worker runs the current generation');
+  assert.equal(respawned.generation, 3, 'the respawned worker runs the current generation');
   await sleep(300);
   const result = await load.stop();
   assert.ok(result.ok > 0);
@@ -265,7 +284,7 @@ test('SIGUSR2 replaces every worker one at a time under load', async () => {
   );
   assert.ok(result.ok > 0);
   assert.equal(result.failed, 0, result.errors.slice(0, 5).join('\n'));
-  assert.deepEqual(await get(port, '/b', false), { status: 200, body: 'B' }, 'the new workers run generation 2');
+  assert.deepEqual(await get(port, '/b', false), { status: 200, body: 'B' }, 'the new workers run generation 3');
 });
 
 test('SIGTERM drains: in-flight requests complete and the exit code is 0; a second signal is ignored', async () => {
