@@ -162,10 +162,12 @@ function onUpstreamTimeout(this: ClientRequestLike): void {
 /** Shared 'connect' / 'secureConnect' listeners of new upstream sockets. */
 function onUpstreamConnect(this: Socket): void {
   const state = (this as unknown as Carrier)[kState];
-  if (state !== undefined && !state.backend?.tls) state.upstreamConnectMs = performance.now() - state.upstreamStart;
+  (this as unknown as Carrier)[kState] = undefined;
+  if (state !== undefined) state.upstreamConnectMs = performance.now() - state.upstreamStart;
 }
 function onUpstreamSecureConnect(this: Socket): void {
   const state = (this as unknown as Carrier)[kState];
+  (this as unknown as Carrier)[kState] = undefined;
   if (state === undefined) return;
   state.handshakeDone = true;
   state.upstreamConnectMs = performance.now() - state.upstreamStart;
@@ -312,15 +314,14 @@ export class Forwarder {
     state.reusedSocket = proxyReq.reusedSocket;
     bindUpstreamRequest(req, proxyReq);
     const sock = socket ?? proxyReq.socket;
-    if (sock !== null && sock !== undefined) {
+    if (state.reusedSocket) {
+      state.handshakeDone = true;
+      state.upstreamConnectMs = 0;
+    } else if (sock?.connecting) {
+      // Only until connected: a pooled socket must not keep an old request alive.
       (sock as unknown as Carrier)[kState] = state;
-      if (state.reusedSocket) {
-        state.handshakeDone = true;
-        state.upstreamConnectMs = 0;
-      } else if (sock.connecting) {
-        if (state.backend?.tls) sock.once('secureConnect', onUpstreamSecureConnect);
-        else sock.once('connect', onUpstreamConnect);
-      }
+      if (state.backend?.tls) sock.once('secureConnect', onUpstreamSecureConnect);
+      else sock.once('connect', onUpstreamConnect);
     }
     if (!state.req.headers.upgrade) {
       proxyReq.setTimeout(state.generation.timeouts.upstreamResponseMs);
