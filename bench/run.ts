@@ -8,12 +8,14 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BenchOptions, parseFlags, UsageError, usage } from './lib/flags.ts';
 import { gatewayConfigYaml } from './lib/gateway-config.ts';
-import { type LoadSpec, type LoadTool, onPath, pickHttp1Tool, runLoad, runningLoad } from './lib/load.ts';
+import { killLoad, type LoadSpec, type LoadTool, onPath, pickHttp1Tool, runLoad, runningLoad } from './lib/load.ts';
 import { createBenchPki, type BenchPki } from './lib/pki.ts';
-import { cpuSecondsBetween, peakRssBytes, processTree, sampleCpu } from './lib/proc.ts';
+import { cpuSecondsBetween, machineBusySeconds, peakRssBytes, processTree, sampleCpu } from './lib/proc.ts';
 import { children, freePort, logTail, type Origin, startGateway, startOrigin, stopProcess } from './lib/processes.ts';
 import {
+  type CpuShares,
   columnsHeader,
+  cpuRow,
   type MeasuredRun,
   type ProxyFigures,
   ratioRow,
@@ -87,6 +89,7 @@ interface MeasureInput {
   spec: LoadSpec;
   target: 'direct' | 'gatehouse';
   proxyPid: number | null;
+  originPid: number;
   label: string;
   duringLoad?: { start(): void; stop(): void };
 }
@@ -98,6 +101,10 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
   }
   const pidsBefore = proxyPid ? processTree(proxyPid) : [];
   const before = sampleCpu(pidsBefore);
+  const originBefore = sampleCpu([input.originPid]);
+  const busyBefore = machineBusySeconds();
+  const runnerBefore = process.cpuUsage();
+  const startedAt = Date.now();
   const stopProgress = progress(input.label, spec.durationMs + (tool === 'h2load' ? options.warmupMs : 0), proxyPid);
   input.duringLoad?.start();
   let result: Awaited<ReturnType<typeof runLoad>>;
@@ -107,6 +114,11 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
     input.duringLoad?.stop();
     stopProgress();
   }
+  const windowS = (Date.now() - startedAt) / 1000;
+  const busy = machineBusySeconds() - busyBefore;
+  const originCpu = cpuSecondsBetween(originBefore, sampleCpu([input.originPid]));
+  const runnerUsage = process.cpuUsage(runnerBefore);
+  const runnerCpu = (runnerUsage.user + runnerUsage.system) / 1e6;
   let proxy: ProxyFigures | null = null;
   if (proxyPid) {
     const pidsAfter = processTree(proxyPid);
@@ -125,7 +137,16 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
       processesAfter: pidsAfter.length,
     };
   }
-  return { ...result, target: input.target, url: spec.url, proxy };
+  const proxyCpu = proxy?.cpuSeconds ?? 0;
+  const loadgenCpu = result.loadgenCpuSeconds ?? 0;
+  const share = (seconds: number) => (windowS > 0 ? (seconds / windowS) * 100 : 0);
+  const cpuShares: CpuShares = {
+    loadgen: result.loadgenCpuSeconds === null ? null : share(loadgenCpu),
+    origin: share(originCpu),
+    proxy: proxy ? share(proxyCpu) : null,
+    other: share(Math.max(0, busy - proxyCpu - originCpu - loadgenCpu - runnerCpu)),
+  };
+  return { ...result, target: input.target, url: spec.url, proxy, cpuShares };
 }
 
 function loadSpec(options: BenchOptions, scenario: Scenario, url: string, logFile: string): LoadSpec {
@@ -180,7 +201,6 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
   mkdirSync(runDir, { recursive: true });
 
   const direct = options.direct ? directUrl(ctx, scenario) : null;
-  const rows: string[] = [];
   out(columnsHeader());
   if (direct) {
     result.direct = await measure({
@@ -189,10 +209,11 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
       spec: loadSpec(options, scenario, direct, join(runDir, 'direct.h2load.log')),
       target: 'direct',
       proxyPid: null,
+      originPid: ctx.origin.pid,
       label: `${scenario.name} straight to the origin (${tool} -c${options.connections})`,
     });
-    rows.push(runRow(result.direct));
     out(runRow(result.direct));
+    out(cpuRow(result.direct));
   }
 
   const [httpPort, httpsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
@@ -241,6 +262,7 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
       spec: loadSpec(options, scenario, front, join(runDir, 'gatehouse.h2load.log')),
       target: 'gatehouse',
       proxyPid: gateway.pid,
+      originPid: ctx.origin.pid,
       label: `${scenario.name} through Gatehouse (${tool} -c${options.connections}, ${options.workers} workers)`,
       ...(activeRotator
         ? { duringLoad: { start: () => activeRotator.start(options.rotateEveryMs), stop: () => activeRotator.stop() } }
@@ -258,6 +280,7 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
     if (exit !== 0) result.notes.push(`gatehouse exited with ${exit} on SIGTERM:\n${logTail(logFile, 10)}`);
   }
   out(runRow(result.gatehouse));
+  out(cpuRow(result.gatehouse));
   const d = result.direct;
   const g = result.gatehouse;
   if (d && g && !d.failure && !g.failure && d.rps > 0 && d.p99Ms > 0) {
@@ -318,7 +341,7 @@ async function main(argv: string[]): Promise<number> {
 
   let origin: Origin | null = null;
   const cleanup = () => {
-    for (const child of runningLoad) child.kill('SIGKILL');
+    for (const child of runningLoad) killLoad(child);
     for (const child of children) child.kill('SIGKILL');
     if (removeDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -385,7 +408,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;
     }
-    for (const child of runningLoad) child.kill('SIGKILL');
+    for (const child of runningLoad) killLoad(child);
     for (const child of children) child.kill('SIGKILL');
   },
 );

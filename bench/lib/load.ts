@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clockTicksPerSecond } from './proc.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -36,6 +37,8 @@ export interface LoadResult {
   errorDetail: Record<string, number>;
   /** Set when the run could not measure what it meant to (e.g. no h2 negotiated). */
   failure: string | null;
+  /** CPU seconds used by the load generator itself (null when unknown). */
+  loadgenCpuSeconds: number | null;
 }
 
 export function onPath(tool: string): boolean {
@@ -53,12 +56,37 @@ interface ToolRun {
   stderr: string;
 }
 
+/** CPU seconds the load generator used, from the wrapper's stat line (null when it is missing). */
+function toolCpuSeconds(stderr: string): number | null {
+  const line = stderr.split('\n').find((l) => l.startsWith('BENCH_CHILD_STAT '));
+  if (!line) return null;
+  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is stat field 3; cutime and cstime are fields 16 and 17.
+  return (Number(fields[13]) + Number(fields[14])) / clockTicksPerSecond();
+}
+
 /** Currently running load generators, so that Ctrl-C on the runner stops them. */
 export const runningLoad = new Set<import('node:child_process').ChildProcess>();
 
+/** Kills a load generator with its wrapper shell (they share a process group). */
+export function killLoad(child: import('node:child_process').ChildProcess): void {
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+// The tool runs under a shell that, once the tool has exited and been waited for, prints its own
+// /proc stat line: its cutime/cstime fields then hold exactly the CPU the tool used.
+const CPU_WRAPPER = '"$@"; rc=$?; read -r stat < /proc/$$/stat; echo "BENCH_CHILD_STAT $stat" >&2; exit $rc';
+
 function runTool(command: string, args: string[], limitMs: number): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', CPU_WRAPPER, 'sh', command, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     runningLoad.add(child);
     let stdout = '';
     let stderr = '';
@@ -68,7 +96,7 @@ function runTool(command: string, args: string[], limitMs: number): Promise<Tool
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    const timer = setTimeout(() => killLoad(child), limitMs);
     child.on('error', (error) => {
       clearTimeout(timer);
       runningLoad.delete(child);
@@ -135,6 +163,7 @@ async function runWrk(spec: LoadSpec): Promise<LoadResult> {
     errors: Object.values(errorDetail).reduce((a, b) => a + b, 0),
     errorDetail,
     failure: null,
+    loadgenCpuSeconds: toolCpuSeconds(run.stderr),
   };
 }
 
@@ -177,6 +206,7 @@ async function runAutocannon(spec: LoadSpec): Promise<LoadResult> {
     errors: report.errors + report.non2xx,
     errorDetail,
     failure: null,
+    loadgenCpuSeconds: toolCpuSeconds(run.stderr),
   };
 }
 
@@ -245,11 +275,24 @@ async function runH2load(spec: LoadSpec): Promise<LoadResult> {
     errors: errorDetail.failed + errorDetail.status,
     errorDetail,
     failure: succeeded === 0 ? `no request succeeded:\n${out.trim()}` : null,
+    loadgenCpuSeconds: toolCpuSeconds(run.stderr),
   };
 }
 
 function emptyResult(tool: LoadTool, failure: string): LoadResult {
-  return { tool, requests: 0, durationS: 0, rps: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, errors: 0, errorDetail: {}, failure };
+  return {
+    tool,
+    requests: 0,
+    durationS: 0,
+    rps: 0,
+    p50Ms: 0,
+    p99Ms: 0,
+    maxMs: 0,
+    errors: 0,
+    errorDetail: {},
+    failure,
+    loadgenCpuSeconds: null,
+  };
 }
 
 export function runLoad(tool: LoadTool, spec: LoadSpec): Promise<LoadResult> {

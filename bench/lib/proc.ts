@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let clockTicks = 0;
-function ticksPerSecond(): number {
+export function clockTicksPerSecond(): number {
   if (clockTicks === 0) {
     try {
       clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -65,7 +65,7 @@ export interface CpuSample {
 
 export function sampleCpu(pids: number[]): CpuSample {
   const perPid = new Map<number, number>();
-  const hz = ticksPerSecond();
+  const hz = clockTicksPerSecond();
   for (const pid of pids) {
     const stat = readStat(pid);
     if (stat) perPid.set(pid, stat.cpuTicks / hz);
@@ -95,4 +95,13 @@ export function peakRssBytes(pid: number): number {
   const line = text.split('\n').find((l) => l.startsWith('VmHWM:'));
   if (!line) return 0;
   return Number(line.replace(/[^0-9]/g, '')) * 1024;
+}
+
+/** CPU seconds the whole machine spent busy (all CPUs, everything but idle and iowait) since boot. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicksPerSecond()
+  );
 }

@@ -19,10 +19,23 @@ export interface ProxyFigures {
   processesAfter: number;
 }
 
+/** Where the machine's CPU went during a measured window, in % of one vCPU (200 % = both of 2). */
+export interface CpuShares {
+  loadgen: number | null;
+  origin: number;
+  proxy: number | null;
+  /** Everything else on the machine: a noise indicator. */
+  other: number;
+}
+
+/** Above this, other processes disturbed the run enough to say so. */
+export const NOISY_OTHER_PERCENT = 20;
+
 export interface MeasuredRun extends LoadResult {
   target: 'direct' | 'gatehouse';
   url: string;
   proxy: ProxyFigures | null;
+  cpuShares: CpuShares;
 }
 
 export interface ScenarioResult {
@@ -72,6 +85,16 @@ export function runRow(run: MeasuredRun): string {
   return line;
 }
 
+export function cpuRow(run: MeasuredRun): string {
+  const c = run.cpuShares;
+  const pct = (n: number | null) => (n === null ? '?' : `${n.toFixed(0)} %`);
+  const parts = [`load generator ${pct(c.loadgen)}`, `origin ${pct(c.origin)}`];
+  if (c.proxy !== null) parts.push(`gatehouse ${pct(c.proxy)}`);
+  parts.push(`other processes ${pct(c.other)}`);
+  const noisy = c.other > NOISY_OTHER_PERCENT ? '  ← noisy: other processes shared the CPUs' : '';
+  return `  ${''.padEnd(18)}CPU: ${parts.join(', ')} (of one vCPU)${noisy}`;
+}
+
 export function ratioRow(result: ScenarioResult): string | null {
   if (!result.ratio) return null;
   return `  ${'gatehouse/direct'.padEnd(18)}${pad(`${result.ratio.rps.toFixed(2)}×`, 10)}${pad('', 11)}${pad(`${result.ratio.p99.toFixed(2)}×`, 11)}`;
@@ -93,24 +116,24 @@ export function rotationRow(stats: RotationStats): string {
 export function summaryTable(results: ScenarioResult[]): string {
   const lines = [
     '',
-    '| scenario | direct req/s | gatehouse req/s | ratio | p50 | p99 | errors | CPU/req | peak RSS (max worker) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | direct req/s | gatehouse req/s | ratio | p50 | p99 | errors | CPU/req | peak RSS (max worker) | other CPU |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     if (r.skipped) {
-      lines.push(`| ${r.name} | skipped: ${r.skipped} ||||||||`);
+      lines.push(`| ${r.name} | skipped: ${r.skipped} |||||||||`);
       continue;
     }
     const g = r.gatehouse;
     const d = r.direct;
     const direct = d && !d.failure ? int(d.rps) : '–';
     if (!g || g.failure) {
-      lines.push(`| ${r.name} | ${direct} | failed | | | | | | |`);
+      lines.push(`| ${r.name} | ${direct} | failed | | | | | | | |`);
       continue;
     }
     const maxWorker = g.proxy ? Math.max(0, ...g.proxy.workerPeakRssBytes) : 0;
     lines.push(
-      `| ${r.name} | ${direct} | ${int(g.rps)} | ${r.ratio ? `${r.ratio.rps.toFixed(2)}×` : '–'} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${g.errors} | ${g.proxy ? `${g.proxy.cpuPerRequestUs.toFixed(0)} µs` : '–'} | ${g.proxy ? `${mib(g.proxy.peakRssBytes)} (${mib(maxWorker)})` : '–'} |`,
+      `| ${r.name} | ${direct} | ${int(g.rps)} | ${r.ratio ? `${r.ratio.rps.toFixed(2)}×` : '–'} | ${ms(g.p50Ms)} | ${ms(g.p99Ms)} | ${g.errors} | ${g.proxy ? `${g.proxy.cpuPerRequestUs.toFixed(0)} µs` : '–'} | ${g.proxy ? `${mib(g.proxy.peakRssBytes)} (${mib(maxWorker)})` : '–'} | ${g.cpuShares.other.toFixed(0)} % |`,
     );
   }
   return lines.join('\n');
