@@ -168,7 +168,9 @@ test("the mTLS backend refuses the user's own client certificate at the handshak
   const line = commands[4] as Printed;
   const result = sh(line.command);
   assert.notEqual(result.code, 0, result.stdout);
-  assert.match(result.stderr, /alert|SSL|reset/i);
+  // TLS 1.3 checks the client certificate after the client finished: curl sees an alert, a reset or
+  // a closed connection, depending on timing
+  assert.match(result.stderr, /alert|SSL|reset|Empty reply/i);
   assert.doesNotMatch(result.stdout, /Hello from/);
 });
 
