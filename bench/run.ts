@@ -96,8 +96,10 @@ interface MeasureInput {
 
 async function measure(input: MeasureInput): Promise<MeasuredRun> {
   const { options, tool, spec, proxyPid } = input;
-  if (tool !== 'h2load' && options.warmupMs > 0) {
-    await runLoad(tool, { ...spec, durationMs: Math.max(1000, options.warmupMs) });
+  // Warm-up is a separate, unmeasured run for every tool, so that the CPU window below holds only
+  // the requests it counts.
+  if (options.warmupMs > 0) {
+    await runLoad(tool, { ...spec, durationMs: Math.max(1000, options.warmupMs), warmupMs: 0 });
   }
   const pidsBefore = proxyPid ? processTree(proxyPid) : [];
   const before = sampleCpu(pidsBefore);
@@ -105,7 +107,7 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
   const busyBefore = machineBusySeconds();
   const runnerBefore = process.cpuUsage();
   const startedAt = Date.now();
-  const stopProgress = progress(input.label, spec.durationMs + (tool === 'h2load' ? options.warmupMs : 0), proxyPid);
+  const stopProgress = progress(input.label, spec.durationMs, proxyPid);
   input.duringLoad?.start();
   let result: Awaited<ReturnType<typeof runLoad>>;
   try {
@@ -155,7 +157,7 @@ function loadSpec(options: BenchOptions, scenario: Scenario, url: string, logFil
     connections: options.connections,
     threads: options.threads,
     durationMs: options.durationMs,
-    warmupMs: options.warmupMs,
+    warmupMs: 0,
     closeEachRequest: scenario.closeEachRequest,
     h2Streams: options.h2Streams,
     logFile,

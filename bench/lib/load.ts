@@ -16,7 +16,7 @@ export interface LoadSpec {
   connections: number;
   threads: number;
   durationMs: number;
-  /** h2load only: its own unmeasured warm-up. */
+  /** h2load only: its own unmeasured warm-up (the runner warms up with a separate run instead). */
   warmupMs: number;
   closeEachRequest: boolean;
   h2Streams: number;
