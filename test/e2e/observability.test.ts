@@ -130,6 +130,7 @@ gateway:
   admin:
     address: 127.0.0.1:${adminPort}
     socket: ${socket}
+    pidFile: ${join(dir, 'gatehouse.pid')}
   log:
     accessLog: false
   watch:
@@ -362,6 +363,30 @@ ${extra}`;
     assert.equal(doc.pid, gateway.child.pid);
     assert.equal(doc.workers.length, 2);
     assert.equal(doc.routes[0]?.name, 'api');
+  });
+
+  it('gatehouse reload falls back to SIGHUP through the pid file when no admin endpoint answers', async () => {
+    // A config whose admin socket is gone and whose TCP admin is off, but whose pid file is right.
+    const clientConfig = join(dir, 'client.yaml');
+    writeFileSync(
+      clientConfig,
+      configText()
+        .replace(`address: 127.0.0.1:${adminPort}`, 'address: false')
+        .replace(`socket: ${socket}`, `socket: ${join(dir, 'gone.sock')}`),
+    );
+    const mark = gateway.lines.length;
+    const cli = await runCli(['reload', '--config', clientConfig]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`sent SIGHUP to pid ${gateway.child.pid}`));
+    assert.match(cli.stderr, /no running gateway answered/);
+    await gateway.waitForLog(
+      (l) =>
+        (l.msg === 'reload unchanged' || l.msg === 'reload accepted') &&
+        l.trigger === 'signal' &&
+        gateway.lines.lastIndexOf(l) >= mark,
+      10_000,
+      'a reload triggered by the signal',
+    );
   });
 
   it('the TLS listener serves the route too', async () => {
