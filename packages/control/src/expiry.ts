@@ -44,7 +44,13 @@ export function expiringWithin(list: CertificateStatus[], days: number, now: num
   return out;
 }
 
-export function startExpiryWarnings(opts: ExpiryWarningOptions): { stop(): void } {
+export interface ExpiryWarnings {
+  /** Checks now (the primary calls it after an accepted reload, which may bring new certificates). */
+  check(): void;
+  stop(): void;
+}
+
+export function startExpiryWarnings(opts: ExpiryWarningOptions): ExpiryWarnings {
   const now = opts.now ?? Date.now;
   const check = () => {
     let list: CertificateStatus[];
@@ -61,5 +67,5 @@ export function startExpiryWarnings(opts: ExpiryWarningOptions): { stop(): void 
   check();
   const timer = setInterval(check, opts.intervalMs ?? DAY_MS);
   timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return { check, stop: () => clearInterval(timer) };
 }

@@ -84,6 +84,15 @@ describe('startExpiryWarnings', () => {
       for (let waited = 0; lines.length < 2 && waited < 5000; waited += 20) await sleep(20);
       assert.equal(lines[1]?.name, 'soon.test');
 
+      // A reload brought a certificate close to expiry: an explicit check warns at once.
+      const before = lines.length;
+      list = [cert('soon.test', 5), cert('reloaded.test', 2)];
+      warnings.check();
+      assert.deepEqual(
+        lines.slice(before).map((l) => l.name),
+        ['soon.test', 'reloaded.test'],
+      );
+
       // The certificate was rotated: later checks find nothing to warn about.
       list = [cert('soon.test', 90), cert('far.test', 200)];
       await sleep(150);
