@@ -1,11 +1,14 @@
 // Graceful stop of one worker (gh:drain): stop accepting, answer in-flight requests with
-// `Connection: close`, let them finish up to the deadline, then cut what is left. Resolves with
-// the number of requests that were still running at the deadline (0 = a clean drain).
+// `Connection: close`, let them finish and let clients close their connections, up to the deadline;
+// then cut what is left. Resolves with the number of requests still running at the deadline
+// (0 = a clean drain).
 import type { Forwarder } from './forward.ts';
 import type { Listeners } from './listeners.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
-const IDLE_SWEEP_MS = 250;
+/** An idle keep-alive connection is closed after this long without a new request. */
+export const DRAIN_IDLE_GRACE_MS = 500;
+const POLL_MS = 50;
 
 export async function drainWorker(
   listeners: Listeners,
@@ -14,23 +17,14 @@ export async function drainWorker(
   deadlineMs: number,
 ): Promise<number> {
   forwarder.draining = true;
-  listeners.stopAccepting();
-  const cut = await new Promise<number>((resolve) => {
-    let done = false;
-    const finish = (left: number) => {
-      if (done) return;
-      done = true;
-      clearTimeout(deadline);
-      clearInterval(sweep);
-      forwarder.onIdle = null;
-      resolve(left);
-    };
-    // Keep-alive connections that finish a response become idle: close them as they do.
-    const sweep = setInterval(() => listeners.closeIdle(), IDLE_SWEEP_MS);
-    const deadline = setTimeout(() => finish(forwarder.inflight), Math.max(0, deadlineMs));
-    forwarder.onIdle = () => finish(0);
-    if (forwarder.inflight === 0) finish(0);
-  });
+  listeners.stopAccepting(DRAIN_IDLE_GRACE_MS);
+  const deadline = Date.now() + Math.max(0, deadlineMs);
+  // Done when no request is in flight and every client connection has closed (clients close after
+  // a `Connection: close` answer; idle ones are closed by the grace timer).
+  while (Date.now() < deadline && (forwarder.inflight > 0 || listeners.activeConnections() > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  const cut = forwarder.inflight;
   forwarder.passive.flush();
   listeners.destroyAll();
   pool.closeIdle();

@@ -4,6 +4,7 @@
 // object; everything request-specific lives in one RequestState record hung on req/res under a
 // symbol, and every listener (proxy events, res 'close', proxyReq 'timeout', socket 'connect') is a
 // shared function that finds that record. No closure, regex or JSON is created per request here.
+import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -17,7 +18,13 @@ import { type ErrorDescription, type ErrorExtras, sendError } from './error-resp
 import { classifyUpstreamError, ERROR_KINDS, type ErrorKind } from './errors.ts';
 import type { CompiledBackend, CompiledRoute, Generation } from './generation.ts';
 import { stripH2ResponseHeaders } from './http2.ts';
-import { requestIdFor, setForwardingHeaders, stripHopByHop, stripResponseHopByHop } from './headers.ts';
+import {
+  clientResponseHeaders,
+  requestIdFor,
+  setForwardingHeaders,
+  stripHopByHop,
+  stripResponseHopByHop,
+} from './headers.ts';
 import type { PassiveMessage } from './messages.ts';
 import { countServed, methodIndex, metrics, type RouteMetrics } from './metrics.ts';
 import {
@@ -154,6 +161,19 @@ function onResponseClose(this: AnyResponse): void {
   forwarderOf(state).finish(state);
 }
 
+/** Shared 'end' listener of self-handled backend responses: trailers go before the pipe ends `res`. */
+function onUpstreamEnd(this: IncomingMessage): void {
+  const state = (this as unknown as Carrier)[kState];
+  if (state === undefined || this.rawTrailers.length === 0) return;
+  const res = state.res as ServerResponse;
+  if (!res.writableEnded) res.addTrailers(this.trailers);
+}
+
+function isSelfHandled(res: ServerResponse): boolean {
+  const state = (res as unknown as Carrier)[kState];
+  return state !== undefined && !state.http2;
+}
+
 /** Shared 'timeout' listener of every upstream request: response timeout (this = the ClientRequest). */
 function onUpstreamTimeout(this: ClientRequestLike): void {
   this.destroy(UPSTREAM_TIMEOUT);
@@ -193,8 +213,6 @@ export class Forwarder {
   accessLog: boolean;
   draining = false;
   inflight = 0;
-  /** Called whenever in-flight reaches 0 while draining. */
-  onIdle: (() => void) | null = null;
   readonly passive: PassiveReporter;
   readonly proxy: ReturnType<typeof createProxyServer>;
   readonly handleRequest: (req: AnyRequest, res: AnyResponse) => void;
@@ -304,7 +322,7 @@ export class Forwarder {
     const req = state.req as IncomingMessage;
     req.url = joinBasePath(backend.basePath, state.upstreamPath);
     if (!backend.route.forwardHost) req.headers.host = backend.hostHeader;
-    this.proxy.web(req, state.res as ServerResponse, backend.proxyOptions);
+    this.proxy.web(req, state.res as ServerResponse, state.http2 ? backend.proxyOptionsH2 : backend.proxyOptions);
   }
 
   private onProxyReq(proxyReq: ClientRequestLike, req: IncomingMessage, socket: Socket | null): void {
@@ -329,7 +347,7 @@ export class Forwarder {
     }
   }
 
-  private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, _res: unknown): void {
+  private onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
     const state = (req as unknown as Carrier)[kState];
     if (state === undefined) return;
     state.responded = true;
@@ -337,20 +355,47 @@ export class Forwarder {
     state.upstreamResponseMs = now - state.upstreamStart;
     // From here the body streams at the backend's pace; the idle timeout of the pool applies again.
     state.proxyReq?.setTimeout(0);
-    stripResponseHopByHop(proxyRes.headers);
-    if (state.http2) stripH2ResponseHeaders(proxyRes.headers);
-    else if (this.draining) proxyRes.headers.connection = 'close';
     const backend = state.backend;
-    if (backend === null) return;
-    backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);
-    const status = proxyRes.statusCode ?? 0;
-    if (status >= 500 && backend.route.passive5xx) this.passive.failure(backend, 'http_5xx');
-    else this.passive.success(backend);
+    if (backend !== null) {
+      backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);
+      const status = proxyRes.statusCode ?? 0;
+      if (status >= 500 && backend.route.passive5xx) this.passive.failure(backend, 'http_5xx');
+      else this.passive.success(backend);
+    }
+    if (state.http2) {
+      // http-proxy-3 writes this one through the compat API, from the header object.
+      stripResponseHopByHop(proxyRes.headers);
+      stripH2ResponseHeaders(proxyRes.headers);
+      return;
+    }
+    // HTTP/1 (selfHandleResponse): the head goes out from the raw list in one writeHead, then the
+    // body is piped; the header object of the backend response is never even built.
+    if (state.closed || res.headersSent) {
+      proxyRes.resume();
+      return;
+    }
+    (proxyRes as unknown as Carrier)[kState] = state;
+    proxyRes.once('end', onUpstreamEnd);
+    try {
+      res.writeHead(
+        proxyRes.statusCode ?? 502,
+        proxyRes.statusMessage,
+        clientResponseHeaders(proxyRes.rawHeaders, this.draining) as unknown as http.OutgoingHttpHeaders,
+      );
+    } catch (error) {
+      this.logger.warn({ err: error, reqId: state.requestId }, 'backend response head refused');
+      proxyRes.destroy();
+      res.destroy();
+      return;
+    }
+    proxyRes.pipe(res);
   }
 
   private onProxyEnd(_req: IncomingMessage, res: ServerResponse, proxyRes: IncomingMessage): void {
-    // Trailers are not part of the piped body: copy them before the pipe ends the response.
-    if (proxyRes.rawTrailers.length > 0 && !res.writableEnded) res.addTrailers(proxyRes.trailers);
+    // HTTP/2 path (http-proxy-3 pipes): trailers are not part of the body, copy them before the end.
+    if (res.headersSent && proxyRes.rawTrailers.length > 0 && !res.writableEnded && !isSelfHandled(res)) {
+      res.addTrailers(proxyRes.trailers);
+    }
   }
 
   private onProxyError(err: Error & { code?: string }, req: IncomingMessage, res: unknown): void {
@@ -439,7 +484,6 @@ export class Forwarder {
     rm.duration.observe(state.durationMs / 1000);
     countServed();
     if (this.accessLog) this.log(state);
-    if (this.draining && this.inflight === 0) this.onIdle?.();
   }
 
   private log(state: RequestState): void {
@@ -517,7 +561,6 @@ export class Forwarder {
     rm.countRequest(methodIndex(state.method), state.status);
     countServed();
     if (this.accessLog) writeAccessLine(this.logger, state);
-    if (this.draining && this.inflight === 0) this.onIdle?.();
   }
 }
 

@@ -53,6 +53,8 @@ export interface BackendProxyOptions {
   ws: true;
   secure: boolean;
   connectTimeout: number;
+  /** HTTP/1 clients: the forwarder writes the response head itself from the raw header list. */
+  selfHandleResponse: boolean;
 }
 
 export class CompiledBackend {
@@ -68,7 +70,10 @@ export class CompiledBackend {
   readonly tls: boolean;
   /** The route presents a client certificate to this backend (for error classification). */
   readonly clientCert: boolean;
+  /** For HTTP/1.x clients (and WebSocket upgrades). */
   readonly proxyOptions: BackendProxyOptions;
+  /** For HTTP/2 clients: http-proxy-3 writes the response through the compat API. */
+  readonly proxyOptionsH2: BackendProxyOptions;
   readonly upstreamDuration: ReturnType<RouteMetrics['upstreamDuration']>;
 
   constructor(
@@ -97,7 +102,9 @@ export class CompiledBackend {
       ws: true,
       secure: tls?.rejectUnauthorized ?? true,
       connectTimeout: timeouts.upstreamConnectMs,
+      selfHandleResponse: true,
     };
+    this.proxyOptionsH2 = { ...this.proxyOptions, selfHandleResponse: false };
     this.upstreamDuration = route.metrics.upstreamDuration(config.endpoint);
   }
 }

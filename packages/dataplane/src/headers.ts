@@ -3,6 +3,7 @@
 // plain property reads and writes: no regex, no per-request objects.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { equalsLower } from './request-guard.ts';
 import { clientAddress, forwardedFor, forwardedProto, isTrusted, type TrustedProxies } from './trusted-proxies.ts';
 
 /** RFC 9110 §7.6.1 connection-specific fields, plus the de-facto `proxy-connection` and `keep-alive`. */
@@ -116,4 +117,62 @@ export function backendHostHeader(protocol: 'http:' | 'https:', hostname: string
   const name = hostname.includes(':') ? `[${hostname}]` : hostname;
   const defaultPort = protocol === 'https:' ? 443 : 80;
   return port === defaultPort ? name : `${name}:${port}`;
+}
+
+/**
+ * The backend's response head as a flat raw list for `res.writeHead(status, message, list)`, the
+ * fastest path through Node's ServerResponse (no header object, no setHeader per field): the
+ * backend's fields in order and case, repeated ones (Set-Cookie) as they came, without the
+ * hop-by-hop ones. `close`: ask the client to close (draining).
+ */
+export function clientResponseHeaders(raw: readonly string[], close: boolean): string[] {
+  const out: string[] = [];
+  let connection: string | null = null;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    switch (name.length) {
+      case 10:
+        if (equalsLower(name, 'connection')) {
+          connection = connection === null ? raw[i + 1]! : `${connection}, ${raw[i + 1]}`;
+          continue;
+        }
+        if (equalsLower(name, 'keep-alive')) continue;
+        break;
+      case 7:
+        if (equalsLower(name, 'upgrade')) continue;
+        break;
+      case 16:
+        if (equalsLower(name, 'proxy-connection')) continue;
+        break;
+      case 17:
+        if (equalsLower(name, 'transfer-encoding')) continue;
+        break;
+      case 18:
+        if (equalsLower(name, 'proxy-authenticate')) continue;
+        break;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  if (connection !== null && !isPlainConnection(connection)) return withoutConnectionTokens(out, connection, close);
+  if (close) out.push('Connection', 'close');
+  return out;
+}
+
+function isPlainConnection(value: string): boolean {
+  return value.length <= 10 && (equalsLower(value, 'keep-alive') || equalsLower(value, 'close'));
+}
+
+/** Rare path: the backend named more fields in Connection; drop those too. */
+function withoutConnectionTokens(list: string[], connection: string, close: boolean): string[] {
+  const named = new Set<string>();
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name.length > 0 && name !== 'keep-alive' && name !== 'close') named.add(name);
+  }
+  const out: string[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    if (!named.has(list[i]!.toLowerCase())) out.push(list[i]!, list[i + 1]!);
+  }
+  if (close) out.push('Connection', 'close');
+  return out;
 }

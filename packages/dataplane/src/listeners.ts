@@ -5,7 +5,7 @@
 // the worker's life and only their settings and TLS store change with a new generation.
 import http from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { ListenAddress } from '@gatehouse/config';
 import { ListenerBindError } from './errors.ts';
@@ -227,22 +227,24 @@ export class Listeners {
     return n;
   }
 
-  /** Drain, step 1: stop accepting and close every connection that is idle right now. */
-  stopAccepting(): void {
+  /**
+   * Drain, step 1: stop accepting. Connections are not cut: every response from now on carries
+   * `Connection: close` (HTTP/1) or follows a GOAWAY (h2), and a keep-alive connection that sits
+   * idle is closed after `idleGraceMs`. Closing idle connections at once would race with a client
+   * that is sending its next request on one right now: that request would fail.
+   */
+  stopAccepting(idleGraceMs: number): void {
     for (const l of this.listeners) {
-      l.server.close();
-      const s = l.server as http.Server;
-      if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
+      // net.Server's close, not http.Server's: since Node 19 the latter also closes every idle
+      // keep-alive connection at once, which is exactly the race described above.
+      net.Server.prototype.close.call(l.server);
+      (l.server as http.Server).keepAliveTimeout = idleGraceMs;
+      for (const socket of l.sockets) {
+        // Idle keep-alive (no response in progress): Node's own keep-alive timer closes it.
+        if ((socket as unknown as { _httpMessage?: unknown })._httpMessage == null) socket.setTimeout(idleGraceMs);
+      }
       // h2: GOAWAY, so clients open no new stream; streams in flight finish.
       for (const session of l.sessions) if (!session.closed) session.close();
-    }
-  }
-
-  /** Closes connections that went idle since (a response with `Connection: close` ends the others). */
-  closeIdle(): void {
-    for (const l of this.listeners) {
-      const s = l.server as http.Server;
-      if (typeof s.closeIdleConnections === 'function') s.closeIdleConnections();
     }
   }
 

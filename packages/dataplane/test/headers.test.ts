@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { describe, it } from 'node:test';
 import {
   backendHostHeader,
+  clientResponseHeaders,
   isSafeRequestId,
   requestIdFor,
   setForwardingHeaders,
@@ -94,5 +95,46 @@ describe('forwarding headers', () => {
     assert.match(requestIdFor(undefined), /^[0-9a-f-]{36}$/);
     assert.equal(isSafeRequestId('x'.repeat(129)), false);
     assert.equal(isSafeRequestId('a"b'), false);
+  });
+});
+
+describe('response head for the client', () => {
+  it('keeps order, case and repeated fields, drops hop-by-hop ones', () => {
+    const raw = [
+      'Content-Type',
+      'text/plain',
+      'Set-Cookie',
+      'a=1',
+      'Connection',
+      'keep-alive',
+      'Keep-Alive',
+      'timeout=5',
+      'Transfer-Encoding',
+      'chunked',
+      'Set-Cookie',
+      'b=2',
+      'Trailer',
+      'x-sum',
+      'Proxy-Authenticate',
+      'Basic',
+    ];
+    assert.deepEqual(clientResponseHeaders(raw, false), [
+      'Content-Type',
+      'text/plain',
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      'b=2',
+      'Trailer',
+      'x-sum',
+    ]);
+  });
+
+  it('asks the client to close when draining, and drops fields the backend named in Connection', () => {
+    assert.deepEqual(clientResponseHeaders(['X-A', '1'], true), ['X-A', '1', 'Connection', 'close']);
+    assert.deepEqual(clientResponseHeaders(['Connection', 'close, X-Internal', 'X-Internal', 's', 'X-B', '2'], false), [
+      'X-B',
+      '2',
+    ]);
   });
 });
