@@ -5,7 +5,7 @@
 // HTTPS listener on [::1] (not trusted), so one gateway shows X-Forwarded-For both ways.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,34 @@ interface Seen {
 }
 
 const HEADER_TIMEOUT_MS = 1000;
+/** What the backend wrote of /big before the slow reader closed (bytes). */
+const big = { offered: 0, done: false };
+const BIG_TOTAL = 512 * 1024 * 1024;
+let backendClientErrors = 0;
+const backendErrorSamples: string[] = [];
+
+/** 512 MiB in 64 KiB chunks, honouring backpressure: only what the gateway accepts is written. */
+function streamBig(res: http.ServerResponse): void {
+  const chunk = Buffer.alloc(64 * 1024, 120);
+  big.offered = 0;
+  big.done = false;
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BIG_TOTAL });
+  const pump = (): void => {
+    while (big.offered < BIG_TOTAL) {
+      big.offered += chunk.length;
+      if (!res.write(chunk)) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+    big.done = true;
+  };
+  res.on('close', () => {
+    big.done = true;
+  });
+  pump();
+}
 let backend: http.Server;
 const seen: Seen[] = [];
 let gateway: GatewayProcess;
@@ -44,6 +72,10 @@ before(async () => {
     usage: 'server',
   });
   backend = http.createServer((req, res) => {
+    if (req.url === '/big') {
+      streamBig(res);
+      return;
+    }
     let body = '';
     req.setEncoding('latin1').on('data', (d: string) => {
       body += d;
@@ -54,6 +86,14 @@ before(async () => {
       res.end(`ok ${req.url}`);
     });
     req.on('error', () => {});
+  });
+  backend.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket) => {
+    socket.destroy();
+    // A request the gateway cut short because its client went away (EOF or reset mid-body) is
+    // an abort, not a malformed request: streaming never buffers a body to avoid that.
+    if (err.code === 'HPE_INVALID_EOF_STATE' || err.code === 'ECONNRESET') return;
+    backendClientErrors++;
+    backendErrorSamples.push(`${err.code}: ${JSON.stringify(err.rawPacket?.toString('latin1').slice(0, 300) ?? '')}`);
   });
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
@@ -410,5 +450,185 @@ describe('X-Forwarded-For and trusted proxies', () => {
     assert.equal(got.headers['x-forwarded-for'], '::1');
     assert.equal(got.headers['x-real-ip'], '::1');
     assert.equal(got.headers['x-forwarded-proto'], 'https');
+  });
+});
+
+/** Resident set size of a process in bytes (Linux /proc). */
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+  return kb ? Number(kb[1]) * 1024 : 0;
+}
+
+describe('a client that never reads', () => {
+  it('does not make the worker buffer the backend body: backpressure reaches the backend, RSS stays bounded', async () => {
+    const ready = gateway.lines.find((l) => l.msg === 'gateway ready');
+    const pids = (ready?.pids as number[] | undefined) ?? [];
+    assert.equal(pids.length, 2);
+    const before = pids.map(rssOf);
+    const socket = net.connect(webPort, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write('GET /big HTTP/1.1\r\nHost: h\r\n\r\n');
+    let received = 0;
+    socket.once('data', (d: Buffer) => {
+      received += d.length;
+      socket.pause(); // read the first bytes, then never again
+    });
+    await sleep(3000);
+    const offered = big.offered;
+    const after = pids.map(rssOf);
+    socket.destroy();
+    assert.ok(received > 0, 'the response started');
+    // Socket buffers on three hops hold a few MiB; buffering the body would mean hundreds.
+    assert.ok(offered < 64 * 1024 * 1024, `the backend could write only what the path holds, not ${offered} bytes`);
+    for (let i = 0; i < pids.length; i++) {
+      const growth = (after[i] ?? 0) - (before[i] ?? 0);
+      assert.ok(growth < 96 * 1024 * 1024, `worker ${pids[i]} RSS grew by ${growth} bytes`);
+    }
+    // Closing the client ends the upstream response too.
+    const deadline = Date.now() + 5000;
+    while (!big.done && Date.now() < deadline) await sleep(50);
+    assert.equal(big.done, true, 'the backend response was closed');
+  });
+});
+
+/** mulberry32: a tiny seeded PRNG, so that a failing run can be replayed with its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FUZZ_TEMPLATES = [
+  'GET /fuzz/a?x=1 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nConnection: close\r\n\r\n',
+  'POST /fuzz/b HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello',
+  'POST /fuzz/c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+  'GET http://h/fuzz/d HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\nConnection: close\r\n\r\n',
+  'HEAD /fuzz/e HTTP/1.0\r\nHost: h\r\n\r\n',
+];
+const FUZZ_BYTES = ['\r', '\n', '\0', ' ', ':', '\t', ',', 'x', '\x7f', '\x80', '\x0b', '0', '-', ';', '/', '%'];
+const FUZZ_LINES = [
+  'Content-Length: 7',
+  'Transfer-Encoding: chunked',
+  'Host: other',
+  'Content-Length: -1',
+  'Transfer-Encoding: gzip',
+  ' folded',
+  'X: y',
+];
+
+function mutate(random: () => number, text: string): string {
+  let out = text;
+  const edits = 1 + Math.floor(random() * 3);
+  for (let e = 0; e < edits; e++) {
+    const at = Math.floor(random() * out.length);
+    switch (Math.floor(random() * 6)) {
+      case 0: // replace one byte
+        out = out.slice(0, at) + FUZZ_BYTES[Math.floor(random() * FUZZ_BYTES.length)] + out.slice(at + 1);
+        break;
+      case 1: // insert one byte
+        out = out.slice(0, at) + FUZZ_BYTES[Math.floor(random() * FUZZ_BYTES.length)] + out.slice(at);
+        break;
+      case 2: // delete a short range
+        out = out.slice(0, at) + out.slice(at + 1 + Math.floor(random() * 4));
+        break;
+      case 3: {
+        // insert a whole header line after the request line
+        const eol = out.indexOf('\r\n');
+        if (eol > 0)
+          out = `${out.slice(0, eol + 2)}${FUZZ_LINES[Math.floor(random() * FUZZ_LINES.length)]}\r\n${out.slice(eol + 2)}`;
+        break;
+      }
+      case 4: // duplicate a line
+        {
+          const lines = out.split('\r\n');
+          const i = Math.floor(random() * lines.length);
+          lines.splice(i, 0, lines[i] ?? '');
+          out = lines.join('\r\n');
+        }
+        break;
+      default: // truncate
+        out = out.slice(0, Math.max(1, at));
+    }
+  }
+  return out;
+}
+
+describe('fuzzing', () => {
+  it('thousands of mutated requests: every answer is a well-formed response, no worker dies', async () => {
+    const seed = Number(process.env.GATEHOUSE_FUZZ_SEED ?? 20261127);
+    const random = prng(seed);
+    const COUNT = 2000;
+    const CONCURRENCY = 32;
+    const ready = gateway.lines.find((l) => l.msg === 'gateway ready');
+    const pids = (ready?.pids as number[] | undefined) ?? [];
+    const statuses = new Map<number, number>();
+    const bad: string[] = [];
+    const inputs = Array.from({ length: COUNT }, () =>
+      mutate(random, FUZZ_TEMPLATES[Math.floor(random() * FUZZ_TEMPLATES.length)] as string),
+    );
+    const clientErrorsBefore = backendClientErrors;
+    // The unmutated templates are proxied: the mutations, not the templates, draw the refusals.
+    for (const template of FUZZ_TEMPLATES) {
+      const { answer } = await raw(template, 2000);
+      assert.match(
+        answer,
+        /^HTTP\/1\.[01] 200 /,
+        `${JSON.stringify(template)} → ${JSON.stringify(answer.slice(0, 300))}`,
+      );
+    }
+    let next = 0;
+    const deadline = Date.now() + 90_000;
+    async function worker(): Promise<void> {
+      while (next < inputs.length && Date.now() < deadline) {
+        const index = next++;
+        const input = inputs[index] as string;
+        const answer = await new Promise<string>((resolve) => {
+          // write, not end: Node's HTTP server treats a half-closed client as gone (httpAllowHalfOpen).
+          const socket = net.connect(webPort, '127.0.0.1', () => socket.write(input, 'latin1'));
+          let data = '';
+          socket.setEncoding('latin1').on('data', (d: string) => {
+            data += d;
+            // The status line and headers are all that is judged.
+            if (data.includes('\r\n\r\n')) socket.destroy();
+          });
+          socket.on('error', () => {});
+          const timer = setTimeout(() => socket.destroy(), 1500);
+          socket.on('close', () => {
+            clearTimeout(timer);
+            resolve(data);
+          });
+        });
+        if (answer === '') continue; // closed without a word: allowed for garbage
+        const m = /^HTTP\/1\.1 (\d{3}) [^\r\n]*\r\n/.exec(answer);
+        if (!m) {
+          bad.push(`seed ${seed} #${index}: ${JSON.stringify(input)} → ${JSON.stringify(answer.slice(0, 80))}`);
+          continue;
+        }
+        const status = Number(m[1]);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        if (status >= 500 && status !== 502 && status !== 503 && status !== 504) {
+          bad.push(`seed ${seed} #${index}: ${JSON.stringify(input)} → ${status}`);
+        }
+        if (/\n\s+at .+:\d+:\d+/.test(answer)) bad.push(`seed ${seed} #${index}: stack trace in the answer`);
+      }
+    }
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    assert.ok(next >= COUNT, `sent ${next} of ${COUNT} within the time bound`);
+    assert.deepEqual(bad.slice(0, 10), [], `${bad.length} bad answers`);
+    assert.ok((statuses.get(200) ?? 0) > 0, `some requests were proxied: ${JSON.stringify([...statuses])}`);
+    assert.ok((statuses.get(400) ?? 0) > 0, 'some were refused');
+    for (const pid of pids) assert.doesNotThrow(() => process.kill(pid, 0), `worker ${pid} is alive`);
+    assert.equal(
+      backendClientErrors,
+      clientErrorsBefore,
+      `the backend never received a malformed request: ${backendErrorSamples.slice(0, 5).join('\n')}`,
+    );
   });
 });
