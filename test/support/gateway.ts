@@ -164,7 +164,8 @@ export async function startGateway(
 ): Promise<GatewayProcess> {
   const gateway = new GatewayProcess(
     ['run', '--config', configPath, '--workers', String(options.workers ?? 2), ...(options.args ?? [])],
-    { GATEHOUSE_LOG_FORMAT: 'json', ...options.env },
+    // The suite owns its machine: let the gateway turn on tcp_migrate_req so rolling restarts lose nothing.
+    { GATEHOUSE_LOG_FORMAT: 'json', GATEHOUSE_TCP_MIGRATE_REQ: 'set', ...options.env },
   );
   await gateway.ready();
   return gateway;

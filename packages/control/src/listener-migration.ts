@@ -6,8 +6,10 @@
 //   the closing process was busy for 50 ms), 0 with 1;
 // - the whole gateway in its own network namespace, 2 workers, 5 rolling restarts under 4 keep-alive
 //   and 4 fresh-connection loops (~5,000 requests): 4-5 fresh-connection resets with 0, none with 1.
-// So the primary turns it on when it may (root or CAP_NET_ADMIN in its network namespace) and
-// otherwise says, once, what the operator should set.
+// A proxy that rewrites kernel settings behind the operator's back is not what an nginx or HAProxy
+// operator expects, so by default the primary only reads it and says, once, what to set. The
+// opt-in `GATEHOUSE_TCP_MIGRATE_REQ=set` (used by the test suite, which owns its machine) turns it
+// on when the process may (root or CAP_NET_ADMIN in its network namespace).
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 
@@ -15,7 +17,7 @@ export const TCP_MIGRATE_REQ = '/proc/sys/net/ipv4/tcp_migrate_req';
 
 export type MigrationState = 'on' | 'enabled-now' | 'off' | 'unsupported';
 
-/** `GATEHOUSE_TCP_MIGRATE_REQ=keep` leaves the sysctl alone (an operator who manages sysctls). */
+/** Reads the sysctl; with `GATEHOUSE_TCP_MIGRATE_REQ=set` it also turns it on when it is 0. */
 export function ensureListenerMigration(
   logger: Logger,
   env: NodeJS.ProcessEnv,
@@ -31,7 +33,7 @@ export function ensureListenerMigration(
     return 'unsupported';
   }
   if (value !== '0') return 'on';
-  if (env.GATEHOUSE_TCP_MIGRATE_REQ !== 'keep') {
+  if (env.GATEHOUSE_TCP_MIGRATE_REQ === 'set') {
     try {
       writeFileSync(path, '1\n');
       logger.info('net.ipv4.tcp_migrate_req set to 1 so that rolling restarts lose no queued connection');

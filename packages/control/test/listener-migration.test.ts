@@ -8,19 +8,20 @@ import { ensureListenerMigration } from '../src/listener-migration.ts';
 
 const logger = pino({ level: 'silent' });
 
-test('turns tcp_migrate_req on when it is 0 and writable, leaves 1 alone, reports a missing sysctl', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sysctl-'));
-  const path = join(dir, 'tcp_migrate_req');
-  writeFileSync(path, '0\n');
-  assert.equal(ensureListenerMigration(logger, {}, path), 'enabled-now');
-  assert.equal(readFileSync(path, 'utf8').trim(), '1');
-  assert.equal(ensureListenerMigration(logger, {}, path), 'on');
-  assert.equal(ensureListenerMigration(logger, {}, join(dir, 'absent')), 'unsupported');
-});
-
-test('GATEHOUSE_TCP_MIGRATE_REQ=keep leaves a 0 in place', () => {
+test('by default a 0 is only reported, never rewritten', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'gatehouse-sysctl-')), 'tcp_migrate_req');
   writeFileSync(path, '0\n');
-  assert.equal(ensureListenerMigration(logger, { GATEHOUSE_TCP_MIGRATE_REQ: 'keep' }, path), 'off');
+  assert.equal(ensureListenerMigration(logger, {}, path), 'off');
   assert.equal(readFileSync(path, 'utf8').trim(), '0');
+});
+
+test('GATEHOUSE_TCP_MIGRATE_REQ=set turns a writable 0 on, leaves 1 alone, reports a missing sysctl', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sysctl-'));
+  const path = join(dir, 'tcp_migrate_req');
+  const env = { GATEHOUSE_TCP_MIGRATE_REQ: 'set' };
+  writeFileSync(path, '0\n');
+  assert.equal(ensureListenerMigration(logger, env, path), 'enabled-now');
+  assert.equal(readFileSync(path, 'utf8').trim(), '1');
+  assert.equal(ensureListenerMigration(logger, env, path), 'on');
+  assert.equal(ensureListenerMigration(logger, env, join(dir, 'absent')), 'unsupported');
 });
