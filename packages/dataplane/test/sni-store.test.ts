@@ -5,7 +5,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import type { LeafHandle } from '@gatehouse/pki';
+import { randomBytes } from 'node:crypto';
+import { issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import {
   checkClientAuth,
   compileClientAuth,
@@ -14,7 +15,8 @@ import {
   modeForHost,
   verifyFailure,
 } from '../src/client-auth.ts';
-import { crlBlocks, installSniStore, SniStore } from '../src/sni-store.ts';
+import { GenerationBuildError } from '../src/errors.ts';
+import { crlBlocks, installSniStore, rotateTicketKeys, SniStore } from '../src/sni-store.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from './tls-fixture.ts';
 
 let fx: TlsFixture;
@@ -277,5 +279,80 @@ describe('a real HTTPS server with the store', () => {
   it('421 when the SNI name and the Host belong to different policies', async () => {
     assert.deepEqual(await get('open.test', 'strict', fx.clients.good, 'strict.test'), [421, DENY.misdirected.reason]);
     assert.deepEqual(await get('open.test', 'open', null, 'ec.test'), [200, 'ok'], 'same policy: no 421');
+  });
+});
+
+describe('key material and ticket keys', () => {
+  const yaml =
+    'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n';
+
+  it('serves a certificate whose key is encrypted, and names the certificate when the passphrase is wrong', async () => {
+    const leaf = await issueCertificate(fx.inter, {
+      name: 'encrypted',
+      cn: 'enc.test',
+      dns: ['enc.test'],
+      usage: 'server',
+      passphrase: 'correct horse',
+    });
+    const good = snapshotOf(yaml, fx, [resolved(leaf, true)], { clientCA: false, crl: false });
+    const store = SniStore.build(good, randomBytes(48));
+    assert.equal(store.certificateFor('enc.test').source, leaf.certPath);
+    const wrong = resolved(leaf, true);
+    wrong.passphrase = 'wrong';
+    const bad = snapshotOf(yaml, fx, [wrong], { clientCA: false, crl: false });
+    assert.throws(
+      () => SniStore.build(bad, randomBytes(48)),
+      (e: Error) => e instanceof GenerationBuildError && e.message.includes(leaf.certPath),
+    );
+  });
+
+  it('refuses ticket keys shorter than 48 bytes and uses the first 48 of current+previous', () => {
+    const snap = snapshotOf(yaml, fx, [resolved(fx.servers.ec, true)], { clientCA: false, crl: false });
+    assert.throws(() => SniStore.build(snap, randomBytes(16)), GenerationBuildError);
+    assert.doesNotThrow(() => SniStore.build(snap, randomBytes(96)));
+  });
+
+  it('resumes with the shared key, and a rotation starts new sessions under the new key', async () => {
+    const snap = snapshotOf(yaml, fx, [resolved(fx.servers.ec, true), resolved(fx.servers.rsa)], {
+      clientCA: false,
+      crl: false,
+    });
+    const keys = randomBytes(48);
+    const store = SniStore.build(snap, keys);
+    installSniStore(null, store);
+    const server = tls.createServer(store.serverOptions(), (s) => s.end());
+    installSniStore(server, store);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const connect = async (
+      servername: string,
+      session?: Buffer,
+    ): Promise<{ reused: boolean; session: Buffer | undefined }> => {
+      const socket = tls.connect({
+        port,
+        host: '127.0.0.1',
+        servername,
+        ca: fx.root.certPem,
+        maxVersion: 'TLSv1.2',
+        ...(session ? { session } : {}),
+      });
+      await once(socket, 'secureConnect');
+      const result = { reused: socket.isSessionReused(), session: socket.getSession() };
+      socket.destroy();
+      return result;
+    };
+    try {
+      for (const name of ['ec.test', 'rsa.test']) {
+        const first = await connect(name);
+        assert.equal((await connect(name, first.session)).reused, true, `${name} resumes`);
+        rotateTicketKeys(server, store, randomBytes(48));
+        const afterRotation = await connect(name, first.session);
+        assert.equal(afterRotation.reused, false, `${name}: a ticket under the old key is not accepted`);
+        assert.equal((await connect(name, afterRotation.session)).reused, true, `${name} resumes under the new key`);
+      }
+    } finally {
+      server.close();
+    }
   });
 });
