@@ -6,97 +6,41 @@
 // and refreshes the server's own default context with installSniStore(). The SNICallback below is
 // created once and always reads the current store.
 //
-// Mixed ECDSA and RSA certificates (nodejs/node#54235): Node switches to an SNI context by copying
-// that context's certificate into the connection, which leaves the default context's certificate in
-// the other key type's slot; some Node/OpenSSL combinations then serve the default for a name whose
-// certificate has a different key type. On Node 24 with OpenSSL 3 each name gets its own certificate
-// (test/sni-store.test.ts and test/e2e/mtls.test.ts check both key types with Node and openssl
-// s_client, TLS 1.2 and 1.3). The guard that stays: every context holds exactly one certificate
-// (never a dual RSA+EC context), and the server's default context is the default certificate's own.
-import { createHash, constants as cryptoConstants } from 'node:crypto';
+// Mixed ECDSA and RSA certificates (nodejs/node#54235): a context returned from SNICallback that
+// holds several key pairs offers only the last one; the workaround (measured and explained in
+// @gatehouse/pki server-context.ts) is one certificate per context, built by serverContextOptions,
+// and a callback that always returns a context. test/sni-store.test.ts and test/e2e/mtls.test.ts
+// check ECDSA and RSA names side by side with Node and openssl s_client, TLS 1.2 and 1.3.
 import type { Server as TlsServer } from 'node:tls';
 import tls from 'node:tls';
-import type { ResolvedServerCertificate } from '@gatehouse/pki';
+import {
+  currentTicketKeys,
+  type ResolvedServerCertificate,
+  type SharedServerTls,
+  serverContextOptions,
+} from '@gatehouse/pki';
 import { type ClientAuthPolicy, compileClientAuth, modeForHost } from './client-auth.ts';
 import { GenerationBuildError } from './errors.ts';
 import type { Snapshot } from './messages.ts';
 
-/** Same on every worker and every context: session IDs and tickets are scoped by it. */
-export const SESSION_ID_CONTEXT = createHash('sha256').update('gatehouse').digest('hex').slice(0, 32);
-export const TICKET_KEY_BYTES = 48;
 export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
-
-/** The protocol policy every context shares. */
-export interface TlsPolicy {
-  minVersion: tls.SecureVersion;
-  ciphers: string;
-  ecdhCurve: string;
-  clientCA: string | null;
-  crls: string[];
-}
 
 /** Node's ticket keys are exactly 48 bytes; the primary may send current + previous (96). */
 export function currentTicketKey(keys: Buffer): Buffer {
-  if (keys.length < TICKET_KEY_BYTES) {
-    throw new GenerationBuildError(`session-ticket keys are ${keys.length} bytes, need ${TICKET_KEY_BYTES}`);
+  try {
+    return currentTicketKeys(keys);
+  } catch (error) {
+    throw new GenerationBuildError((error as Error).message, { cause: error });
   }
-  return keys.length === TICKET_KEY_BYTES ? keys : keys.subarray(0, TICKET_KEY_BYTES);
 }
 
-/** Splits a PEM bundle of CRLs: Node's `crl` option reads one CRL per string. */
-export function crlBlocks(pem: string | null): string[] {
-  if (pem === null) return [];
-  const blocks: string[] = [];
-  const end = '-----END X509 CRL-----';
-  let from = 0;
-  for (;;) {
-    const start = pem.indexOf('-----BEGIN X509 CRL-----', from);
-    if (start === -1) break;
-    const stop = pem.indexOf(end, start);
-    if (stop === -1) break;
-    blocks.push(`${pem.slice(start, stop + end.length)}\n`);
-    from = stop + end.length;
-  }
-  return blocks;
-}
-
-/**
- * The options of one certificate's SecureContext. (The pki package's serverContextOptions() is the
- * intended single source; until it lands this is the same policy: TLS 1.2+, AEAD ciphers from the
- * config, X25519:P-256, client CA and CRLs, shared ticket keys and session-id context, no
- * renegotiation, server cipher order.)
- */
-export function contextOptions(
-  cert: ResolvedServerCertificate,
-  policy: TlsPolicy,
-  ticketKey: Buffer,
-): tls.SecureContextOptions {
-  const options: tls.SecureContextOptions = {
-    key: cert.keyPem,
-    cert: cert.certPem,
-    minVersion: policy.minVersion,
-    maxVersion: 'TLSv1.3',
-    ciphers: policy.ciphers,
-    ecdhCurve: policy.ecdhCurve,
-    honorCipherOrder: true,
-    sessionIdContext: SESSION_ID_CONTEXT,
-    ticketKeys: ticketKey,
-    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION | cryptoConstants.SSL_OP_NO_COMPRESSION,
-  };
-  if (cert.passphrase !== null) options.passphrase = cert.passphrase;
-  if (policy.clientCA !== null) options.ca = policy.clientCA;
-  if (policy.crls.length > 0) options.crl = policy.crls;
-  return options;
-}
-
-export function policyOf(snapshot: Snapshot): TlsPolicy {
-  const config = snapshot.config.gateway.tls;
+/** What every context of a generation shares (protocol policy, client CA and CRLs, ticket keys). */
+export function sharedTlsOf(snapshot: Snapshot, ticketKeys: Buffer): SharedServerTls {
   return {
-    minVersion: config.minVersion,
-    ciphers: config.ciphers,
-    ecdhCurve: config.ecdhCurve,
     clientCA: snapshot.tls.clientCA,
-    crls: crlBlocks(snapshot.tls.crl),
+    crl: snapshot.tls.crl,
+    tls: snapshot.config.gateway.tls,
+    ticketKeys: currentTicketKey(ticketKeys),
   };
 }
 
@@ -108,31 +52,28 @@ interface Entry {
 export class SniStore {
   readonly generation: number;
   readonly clientAuth: ClientAuthPolicy;
-  readonly policy: TlsPolicy;
+  private readonly shared: SharedServerTls;
   readonly certificates: readonly ResolvedServerCertificate[];
   private readonly exact: Map<string, Entry>;
   /** `example.com` → the entry whose certificate names `*.example.com`. */
   private readonly wildcard: Map<string, Entry>;
   private readonly entries: Entry[];
   private readonly fallback: Entry;
-  private ticketKey: Buffer;
   private readonly handshakeTimeoutMs: number;
 
   private constructor(
     generation: number,
     clientAuth: ClientAuthPolicy,
-    policy: TlsPolicy,
+    shared: SharedServerTls,
     entries: Entry[],
     fallback: Entry,
-    ticketKey: Buffer,
     handshakeTimeoutMs: number,
   ) {
     this.generation = generation;
     this.clientAuth = clientAuth;
-    this.policy = policy;
+    this.shared = shared;
     this.entries = entries;
     this.fallback = fallback;
-    this.ticketKey = ticketKey;
     this.handshakeTimeoutMs = handshakeTimeoutMs;
     this.certificates = entries.map((e) => e.cert);
     this.exact = new Map();
@@ -155,13 +96,13 @@ export class SniStore {
   static build(snapshot: Snapshot, ticketKeys: Buffer): SniStore {
     const certificates = snapshot.tls.certificates;
     if (certificates.length === 0) throw new GenerationBuildError('no server certificate for the HTTPS listener');
-    const ticketKey = currentTicketKey(ticketKeys);
-    const policy = policyOf(snapshot);
+    const shared = sharedTlsOf(snapshot, ticketKeys);
     const entries: Entry[] = [];
     for (const cert of certificates) {
       let context: tls.SecureContext;
       try {
-        context = tls.createSecureContext(contextOptions(cert, policy, ticketKey));
+        // One certificate per context, always (the nodejs/node#54235 workaround, see pki).
+        context = tls.createSecureContext(serverContextOptions(cert, shared));
       } catch (error) {
         throw new GenerationBuildError(`certificate ${cert.source} (${cert.subject}): ${(error as Error).message}`, {
           cause: error,
@@ -173,10 +114,9 @@ export class SniStore {
     return new SniStore(
       snapshot.generation,
       compileClientAuth(snapshot),
-      policy,
+      shared,
       entries,
       fallback,
-      ticketKey,
       snapshot.config.gateway.timeouts.requestHeaderMs,
     );
   }
@@ -220,13 +160,13 @@ export class SniStore {
   /** New ticket keys (rotation) for every context of this generation. */
   setTicketKeys(keys: Buffer): void {
     const key = currentTicketKey(keys);
-    this.ticketKey = key;
+    this.shared.ticketKeys = key;
     for (const entry of this.entries) entry.context.context.setTicketKeys(key);
   }
 
   /** Options for the server's own (default, no-SNI) context, without the server-level switches. */
   defaultContextOptions(): tls.SecureContextOptions {
-    return contextOptions(this.fallback.cert, this.policy, this.ticketKey);
+    return serverContextOptions(this.fallback.cert, this.shared);
   }
 
   /** Options for tls/https/http2 `createSecureServer`. */

@@ -16,7 +16,7 @@ import {
   verifyFailure,
 } from '../src/client-auth.ts';
 import { GenerationBuildError } from '../src/errors.ts';
-import { crlBlocks, installSniStore, rotateTicketKeys, SniStore } from '../src/sni-store.ts';
+import { installSniStore, rotateTicketKeys, SniStore } from '../src/sni-store.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from './tls-fixture.ts';
 
 let fx: TlsFixture;
@@ -154,11 +154,6 @@ routes:
     assert.equal(verifyFailure('CERT_REVOKED'), DENY.revoked);
     assert.equal(verifyFailure('UNABLE_TO_GET_ISSUER_CERT_LOCALLY'), DENY.unknownCa);
     assert.equal(verifyFailure('SOMETHING_NEW'), DENY.invalid);
-  });
-
-  it('splits a CRL bundle', () => {
-    assert.equal(crlBlocks(fx.crlPem).length, 2);
-    assert.deepEqual(crlBlocks(null), []);
   });
 });
 
