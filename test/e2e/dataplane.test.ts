@@ -123,6 +123,22 @@ function resetter(): TcpServer {
   });
 }
 
+/**
+ * Answers the first request of each connection with keep-alive, then resets the connection when
+ * a second request arrives on it: what a backend that dropped an idle pooled connection looks like.
+ */
+function resetOnReuse(): TcpServer {
+  return createTcpServer((socket) => {
+    socket.on('error', () => {});
+    let answered = false;
+    socket.on('data', () => {
+      if (answered) return void socket.resetAndDestroy();
+      answered = true;
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nfirst');
+    });
+  });
+}
+
 /** Accepts requests and never answers them. */
 function hanging(): Server {
   return createServer(() => {});
@@ -186,6 +202,9 @@ before(async () => {
   backends.reset = await listen(resetter());
   backends.hang = await listen(hanging());
   backends.sink = await listen(hanging());
+  backends.flakyGet = await listen(resetOnReuse());
+  backends.flakyPost = await listen(resetOnReuse());
+  backends.steady = await listen(named('steady'));
   const refusedPort = await freePort();
   port = await freePort();
   const dir = tempDir('gatehouse-dataplane-');
@@ -228,6 +247,16 @@ ${route('reset', '/reset', `http://127.0.0.1:${backends.reset.port}`)}
 ${route('refused', '/refused', `http://127.0.0.1:${refusedPort}`)}
 ${route('hang', '/hang', `http://127.0.0.1:${backends.hang.port}`)}
 ${route('sink', '/sink', `http://127.0.0.1:${backends.sink.port}`)}
+  - name: retry-get
+    path: /retry-get
+    backends:
+      - http://127.0.0.1:${backends.flakyGet.port}
+      - http://127.0.0.1:${backends.steady.port}
+  - name: retry-post
+    path: /retry-post
+    backends:
+      - http://127.0.0.1:${backends.flakyPost.port}
+      - http://127.0.0.1:${backends.steady.port}
 `;
   gateway = await startGateway(writeFile(dir, 'gatehouse.yaml', config), { workers: 2 });
 });
@@ -436,6 +465,40 @@ test('1,000 aborted requests leave no upstream socket open', async () => {
   const deadline = Date.now() + 10_000;
   while (sink.open > 0 && Date.now() < deadline) await sleep(50);
   assert.equal(sink.open, 0, 'upstream connections still open after every client went away');
+});
+
+test('a GET reset on a reused upstream connection is retried on another backend; a POST with a body is not', async () => {
+  // One client connection, so one worker and one balancer: the backends alternate flaky, steady, flaky...
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const gets = [];
+  for (let i = 0; i < 3; i++)
+    gets.push(await send(port, '/retry-get/x', { agent, headers: { 'x-request-id': `retry-get-${i}` } }));
+  assert.deepEqual(
+    gets.map((r) => [r.status, r.body.toString()]),
+    [
+      [200, 'first'],
+      [200, 'steady'],
+      [200, 'steady'],
+    ],
+    'the third GET met the reset and was answered by the other backend',
+  );
+  const retried = await gateway.waitForLog((l) => l.reqId === 'retry-get-2', 10_000, 'access line of the retried GET');
+  assert.equal(retried.retries, 1);
+  assert.equal(retried.backend, `http://127.0.0.1:${backends.steady!.port}`);
+
+  const body = Buffer.from('{"order":1}');
+  const first = await send(port, '/retry-post/x', { agent });
+  const second = await send(port, '/retry-post/x', { agent });
+  const post = await send(port, '/retry-post/x', {
+    agent,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+  });
+  agent.destroy();
+  assert.deepEqual([first.body.toString(), second.body.toString()], ['first', 'steady']);
+  assert.equal(post.status, 502, 'a POST whose body was sent is never retried');
+  assert.equal((json(post) as unknown as { error: { code: string } }).error.code, 'GH_UPSTREAM_RESET');
 });
 
 test('one access-log line per request with the documented fields', async () => {

@@ -130,7 +130,8 @@ export class Listeners {
     const serverOptions: http.ServerOptions = {
       maxHeaderSize: gateway.limits.maxHeaderBytes,
       headersTimeout: timeouts.requestHeaderMs,
-      requestTimeout: timeouts.requestMs,
+      // Node refuses a headers timeout above the request timeout; the request timeout covers both.
+      requestTimeout: timeouts.requestMs > 0 ? Math.max(timeouts.requestMs, timeouts.requestHeaderMs) : 0,
       keepAliveTimeout: timeouts.keepAliveMs,
       connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(timeouts.requestHeaderMs / 2))),
       insecureHTTPParser: false,
