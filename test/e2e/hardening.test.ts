@@ -405,6 +405,37 @@ describe('slow clients', () => {
   });
 });
 
+describe('slow body', () => {
+  it('a body trickled slower than the request timeout is cut, and never completes at the backend', async () => {
+    seen.length = 0;
+    const socket = net.connect(webPort, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write('POST /slow-body HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n');
+    let answer = '';
+    socket.setEncoding('latin1').on('data', (d: string) => {
+      answer += d;
+    });
+    const started = Date.now();
+    const trickle = setInterval(() => {
+      if (!socket.destroyed) socket.write('x');
+    }, 250);
+    // timeouts.request is 5 s; Node checks it at its connection-checking interval.
+    const deadline = started + 5000 + 6000;
+    while (!socket.destroyed && Date.now() < deadline) await sleep(50);
+    clearInterval(trickle);
+    const closedAfter = Date.now() - started;
+    socket.destroy();
+    await settle();
+    assert.ok(closedAfter < 11_000, `the gateway cut the connection (after ${closedAfter} ms)`);
+    assert.ok(answer === '' || /^HTTP\/1\.1 (408|400|502|504) /.test(answer), answer.slice(0, 80));
+    assert.deepEqual(
+      seen.filter((s) => s.url === '/slow-body'),
+      [],
+    );
+  });
+});
+
 describe('X-Forwarded-For and trusted proxies', () => {
   it('from a trusted proxy: its chain is kept and the client is the right-most untrusted address', async () => {
     seen.length = 0;

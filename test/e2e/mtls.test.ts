@@ -308,6 +308,7 @@ gateway:
       clientCA: ${root.certPath}
       required: true
       crl: ${crlPath}
+    minVersion: TLSv1.3
 routes:
 ${outbound}  - name: all
     path: /
@@ -455,11 +456,30 @@ describe('clientAuth required: true refuses at the handshake', () => {
       assert.equal(seen.length, 0);
     });
   }
+  it('honours a configured minVersion (TLSv1.3 here): TLS 1.2 is refused', async () => {
+    const r = await run(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${strictPort}`, '-servername', 'rsa.test', '-tls1_2'],
+      'Q\n',
+    );
+    assert.match(r.stdout + r.stderr, /alert protocol version|unsupported protocol/i);
+    assert.match(r.stdout, /no peer certificate available/);
+  });
+
   it('openssl s_client without a certificate gets an alert', async () => {
     const r = await run(
       'openssl',
       // -ign_eof: in TLS 1.3 the server's verdict arrives after the client's Finished, so wait for it.
-      ['s_client', '-connect', `127.0.0.1:${strictPort}`, '-servername', 'rsa.test', '-CAfile', root.certPath, '-ign_eof'],
+      [
+        's_client',
+        '-connect',
+        `127.0.0.1:${strictPort}`,
+        '-servername',
+        'rsa.test',
+        '-CAfile',
+        root.certPath,
+        '-ign_eof',
+      ],
       'GET / HTTP/1.1\r\nHost: rsa.test\r\nConnection: close\r\n\r\n',
     );
     assert.match(r.stdout + r.stderr, /alert certificate required|alert handshake failure|certificate required/i);
