@@ -283,7 +283,8 @@ export class Forwarder {
         return;
       }
     }
-    if (route.maxBodyBytes > 0) {
+    // A request without a body (most of them) needs no byte counting.
+    if (route.maxBodyBytes > 0 && (state.http2 || !hasNoBody(req))) {
       const tooLarge = limitRequestBody(req as IncomingMessage, res as ServerResponse, route.maxBodyBytes);
       if (tooLarge !== null) {
         this.respond(state, tooLarge, CLOSE);
