@@ -72,8 +72,10 @@ export function h2Options(limits: LimitsConfig): Partial<http2.SecureServerOptio
 
 /**
  * An h2 + HTTP/1.1 TLS server with the edge's limits applied. `options` are the TLS options
- * (SniStore.serverOptions()); `edge` the limits and timeouts (the same ones may be re-applied per
- * generation with applyEdgeLimits).
+ * (SniStore.serverOptions()) plus any HTTP/1 switches: Node 24 takes headersTimeout,
+ * requestTimeout, connectionsCheckingInterval, maxHeaderSize and requireHostHeader from them for
+ * the HTTP/1 side too (test/http2.test.ts holds it to that). `edge`: the limits and timeouts (the
+ * same may be re-applied per generation with applyEdgeLimits).
  */
 export function createSecureServer(
   options: http2.SecureServerOptions,

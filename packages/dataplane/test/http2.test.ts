@@ -276,3 +276,49 @@ describe('h2 requests an HTTP/1.1 hop must not see', () => {
     assert.equal(h2Stats.sessionsClosedForResets, before + 1);
   });
 });
+
+describe('HTTP/1 switches on the h2 server', () => {
+  it('header timeout and checking interval passed as options hold on the HTTPS port', async () => {
+    const snap = snapshotOf(
+      'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n',
+      fx,
+      [resolved(fx.servers.ec, true)],
+      { clientCA: false, crl: false },
+    );
+    const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    const server = createSecureServer(
+      {
+        ...(store.serverOptions() as http2.SecureServerOptions),
+        headersTimeout: 300,
+        requestTimeout: 600,
+        connectionsCheckingInterval: 100,
+      } as http2.SecureServerOptions,
+      (_req, res) => res.end('ok'),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const tls = await import('node:tls');
+    try {
+      const socket = tls.connect({
+        port: (server.address() as AddressInfo).port,
+        host: '127.0.0.1',
+        servername: 'ec.test',
+        ca: fx.root.certPem,
+        ALPNProtocols: ['http/1.1'],
+      });
+      await once(socket, 'secureConnect');
+      const started = Date.now();
+      socket.write('GET / HTTP/1.1\r\nHost: ec.test\r\n'); // never finished
+      let answer = '';
+      socket.setEncoding('latin1').on('data', (d: string) => {
+        answer += d;
+      });
+      await Promise.race([once(socket, 'close'), new Promise((r) => setTimeout(r, 5000))]);
+      socket.destroy();
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      server.close();
+    }
+  });
+});
