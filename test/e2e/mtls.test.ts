@@ -569,6 +569,30 @@ describe('SNI and TLS policy', () => {
     assert.equal(got.headers['x-forwarded-client-cert'], undefined);
   });
 
+  it('over h2, a verified client certificate is forwarded as XFCC too', async () => {
+    seen.length = 0;
+    const client = http2.connect(`https://open.test:${port}`, {
+      ca: root.certPem,
+      host: '127.0.0.1',
+      servername: 'open.test',
+      cert: clients.good.fullchainPem,
+      key: clients.good.keyPem,
+    } as http2.SecureClientSessionOptions);
+    client.on('error', () => {});
+    for (const path of ['/h2-cert-1', '/h2-cert-2']) {
+      const req = client.request({ ':path': path, 'x-forwarded-client-cert': 'forged' });
+      req.end();
+      const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
+      req.resume();
+      await once(req, 'end');
+      assert.equal(headers[':status'], 200);
+    }
+    client.close();
+    const values = seen.map((s) => s.headers['x-forwarded-client-cert']);
+    assert.equal(values.length, 2);
+    for (const v of values) assert.match(String(v), /^Hash=[0-9a-f]{64};Subject="CN=good-client,O=Gatehouse Dev";/);
+  });
+
   it('resumes TLS 1.2 sessions (tickets) whichever worker answers', async () => {
     const sess = join(dir, 'session.pem');
     const first = await run(
