@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
 import { createProxyServer } from 'http-proxy-3';
-import { createSecureServer, h2Stats, stripH2ResponseHeaders } from '../src/http2.ts';
+import { applyEdgeLimits, createSecureServer, h2Stats, stripH2ResponseHeaders } from '../src/http2.ts';
 import { rejectRequest } from '../src/request-guard.ts';
 import { installSniStore, SniStore } from '../src/sni-store.ts';
 import { RawH2 } from './h2-raw.ts';
@@ -317,6 +317,64 @@ describe('HTTP/1 switches on the h2 server', () => {
       socket.destroy();
       assert.match(answer, /^HTTP\/1\.1 408 /);
       assert.ok(Date.now() - started < 5000);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('limits applied after the server was created (applyEdgeLimits)', () => {
+  it('sends the configured stream limit and counts resets against the configured window', async () => {
+    const snap = snapshotOf(
+      'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n',
+      fx,
+      [resolved(fx.servers.ec, true)],
+      { clientCA: false, crl: false },
+    );
+    const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    installSniStore(null, store);
+    const server = createSecureServer(store.serverOptions() as http2.SecureServerOptions, (req, res) => {
+      if (req.url !== '/slow') res.end('ok');
+    });
+    applyEdgeLimits(server, { limits: { ...limits, maxConcurrentStreams: 7, h2MaxResetsPerWindow: 5 }, timeouts });
+    const s = server as unknown as { maxConnections: number; maxHeadersCount: number; headersTimeout: number };
+    assert.equal(s.maxConnections, limits.maxConnectionsPerWorker);
+    assert.equal(s.maxHeadersCount, limits.maxHeaderCount + 1);
+    assert.equal(s.headersTimeout, timeouts.requestHeaderMs);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port2 = (server.address() as AddressInfo).port;
+    try {
+      const client = http2.connect(`https://ec.test:${port2}`, {
+        ca: fx.root.certPem,
+        host: '127.0.0.1',
+        servername: 'ec.test',
+      } as http2.SecureClientSessionOptions);
+      client.on('error', () => {});
+      const deadline = Date.now() + 3000;
+      while (client.remoteSettings?.maxConcurrentStreams !== 7 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(client.remoteSettings.maxConcurrentStreams, 7);
+      client.close();
+
+      const before = h2Stats.sessionsClosedForResets;
+      const c = await RawH2.connect(port2, 'ec.test', fx.root.certPem);
+      const base: Array<[string, string]> = [
+        [':method', 'GET'],
+        [':scheme', 'https'],
+        [':authority', 'ec.test'],
+        [':path', '/slow'],
+      ];
+      for (let i = 0, id = 1; i < 10 && !c.closed; i++, id += 2) {
+        c.request(id, base);
+        await new Promise((r) => setTimeout(r, 5));
+        c.reset(id);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const until = Date.now() + 3000;
+      while (!c.closed && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      c.close();
+      assert.equal(h2Stats.sessionsClosedForResets, before + 1);
     } finally {
       server.close();
     }
