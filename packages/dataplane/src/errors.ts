@@ -79,6 +79,13 @@ export class ProtocolError extends GatehouseDataplaneError {
   }
 }
 
+/** Raised on an upstream request whose response did not start within `upstreamResponse`. */
+export class UpstreamResponseTimeoutError extends GatehouseDataplaneError {
+  constructor() {
+    super('GH_UPSTREAM_TIMEOUT', 'the backend did not answer in time');
+  }
+}
+
 interface SystemErrorLike {
   code?: string;
   message?: string;

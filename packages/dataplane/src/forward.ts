@@ -15,7 +15,7 @@ import { type AccessRecord, type Logger, writeAccessLine } from './access-log.ts
 import { checkClientAuth } from './client-auth.ts';
 import { applyClientIdentity, peerIdentity, tlsSocketOf } from './client-identity.ts';
 import { type ErrorDescription, type ErrorExtras, sendError } from './error-response.ts';
-import { classifyUpstreamError, ERROR_KINDS, type ErrorKind } from './errors.ts';
+import { classifyUpstreamError, ERROR_KINDS, type ErrorKind, UpstreamResponseTimeoutError } from './errors.ts';
 import type { CompiledBackend, CompiledRoute, Generation } from './generation.ts';
 import { stripH2ResponseHeaders } from './http2.ts';
 import {
@@ -36,7 +36,7 @@ import {
 } from './request-guard.ts';
 import { joinBasePath, METHOD_NOT_ALLOWED, NO_ROUTE, rewritePath } from './router.ts';
 
-type ClientRequestLike = import('node:http').ClientRequest;
+type ClientRequestLike = http.ClientRequest;
 type AnyRequest = IncomingMessage | Http2ServerRequest;
 type AnyResponse = ServerResponse | Http2ServerResponse;
 
@@ -140,7 +140,8 @@ export class PassiveReporter {
   }
 }
 
-const UPSTREAM_TIMEOUT = Object.assign(new Error('upstream response timeout'), { code: 'GH_UPSTREAM_TIMEOUT' });
+/** One instance for every response timeout: its stack is never looked at, so it is built once. */
+const UPSTREAM_TIMEOUT = new UpstreamResponseTimeoutError();
 
 function isIdempotent(method: string): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'PUT' || method === 'DELETE';
@@ -158,7 +159,7 @@ function onResponseClose(this: AnyResponse): void {
   const state = (this as unknown as Carrier)[kState];
   if (state === undefined) return;
   state.closed = true;
-  forwarderOf(state).finish(state);
+  theForwarder?.finish(state);
 }
 
 /** Shared 'end' listener of self-handled backend responses: trailers go before the pipe ends `res`. */
@@ -197,9 +198,6 @@ function noop(): void {}
 
 /** The worker's one forwarder, for the shared listeners that only get the response or socket. */
 let theForwarder: Forwarder | null = null;
-function forwarderOf(_state: RequestState): Forwarder {
-  return theForwarder as Forwarder;
-}
 
 export interface ForwarderOptions {
   sendPassive: (message: PassiveMessage) => void;

@@ -10,7 +10,7 @@ import { type CompiledClientIdentity, compileClientIdentity } from './client-ide
 import { GenerationBuildError } from './errors.ts';
 import { backendHostHeader } from './headers.ts';
 import { type BackendHealth, backendKey, type ResolvedUpstreamTls, type Snapshot } from './messages.ts';
-import { metrics, type RouteMetrics, routeMetricsFor } from './metrics.ts';
+import { type RouteMetrics, routeMetricsFor } from './metrics.ts';
 import { Router } from './router.ts';
 import { SniStore } from './sni-store.ts';
 import { compileTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
@@ -221,5 +221,3 @@ export class Generation {
     }
   }
 }
-
-export { metrics };
