@@ -62,6 +62,11 @@ function portColon(host: string): number {
   return host.lastIndexOf(':');
 }
 
+/** `host` from `portAt` to its end equals `port` (no slice). */
+function portEquals(host: string, portAt: number, port: string): boolean {
+  return portAt !== -1 && host.length - portAt === port.length && host.startsWith(port, portAt);
+}
+
 function pathMatches(c: Candidate, url: string): boolean {
   if (c.root) return true;
   if (!url.startsWith(c.prefix)) return false;
@@ -164,20 +169,21 @@ export class Router {
    */
   lookup(host: string | undefined, method: string, url: string): number {
     let name = '';
-    let port = '';
+    /** Index of the port's first character in `host`, or -1 (no port). */
+    let portAt = -1;
     if (host !== undefined && host.length > 0) {
       const colon = portColon(host);
       if (colon === -1) name = host.toLowerCase();
       else {
         name = host.slice(0, colon).toLowerCase();
-        port = host.slice(colon + 1);
+        portAt = colon + 1;
       }
     }
     const candidates = this.candidatesFor(name);
     let methodMismatch = false;
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
-      if (c.port !== '' && c.port !== port) continue;
+      if (c.port !== '' && !portEquals(host as string, portAt, c.port)) continue;
       if (!pathMatches(c, url)) continue;
       if (methodAllowed(c, method)) return c.index;
       methodMismatch = true;
