@@ -270,9 +270,7 @@ describe('request smuggling and desync: 400 and close, nothing forwarded', () =>
     assert.doesNotMatch(answer.toLowerCase(), /\r\nserver: secret-backend/);
   });
 
-  it('Connection: close from the client is honoured', {
-    todo: 'forward.ts: http-proxy-3 sets connection: keep-alive once the request Connection header was stripped',
-  }, async () => {
+  it('Connection: close from the client is honoured', async () => {
     const started = Date.now();
     const { answer } = await raw('GET /close HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', 3000);
     assert.match(answer, /^HTTP\/1\.1 200 /);
@@ -288,9 +286,7 @@ describe('HTTP/2 requests an HTTP/1.1 backend must not see', () => {
     [':authority', 'h.test'],
     [':path', path],
   ];
-  // The last two are refused by rejectRequest() (request-guard.ts), which the forwarder must call for
-  // h2 requests too; until forward.ts does, they are marked todo (they run, and report).
-  const needsForwarderCall = new Set(['fragment in :path', 'Host disagrees with :authority']);
+  // nghttp2 resets the first four; the last two are refused by rejectRequest() (request-guard.ts).
   const cases: Record<string, [Array<[string, string]>, 'reset' | number]> = {
     'uppercase name': [[...base(), ['X-Upper', '1']], 'reset'],
     'connection header': [[...base(), ['connection', 'close']], 'reset'],
@@ -301,8 +297,7 @@ describe('HTTP/2 requests an HTTP/1.1 backend must not see', () => {
   };
   let stream = 1;
   for (const [name, [headers, expected]] of Object.entries(cases)) {
-    const todo = needsForwarderCall.has(name) ? 'forward.ts: call rejectRequest() for HTTP/2 requests too' : undefined;
-    it(`${name} → ${expected === 'reset' ? 'stream error' : expected}`, { todo }, async () => {
+    it(`${name} → ${expected === 'reset' ? 'stream error' : expected}`, async () => {
       seen.length = 0;
       const c = await RawH2.connect(securePort, 'h.test', caPem, { host: '::1' });
       c.request(stream, headers);
