@@ -17,8 +17,20 @@ const REQUEST_HOP_BY_HOP = [
   'upgrade',
 ] as const;
 
-/** Response side; `transfer-encoding` is re-framed by Node, `trailer` announces trailers and stays. */
-const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'upgrade'] as const;
+/**
+ * Response side; `transfer-encoding` is re-framed by Node, `trailer` announces trailers and stays.
+ * `server` and `x-powered-by` are not hop-by-hop but name the backend's software and version: an
+ * edge does not leak them (nginx hides them too).
+ */
+const RESPONSE_HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'upgrade',
+  'server',
+  'x-powered-by',
+] as const;
 
 /**
  * Removes the fields named in `Connection` (other than the usual `keep-alive` / `close`, which
@@ -123,7 +135,7 @@ export function backendHostHeader(protocol: 'http:' | 'https:', hostname: string
  * The backend's response head as a flat raw list for `res.writeHead(status, message, list)`, the
  * fastest path through Node's ServerResponse (no header object, no setHeader per field): the
  * backend's fields in order and case, repeated ones (Set-Cookie) as they came, without the
- * hop-by-hop ones. `close`: ask the client to close (draining).
+ * hop-by-hop ones, Server and X-Powered-By. `close`: ask the client to close (draining).
  */
 export function clientResponseHeaders(raw: readonly string[], close: boolean): string[] {
   const out: string[] = [];
@@ -138,8 +150,14 @@ export function clientResponseHeaders(raw: readonly string[], close: boolean): s
         }
         if (equalsLower(name, 'keep-alive')) continue;
         break;
+      case 6:
+        if (equalsLower(name, 'server')) continue;
+        break;
       case 7:
         if (equalsLower(name, 'upgrade')) continue;
+        break;
+      case 12:
+        if (equalsLower(name, 'x-powered-by')) continue;
         break;
       case 16:
         if (equalsLower(name, 'proxy-connection')) continue;

@@ -130,6 +130,16 @@ describe('response head for the client', () => {
     ]);
   });
 
+  it('does not leak the backend software', () => {
+    assert.deepEqual(clientResponseHeaders(['Server', 'Apache/2.4.1', 'X-Powered-By', 'PHP/5', 'X-A', '1'], false), [
+      'X-A',
+      '1',
+    ]);
+    const h: IncomingHttpHeaders = { server: 'nginx/1.2', 'x-powered-by': 'Express', etag: 'x' };
+    stripResponseHopByHop(h);
+    assert.deepEqual(h, { etag: 'x' });
+  });
+
   it('asks the client to close when draining, and drops fields the backend named in Connection', () => {
     assert.deepEqual(clientResponseHeaders(['X-A', '1'], true), ['X-A', '1', 'Connection', 'close']);
     assert.deepEqual(clientResponseHeaders(['Connection', 'close, X-Internal', 'X-Internal', 's', 'X-B', '2'], false), [
