@@ -222,8 +222,11 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
   let certPath = ctx.pki.server.fullchainPath;
   let keyPath = ctx.pki.server.keyPath;
   if (scenario.rotateCertificates) {
-    certPath = join(runDir, 'current.crt');
-    keyPath = join(runDir, 'current.key');
+    // A directory of their own, as an operator would keep them.
+    const certDir = join(runDir, 'certs');
+    mkdirSync(certDir, { recursive: true });
+    certPath = join(certDir, 'current.crt');
+    keyPath = join(certDir, 'current.key');
     copyFileSync(ctx.pki.server.fullchainPath, certPath);
     copyFileSync(ctx.pki.server.keyPath, keyPath);
   }
@@ -243,7 +246,10 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
     configPath,
     gatewayConfigYaml({ httpPort, httpsPort, adminPort, certPath, keyPath, accessLog: options.accessLog, ...upstream }),
   );
-  const logFile = join(runDir, 'gatehouse.log');
+  // Not next to the config: the gateway watches the config's directory, and a busy log there is a
+  // stream of file events that postpones every reload (debounce).
+  mkdirSync(join(runDir, 'logs'), { recursive: true });
+  const logFile = join(runDir, 'logs', 'gatehouse.log');
   const gateway = await startGateway(configPath, options.workers, logFile);
   try {
     const front =
