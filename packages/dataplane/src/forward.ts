@@ -5,7 +5,8 @@
 // symbol, and every listener (proxy events, res 'close', proxyReq 'timeout', socket 'connect') is a
 // shared function that finds that record. No closure, regex or JSON is created per request here.
 import type http from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -199,6 +200,62 @@ function noop(): void {}
 /** The worker's one forwarder, for the shared listeners that only get the response or socket. */
 let theForwarder: Forwarder | null = null;
 
+/** Measurement switch (issue 9): forward with node:http instead of http-proxy-3. */
+const FORWARD_WITH_NODE_HTTP = process.env.GATEHOUSE_FORWARDER === 'node-http';
+const H2_PSEUDO_HEADERS = [':method', ':path', ':scheme', ':authority'] as const;
+
+// Shared listeners of the node:http forwarding path (this = the upstream ClientRequest).
+function onNodeHttpSocket(this: ClientRequestLike, socket: Socket): void {
+  const state = (this as unknown as Carrier)[kState];
+  if (state === undefined || theForwarder === null) return;
+  theForwarder.upstreamSocket(this, state.req as IncomingMessage, socket);
+  const timeout = state.generation.timeouts.upstreamConnectMs;
+  if (socket.connecting && timeout > 0) {
+    (socket as unknown as ConnectTimerCarrier)[kConnectTimer] = setTimeout(onConnectTimeout, timeout, socket);
+    socket.once('connect', clearConnectTimer);
+    socket.once('close', clearConnectTimer);
+  }
+}
+function onNodeHttpResponse(this: ClientRequestLike, proxyRes: IncomingMessage): void {
+  const state = (this as unknown as Carrier)[kState];
+  if (state === undefined || theForwarder === null) return;
+  theForwarder.upstreamResponse(proxyRes, state.req as IncomingMessage, state.res as ServerResponse);
+  if (state.http2 && !state.closed && !state.res.headersSent) {
+    (proxyRes as unknown as Carrier)[kState] = state;
+    proxyRes.once('end', onUpstreamEnd);
+    (state.res as Http2ServerResponse).writeHead(proxyRes.statusCode ?? 502, proxyRes.headers);
+    proxyRes.pipe(state.res as Http2ServerResponse);
+  }
+}
+function onNodeHttpError(this: ClientRequestLike, err: Error & { code?: string }): void {
+  const state = (this as unknown as Carrier)[kState];
+  if (state === undefined || theForwarder === null) return;
+  theForwarder.upstreamError(err, state.req as IncomingMessage, state.res);
+}
+function onClientRequestError(this: IncomingMessage): void {
+  const state = (this as unknown as Carrier)[kState];
+  if (state === undefined) return;
+  state.clientAborted = true;
+  state.proxyReq?.destroy();
+}
+
+const kConnectTimer = Symbol('gatehouse.connectTimer');
+type ConnectTimerCarrier = { [kConnectTimer]?: NodeJS.Timeout };
+function onConnectTimeout(socket: Socket): void {
+  (socket as unknown as ConnectTimerCarrier)[kConnectTimer] = undefined;
+  const error = new Error('upstream connect timeout') as Error & { code?: string };
+  error.code = 'GH_UPSTREAM_CONNECT_TIMEOUT';
+  socket.destroy(error);
+}
+function clearConnectTimer(this: Socket): void {
+  const carrier = this as unknown as ConnectTimerCarrier;
+  const timer = carrier[kConnectTimer];
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    carrier[kConnectTimer] = undefined;
+  }
+}
+
 export interface ForwarderOptions {
   sendPassive: (message: PassiveMessage) => void;
   logger: Logger;
@@ -321,7 +378,49 @@ export class Forwarder {
     const req = state.req as IncomingMessage;
     req.url = joinBasePath(backend.basePath, state.upstreamPath);
     if (!backend.route.forwardHost) req.headers.host = backend.hostHeader;
-    this.proxy.web(req, state.res as ServerResponse, state.http2 ? backend.proxyOptionsH2 : backend.proxyOptions);
+    if (FORWARD_WITH_NODE_HTTP) this.forwardWithNodeHttp(state, backend, req);
+    else this.proxy.web(req, state.res as ServerResponse, state.http2 ? backend.proxyOptionsH2 : backend.proxyOptions);
+  }
+
+  /**
+   * The same forward with Node's http.request instead of http-proxy-3, for measuring what the
+   * library costs (issue 9: GATEHOUSE_FORWARDER=node-http). Same agents, timeouts, headers, events.
+   */
+  private forwardWithNodeHttp(state: RequestState, backend: CompiledBackend, req: IncomingMessage): void {
+    const headers = req.headers;
+    // Read first: on an HTTP/2 compat request `url` is the `:path` pseudo-header removed below.
+    const path = req.url;
+    if (state.http2) {
+      const authority = headers[':authority'];
+      for (const name of H2_PSEUDO_HEADERS) delete headers[name];
+      if (headers.host === undefined && typeof authority === 'string') headers.host = authority;
+    }
+    const target = backend.proxyOptions.target;
+    const proxyReq = (backend.tls ? httpsRequest : httpRequest)({
+      host: target.hostname,
+      port: target.port,
+      method: req.method,
+      path,
+      headers,
+      agent: backend.proxyOptions.agent,
+    });
+    (proxyReq as unknown as Carrier)[kState] = state;
+    proxyReq.on('socket', onNodeHttpSocket);
+    proxyReq.on('response', onNodeHttpResponse);
+    proxyReq.on('error', onNodeHttpError);
+    req.on('error', onClientRequestError);
+    req.pipe(proxyReq);
+  }
+
+  /** node:http path: the same handling as http-proxy-3's events. */
+  upstreamSocket(proxyReq: ClientRequestLike, req: IncomingMessage, socket: Socket): void {
+    this.onProxyReq(proxyReq, req, socket);
+  }
+  upstreamResponse(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+    this.onProxyRes(proxyRes, req, res);
+  }
+  upstreamError(err: Error & { code?: string }, req: IncomingMessage, res: unknown): void {
+    this.onProxyError(err, req, res);
   }
 
   private onProxyReq(proxyReq: ClientRequestLike, req: IncomingMessage, socket: Socket | null): void {
@@ -470,7 +569,10 @@ export class Forwarder {
     this.inflight--;
     const res = state.res;
     const finished = res.writableFinished;
-    if (!finished) state.clientAborted = true;
+    if (!finished) {
+      state.clientAborted = true;
+      if (FORWARD_WITH_NODE_HTTP) state.proxyReq?.destroy();
+    }
     state.status = finished ? res.statusCode : CLIENT_CLOSED_STATUS;
     const end = performance.now();
     state.durationMs = end - state.start;
