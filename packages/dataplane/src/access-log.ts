@@ -38,7 +38,7 @@ let destination: pino.DestinationStream | null = null;
 let asyncDestination: ReturnType<typeof pino.destination> | null = null;
 
 /** Lines are gathered up to this many bytes per write(2)... */
-const LOG_BATCH_BYTES = 4096;
+const LOG_BATCH_BYTES = 8192;
 /** ...and written at least this often, so a quiet gateway's lines still appear promptly. */
 const LOG_FLUSH_MS = 50;
 
