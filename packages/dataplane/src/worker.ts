@@ -122,7 +122,10 @@ export class WorkerRuntime {
     collectProcessMetrics();
     try {
       const addresses = await this.listeners.bind(next, this.forwarder);
-      if (this.pendingTicketKeys !== null) this.listeners.rotateTicketKeys(next, this.pendingTicketKeys);
+      // A newer generation may have been committed while the sockets were binding.
+      const current = this.current as Generation;
+      if (current !== next) this.listeners.commit(current);
+      if (this.pendingTicketKeys !== null) this.listeners.rotateTicketKeys(current, this.pendingTicketKeys);
       logger.info({ generation, addresses }, 'worker listening');
       this.send({ type: 'gh:listening', generation, addresses });
     } catch (error) {
@@ -144,6 +147,9 @@ export class WorkerRuntime {
 
   private ticketKeys(keys: Buffer): void {
     this.pendingTicketKeys = keys;
+    // A prepared generation was built with the keys of its snapshot: give it the newer ones too,
+    // so that its commit does not bring the old key back.
+    this.prepared?.sni?.setTicketKeys(keys);
     if (this.bound) this.listeners.rotateTicketKeys(this.current, keys);
   }
 
