@@ -166,6 +166,11 @@ export class WorkerRuntime {
     this.exit(0);
   }
 
+  /** The configured drain deadline (30 s before any generation). */
+  drainDeadlineMs(): number {
+    return this.current?.timeouts.drainMs ?? 30_000;
+  }
+
   private stats(id: number): void {
     const memory = process.memoryUsage();
     this.send({
@@ -210,9 +215,14 @@ export function startWorker(): WorkerRuntime {
   process.on('unhandledRejection', (error) => {
     process.stderr.write(`gatehouse worker ${process.pid}: unhandled rejection: ${String(error)}\n`);
   });
-  // The primary decides when to stop; a terminal's Ctrl-C reaching the worker's group is ignored.
-  process.on('SIGINT', () => {});
-  process.on('SIGTERM', () => {});
+  // Normally the primary sends gh:drain. A signal that reaches the worker itself (Ctrl-C in a
+  // terminal hits the whole process group; systemd may signal every process of the unit) starts
+  // the same drain; a second drain request is a no-op.
+  const drainOnSignal = () => {
+    void runtime.onMessage({ type: 'gh:drain', deadlineMs: runtime.drainDeadlineMs() });
+  };
+  process.on('SIGINT', drainOnSignal);
+  process.on('SIGTERM', drainOnSignal);
   process.on('disconnect', () => {
     flushLogs();
     process.exit(0);
