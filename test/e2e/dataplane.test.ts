@@ -357,6 +357,35 @@ test('forwarding headers: X-Forwarded-* appended/set, hop-by-hop removed, Host k
   assert.equal(backendHost.headers['x-forwarded-host'], 'shop.example.test');
 });
 
+test('Expect: 100-continue is answered by the gateway and the body reaches the backend', async () => {
+  const body = randomBytes(4096);
+  const reply = await new Promise<Reply>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/echo/upload',
+        method: 'POST',
+        agent: false,
+        headers: { expect: '100-continue', 'content-length': String(body.length) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: {} }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.on('continue', () => req.end(body));
+  });
+  assert.equal(reply.status, 200);
+  const seen = json(reply);
+  assert.equal(seen.size, body.length);
+  assert.equal(seen.headers.expect, undefined);
+});
+
 test('Set-Cookie lines, Content-Encoding and trailers pass through unchanged', async () => {
   const reply = await send(port, '/echo/special');
   assert.equal(reply.status, 200);

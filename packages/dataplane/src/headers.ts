@@ -6,8 +6,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { equalsLower } from './request-guard.ts';
 import { clientAddress, forwardedFor, forwardedProto, isTrusted, type TrustedProxies } from './trusted-proxies.ts';
 
-/** RFC 9110 §7.6.1 connection-specific fields, plus the de-facto `proxy-connection` and `keep-alive`. */
+/**
+ * RFC 9110 §7.6.1 connection-specific fields, plus the de-facto `proxy-connection` and `keep-alive`,
+ * and `expect`: Node's server has already answered `100-continue` to the client, so the body comes
+ * anyway and the backend has nothing to wait for.
+ */
 const REQUEST_HOP_BY_HOP = [
+  'expect',
   'connection',
   'keep-alive',
   'proxy-connection',
