@@ -203,7 +203,7 @@ export const routeSpec: ObjectSpec = obj(
       spec: arr(str({ check: checkMethod, code: ConfigCode.method, expected: 'an HTTP method' })),
       description: 'Methods the route matches. Absent or empty: any method.',
     },
-    priority: { spec: int(), default: 0, description: 'Higher priority wins over a longer path prefix.' },
+    priority: { spec: int(), default: 0, description: 'Match order, as in Goma: a route with a priority is tried before routes without one (0), and the lower number wins; it outranks host specificity and path length.' },
     enabled: { spec: bool(), default: true, description: '`false` keeps the route in the file but out of the router.' },
     disabled: {
       spec: bool(),

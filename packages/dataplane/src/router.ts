@@ -1,7 +1,8 @@
 // The route table, compiled once per generation. A lookup walks one precomputed, already ordered
 // candidate list picked by the Host header (exact Map hit, else the longest matching wildcard
 // suffix, else the any-host list), so it allocates nothing and runs no regular expression.
-// Ordering, as issue 3 states it: priority (desc), then the most specific host (exact, then
+// Ordering: priority first, as Goma's gateway does it (a lower number wins; 0, the default, means
+// "no priority" and ranks after every route that has one), then the most specific host (exact, then
 // wildcard with the longer suffix first, then any host), then the longest path, then config order.
 import type { RouteConfig } from '@gatehouse/config';
 
@@ -34,8 +35,15 @@ interface WildcardList {
   candidates: Candidate[];
 }
 
+/** Goma: priority 0 is unset and ranks last; among set priorities the lower number wins. */
+function priorityRank(priority: number): number {
+  return priority === 0 ? Number.POSITIVE_INFINITY : priority;
+}
+
 function compareCandidates(a: Candidate, b: Candidate): number {
-  if (a.priority !== b.priority) return b.priority - a.priority;
+  const pa = priorityRank(a.priority);
+  const pb = priorityRank(b.priority);
+  if (pa !== pb) return pa < pb ? -1 : 1;
   if (a.hostRank !== b.hostRank) return b.hostRank - a.hostRank;
   if (a.prefix.length !== b.prefix.length) return b.prefix.length - a.prefix.length;
   return a.index - b.index;

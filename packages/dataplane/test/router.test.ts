@@ -100,6 +100,19 @@ describe('router: ordering', () => {
     assert.equal(names(r2, 'other.org', 'GET', '/a/b/c'), 'any-long');
   });
 
+  it('sorts priority as Goma does: the lower number wins, and unset (0) comes after every set one', () => {
+    const r = Router.compile([
+      route({ name: 'unset-long', hosts: ['www.example.com'], path: '/a/b' }),
+      route({ name: 'ten', path: '/', priority: 10 }),
+      route({ name: 'one', path: '/a', priority: 1 }),
+    ]);
+    assert.equal(names(r, 'www.example.com', 'GET', '/a/b'), 'one');
+    const r2 = Router.compile(r.routes.filter((x) => x.name !== 'one'));
+    assert.equal(names(r2, 'www.example.com', 'GET', '/a/b'), 'ten', 'any set priority beats an unset one');
+    const r3 = Router.compile(r2.routes.filter((x) => x.name !== 'ten'));
+    assert.equal(names(r3, 'www.example.com', 'GET', '/a/b'), 'unset-long');
+  });
+
   it('keeps config order on a full tie', () => {
     const r = Router.compile([route({ name: 'first', path: '/x' }), route({ name: 'second', path: '/x' })]);
     assert.equal(names(r, 'h', 'GET', '/x'), 'first');
