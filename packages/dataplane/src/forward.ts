@@ -543,7 +543,9 @@ export class Forwarder {
     const route = state.route as CompiledRoute;
     if (kind === ERROR_KINDS.upstreamConnect || kind === ERROR_KINDS.upstreamConnectTimeout)
       return route.retryOnConnect;
-    if (kind === ERROR_KINDS.upstreamReset) return route.retryOnReset && state.reusedSocket;
+    // Only idempotent requests without a body get here, so a reset before any response byte is safe to
+    // retry whether the socket was fresh or reused (nginx's proxy_next_upstream error, Envoy's reset).
+    if (kind === ERROR_KINDS.upstreamReset) return route.retryOnReset;
     return false;
   }
 
