@@ -1,6 +1,7 @@
 // From the walked, type-checked plain data to the normalised GatewayConfig: applies the rules that
 // span several keys (target vs backends, clientCert with clientKey, health-check timing, duplicate
 // names, Goma's older spellings) and fills what depends on other keys (client identity defaults).
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseCidr } from './cidr.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
@@ -130,8 +131,8 @@ export class Normalizer {
         },
         admin: {
           address: address(admin.address, null),
-          socket: typeof socket === 'string' && socket !== '' ? socket : null,
-          pidFile: text(admin.pidFile),
+          socket: typeof socket === 'string' && socket !== '' ? this.besideConfig(socket) : null,
+          pidFile: this.besideConfig(text(admin.pidFile)),
         },
         limits: {
           maxHeaderBytes: num(limits.maxHeaderBytes, 16 * 1024),
@@ -185,6 +186,12 @@ export class Normalizer {
     }
     config.routes = routes;
     return config;
+  }
+
+  /** Paths in the config are relative to the config file, as certificate paths are (material-ref.ts). */
+  private besideConfig(path: string | null): string | null {
+    if (path === null || isAbsolute(path) || !isAbsolute(this.ctx.file)) return path;
+    return resolve(dirname(this.ctx.file), path);
   }
 
   private listeners(config: GatewayConfig): void {

@@ -158,7 +158,7 @@ const routeClientAuth = obj({
   mode: {
     spec: str({ enum: ['required', 'optional', 'off'] }),
     description:
-      '`required`: no valid client certificate, no access (403). `optional`: verified when presented. `off`: not asked for. Default `required` (or from `required`).',
+      '`required`: no valid client certificate, no access (401; a certificate outside `allowedSubjects`/`allowedSANs` gets 403). `optional`: verified when presented. `off`: not asked for. Default `required` (or from `required`).',
   },
   required: {
     spec: bool(),
@@ -203,7 +203,12 @@ export const routeSpec: ObjectSpec = obj(
       spec: arr(str({ check: checkMethod, code: ConfigCode.method, expected: 'an HTTP method' })),
       description: 'Methods the route matches. Absent or empty: any method.',
     },
-    priority: { spec: int(), default: 0, description: 'Match order, as in Goma: a route with a priority is tried before routes without one (0), and the lower number wins; it outranks host specificity and path length.' },
+    priority: {
+      spec: int(),
+      default: 0,
+      description:
+        'Match order, as in Goma: a route with a priority is tried before routes without one (0), and the lower number wins; it outranks host specificity and path length.',
+    },
     enabled: { spec: bool(), default: true, description: '`false` keeps the route in the file but out of the router.' },
     disabled: {
       spec: bool(),

@@ -750,3 +750,13 @@ describe('warnings do not fail a config', () => {
     assert.equal(warnings(yaml(...minimalRoute, '    cors: {}')).length, 1);
   });
 });
+
+describe('admin paths', () => {
+  it('resolves a relative socket and pid file against the config file, as certificate paths are', () => {
+    const config = ok(
+      yaml('gateway:', '  admin:', '    socket: run/admin.sock', '    pidFile: /run/gatehouse.pid', ...minimalRoute),
+    );
+    assert.equal(config.gateway.admin.socket, '/etc/gatehouse/run/admin.sock');
+    assert.equal(config.gateway.admin.pidFile, '/run/gatehouse.pid');
+  });
+});
