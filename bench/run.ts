@@ -378,6 +378,10 @@ async function main(argv: string[]): Promise<number> {
     origin = await startOrigin({ cert: pki.origin.certPath, key: pki.origin.keyPath, ca: pki.caPath });
     const ctx: Context = { options, dir, pki, origin, http1Tool };
     for (const name of options.scenarios) results.push(await runScenario(ctx, SCENARIOS[name]));
+  } catch (error) {
+    // Keep the configs and logs of a failed run: they say why.
+    process.stderr.write(`bench: failed; configs and logs kept in ${dir}\n`);
+    throw error;
   } finally {
     if (origin) await stopProcess(origin.child, 5000);
   }
