@@ -575,8 +575,8 @@ describe('SNI and TLS policy', () => {
       ca: root.certPem,
       host: '127.0.0.1',
       servername: 'open.test',
-      cert: clients.good.fullchainPem,
-      key: clients.good.keyPem,
+      cert: clients.good!.fullchainPem,
+      key: clients.good!.keyPem,
     } as http2.SecureClientSessionOptions);
     client.on('error', () => {});
     for (const path of ['/h2-cert-1', '/h2-cert-2']) {
