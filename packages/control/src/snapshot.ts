@@ -3,27 +3,15 @@
 // hash, the file list, the change summary and the listener pinning are pure and unit-tested.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { ConfigDiagnostic, GatewayConfig, GatewaySection, MaterialRef } from '@gatehouse/config';
+import type { ConfigDiagnostic, GatewayConfig, GatewaySection } from '@gatehouse/config';
 import { parseConfig } from '@gatehouse/config';
 import type { BackendHealth, Snapshot } from '@gatehouse/dataplane';
-import { loadMaterial } from '@gatehouse/pki';
+import { loadMaterial, referencedFiles } from '@gatehouse/pki';
 import { errorMessage } from './errors.ts';
 
 /** Every file the config references by path, in config order, without duplicates. */
 export function materialFiles(config: GatewayConfig): string[] {
-  const refs: Array<MaterialRef | null> = [];
-  for (const certificate of config.gateway.tls.certificates) refs.push(certificate.cert, certificate.key);
-  const clientAuth = config.gateway.tls.clientAuth;
-  if (clientAuth) refs.push(clientAuth.clientCA, clientAuth.crl);
-  for (const route of config.routes) {
-    const tls = route.security.tls;
-    if (tls) refs.push(tls.rootCAs, tls.clientCert, tls.clientKey);
-  }
-  const files: string[] = [];
-  for (const ref of refs) {
-    if (ref && ref.form === 'file' && ref.path && !files.includes(ref.path)) files.push(ref.path);
-  }
-  return files;
+  return referencedFiles(config);
 }
 
 /** One file as hashed: its bytes, or null when it could not be read (that state is hashed too). */

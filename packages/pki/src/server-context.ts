@@ -26,26 +26,14 @@
 
 import { constants, randomBytes } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import type { TlsConfig } from '@gatehouse/config';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, type TlsConfig } from '@gatehouse/config';
 import { PkiError } from './errors.ts';
 import { certificateBlocks } from './inspect.ts';
 import { splitCrls } from './preflight.ts';
 import type { ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
 
-/** TLS 1.3 suites (all AEAD) then TLS 1.2 ECDHE + AEAD only: no CBC, no RSA key exchange, no SHA-1 MACs. */
-export const DEFAULT_CIPHERS = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
-
-export const DEFAULT_ECDH_CURVE = 'X25519:P-256';
+// The defaults live with the schema that documents them; re-exported for callers of this module.
+export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE };
 
 /** The same for every context and every worker of any Gatehouse (at most 32 bytes for OpenSSL). */
 export const SESSION_ID_CONTEXT = 'gatehouse';
