@@ -54,6 +54,31 @@ async function waitServing(url: string, timeoutMs = 15_000): Promise<void> {
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
 }
 
+/** TCP connections the origin has accepted per port (the query's own connection included). */
+function originConnections(httpPort: number): Promise<Record<string, number> | null> {
+  return new Promise((done) => {
+    const req = httpRequest(
+      { host: '127.0.0.1', port: httpPort, path: '/__bench/connections', agent: false, timeout: 3000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => {
+          body += d;
+        });
+        res.on('end', () => {
+          try {
+            done(JSON.parse(body) as Record<string, number>);
+          } catch {
+            done(null);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => done(null));
+    req.end();
+  });
+}
+
 /** Prints where a measured run is, once on a pipe, in place on a terminal. */
 function progress(label: string, durationMs: number, proxyPid: number | null): () => void {
   const started = Date.now();
@@ -92,6 +117,9 @@ interface MeasureInput {
   originPid: number;
   label: string;
   duringLoad?: { start(): void; stop(): void };
+  /** Which origin port Gatehouse forwards to, for the pooling check. */
+  upstreamPort?: 'http' | 'mtls';
+  originHttpPort: number;
 }
 
 async function measure(input: MeasureInput): Promise<MeasuredRun> {
@@ -101,6 +129,7 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
   if (options.warmupMs > 0) {
     await runLoad(tool, { ...spec, durationMs: Math.max(1000, options.warmupMs), warmupMs: 0 });
   }
+  const connectionsBefore = input.upstreamPort ? await originConnections(input.originHttpPort) : null;
   const pidsBefore = proxyPid ? processTree(proxyPid) : [];
   const before = sampleCpu(pidsBefore);
   const originBefore = sampleCpu([input.originPid]);
@@ -139,6 +168,13 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
       processesAfter: pidsAfter.length,
     };
   }
+  let upstreamConnections: number | null = null;
+  if (input.upstreamPort && connectionsBefore) {
+    const after = await originConnections(input.originHttpPort);
+    const port = input.upstreamPort;
+    // The `after` query is itself one new connection on the http port.
+    if (after) upstreamConnections = (after[port] ?? 0) - (connectionsBefore[port] ?? 0) - (port === 'http' ? 1 : 0);
+  }
   const proxyCpu = proxy?.cpuSeconds ?? 0;
   const loadgenCpu = result.loadgenCpuSeconds ?? 0;
   const share = (seconds: number) => (windowS > 0 ? (seconds / windowS) * 100 : 0);
@@ -148,7 +184,7 @@ async function measure(input: MeasureInput): Promise<MeasuredRun> {
     proxy: proxy ? share(proxyCpu) : null,
     other: share(Math.max(0, busy - proxyCpu - originCpu - loadgenCpu - runnerCpu)),
   };
-  return { ...result, target: input.target, url: spec.url, proxy, cpuShares };
+  return { ...result, target: input.target, url: spec.url, proxy, cpuShares, upstreamConnections };
 }
 
 function loadSpec(options: BenchOptions, scenario: Scenario, url: string, logFile: string): LoadSpec {
@@ -212,6 +248,7 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
       target: 'direct',
       proxyPid: null,
       originPid: ctx.origin.pid,
+      originHttpPort: ctx.origin.ports.http,
       label: `${scenario.name} straight to the origin (${tool} -c${options.connections})`,
     });
     out(runRow(result.direct));
@@ -271,6 +308,8 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
       target: 'gatehouse',
       proxyPid: gateway.pid,
       originPid: ctx.origin.pid,
+      originHttpPort: ctx.origin.ports.http,
+      upstreamPort: scenario.upstream,
       label: `${scenario.name} through Gatehouse (${tool} -c${options.connections}, ${options.workers} workers)`,
       ...(activeRotator
         ? { duringLoad: { start: () => activeRotator.start(options.rotateEveryMs), stop: () => activeRotator.stop() } }

@@ -3,6 +3,7 @@
 //   node bench/lib/origin.ts '{"certDir": ".../pki", ...}'
 // Listens on ephemeral 127.0.0.1 ports and prints one JSON line with them, then serves until SIGTERM.
 //   GET /        1024 bytes        GET /large   1 MiB        GET /healthz   "ok"
+//   GET /__bench/connections   TCP connections accepted so far, per port (the pooling check)
 // Ports: http (plain), https (TLS, no client auth: the direct TLS baseline), mtls (TLS that requires a
 // client certificate signed by the bench CA: Gatehouse's upstream in the mtls scenario), h2 (HTTP/2 +
 // HTTP/1.1 over TLS: the direct h2 baseline).
@@ -31,11 +32,18 @@ interface Reply {
   end(body: Buffer): unknown;
 }
 
+/** Connections accepted per port: a proxy that pools opens a handful, one that does not opens one per request. */
+const accepted = { http: 0, https: 0, mtls: 0, h2: 0 };
+
 function handle(req: { url?: string; resume(): unknown }, res: Reply): void {
   const url = req.url ?? '/';
   // Drain any request body so that keep-alive holds.
   req.resume();
-  if (url.startsWith('/large')) {
+  if (url === '/__bench/connections') {
+    const body = Buffer.from(JSON.stringify(accepted));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+    res.end(body);
+  } else if (url.startsWith('/large')) {
     res.writeHead(200, LARGE_HEADERS);
     res.end(LARGE);
   } else if (url.startsWith('/healthz')) {
@@ -77,6 +85,11 @@ async function main(): Promise<void> {
     mtls: keepAlive(https.createServer({ ...tls, ca, requestCert: true, rejectUnauthorized: true }, handle)),
     h2: http2.createSecureServer({ ...tls, allowHTTP1: true, settings: { maxConcurrentStreams: 1000 } }, handle),
   };
+  for (const name of Object.keys(servers) as Array<keyof typeof servers>) {
+    servers[name].on('connection', () => {
+      accepted[name]++;
+    });
+  }
   const ports = {
     http: await listen(servers.http),
     https: await listen(servers.https),

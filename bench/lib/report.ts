@@ -36,7 +36,12 @@ export interface MeasuredRun extends LoadResult {
   url: string;
   proxy: ProxyFigures | null;
   cpuShares: CpuShares;
+  /** New connections the origin accepted from Gatehouse during the window (null: direct run). */
+  upstreamConnections: number | null;
 }
+
+/** More new upstream connections than this share of requests means the pool is not reused. */
+export const UNPOOLED_SHARE = 0.05;
 
 export interface ScenarioResult {
   name: ScenarioName;
@@ -92,7 +97,12 @@ export function cpuRow(run: MeasuredRun): string {
   if (c.proxy !== null) parts.push(`gatehouse ${pct(c.proxy)}`);
   parts.push(`other processes ${pct(c.other)}`);
   const noisy = c.other > NOISY_OTHER_PERCENT ? '  ← noisy: other processes shared the CPUs' : '';
-  return `  ${''.padEnd(18)}CPU: ${parts.join(', ')} (of one vCPU)${noisy}`;
+  let line = `  ${''.padEnd(18)}CPU: ${parts.join(', ')} (of one vCPU)${noisy}`;
+  if (run.upstreamConnections !== null) {
+    const pooled = run.upstreamConnections <= run.requests * UNPOOLED_SHARE;
+    line += `\n  ${''.padEnd(18)}upstream: ${run.upstreamConnections} new connections to the origin for ${Math.round(run.requests).toLocaleString('en-US')} requests (${pooled ? 'pooled' : 'NOT pooled'})`;
+  }
+  return line;
 }
 
 export function ratioRow(result: ScenarioResult): string | null {
