@@ -58,6 +58,8 @@ async function realDir(path: string): Promise<string | null> {
   }
 }
 
+const MAX_WAIT_PERIODS = 5;
+
 export class MaterialWatcher {
   readonly #opts: MaterialWatcherOptions;
   /** Last reported content hash per watched file (following symlinks). */
@@ -66,6 +68,8 @@ export class MaterialWatcher {
   #watched = new Set<string>();
   #fsWatcher: FSWatcher | null = null;
   #debounceTimer: NodeJS.Timeout | null = null;
+  /** When the first event of the pending debounce arrived. */
+  #pendingSince = 0;
   #pollTimer: NodeJS.Timeout | null = null;
   #checking = false;
   #checkAgain = false;
@@ -168,11 +172,18 @@ export class MaterialWatcher {
 
   #schedule(): void {
     if (this.#closed) return;
+    const now = Date.now();
     if (this.#debounceTimer) clearTimeout(this.#debounceTimer);
+    else this.#pendingSince = now;
+    // Events for neighbours (a busy log beside the config) restart the quiet period, and cannot be
+    // told apart from a `..data` swap by name alone; so a check waits at most MAX_WAIT_PERIODS
+    // debounce periods after the first event, however busy the directory is.
+    const latest = this.#pendingSince + this.#opts.debounceMs * MAX_WAIT_PERIODS;
+    const delay = Math.max(0, Math.min(this.#opts.debounceMs, latest - now));
     this.#debounceTimer = setTimeout(() => {
       this.#debounceTimer = null;
       this.#check('event');
-    }, this.#opts.debounceMs);
+    }, delay);
   }
 
   /** Re-hashes every file; reports those whose bytes differ from the last report. */

@@ -201,6 +201,33 @@ describe('MaterialWatcher', () => {
     }
   });
 
+  it('a busy neighbour file cannot postpone a report past five debounce periods', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'gatehouse.yaml');
+    const log = join(dir, 'access.log');
+    writeFileSync(config, 'v0');
+    const rec = new Recorder({ debounceMs: 200 });
+    rec.watcher.setFiles([config]);
+    await rec.watcher.ready();
+    try {
+      writeFileSync(config, 'v1');
+      // The log is written every 40 ms for 3 s (bounded: 75 writes), far past 5 x 200 ms.
+      let reportedWhileBusy = false;
+      for (let i = 0; i < 75; i++) {
+        writeFileSync(log, `line ${i}\n`, { flag: 'a' });
+        await sleep(40);
+        if (rec.batches.length > 0) {
+          reportedWhileBusy = true;
+          break;
+        }
+      }
+      assert.ok(reportedWhileBusy, 'the change was reported while the neighbour kept writing');
+      assert.deepEqual(rec.batches[0], [config]);
+    } finally {
+      await rec.watcher.close();
+    }
+  });
+
   it('the poll catches a change before the (here very slow) event path does', async () => {
     const dir = tempDir();
     const cert = join(dir, 'tls.crt');
