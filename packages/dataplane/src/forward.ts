@@ -84,6 +84,8 @@ export class RequestState implements AccessRecord {
   closed = false;
   /** Idempotent and without a body: may be sent again to another backend. */
   retryable = false;
+  /** HTTP/1 request without a body: nothing to pipe upstream. */
+  bodiless = false;
 
   constructor(generation: Generation, req: AnyRequest, res: AnyResponse, start: number) {
     this.generation = generation;
@@ -363,6 +365,7 @@ export class Forwarder {
     );
     applyClientIdentity(route.identity, req as IncomingMessage, headers);
     state.upstreamPath = route.rewrite === null ? url : rewritePath(url, route.prefix, route.rewrite);
+    state.bodiless = !state.http2 && hasNoBody(req);
     state.retryable = route.retryAttempts > 0 && isIdempotent(state.method) && hasNoBody(req);
     this.dispatch(state, backend);
   }
@@ -379,7 +382,14 @@ export class Forwarder {
     req.url = joinBasePath(backend.basePath, state.upstreamPath);
     if (!backend.route.forwardHost) req.headers.host = backend.hostHeader;
     if (FORWARD_WITH_NODE_HTTP) this.forwardWithNodeHttp(state, backend, req);
-    else this.proxy.web(req, state.res as ServerResponse, state.http2 ? backend.proxyOptionsH2 : backend.proxyOptions);
+    else {
+      const options = state.http2
+        ? backend.proxyOptionsH2
+        : state.bodiless
+          ? backend.proxyOptionsNoBody
+          : backend.proxyOptions;
+      this.proxy.web(req, state.res as ServerResponse, options);
+    }
   }
 
   /**

@@ -2,6 +2,7 @@
 // forwarding options and agents, TLS store, client-auth policy, trusted proxies. Built in full on
 // gh:prepare (any failure is a gh:failed and nothing running changes), then swapped in with one
 // assignment on gh:commit, so a request sees one generation from start to end.
+import type { Stream } from 'node:stream';
 import type { Agent } from 'node:http';
 import type { BackendConfig, GatewayConfig, LimitsConfig, RouteConfig, TimeoutsConfig } from '@gatehouse/config';
 import { Balancer } from './balancer.ts';
@@ -55,7 +56,23 @@ export interface BackendProxyOptions {
   connectTimeout: number;
   /** HTTP/1 clients: the forwarder writes the response head itself from the raw header list. */
   selfHandleResponse: boolean;
+  /** What http-proxy-3 pipes into the upstream request instead of the client request (see NO_BODY). */
+  buffer?: Stream;
 }
+
+/**
+ * The request body source of HTTP/1 requests that have none (no Content-Length or 0, no
+ * Transfer-Encoding: RFC 9112 §6.3): http-proxy-3 pipes `options.buffer` when given, so the upstream
+ * request is just ended instead of wiring a stream pipe (six listeners added and removed) from a
+ * client request that carries nothing. Node's server still drains the client request after the
+ * response, as for every request nobody read.
+ */
+export const NO_BODY = Object.freeze({
+  pipe<T extends { end(): unknown }>(destination: T): T {
+    destination.end();
+    return destination;
+  },
+}) as unknown as Stream;
 
 export class CompiledBackend {
   readonly route: CompiledRoute;
@@ -74,6 +91,8 @@ export class CompiledBackend {
   readonly proxyOptions: BackendProxyOptions;
   /** For HTTP/2 clients: http-proxy-3 writes the response through the compat API. */
   readonly proxyOptionsH2: BackendProxyOptions;
+  /** For HTTP/1.x requests without a body. */
+  readonly proxyOptionsNoBody: BackendProxyOptions;
   readonly upstreamDuration: ReturnType<RouteMetrics['upstreamDuration']>;
 
   constructor(
@@ -105,6 +124,7 @@ export class CompiledBackend {
       selfHandleResponse: true,
     };
     this.proxyOptionsH2 = { ...this.proxyOptions, selfHandleResponse: false };
+    this.proxyOptionsNoBody = { ...this.proxyOptions, buffer: NO_BODY };
     this.upstreamDuration = route.metrics.upstreamDuration(config.endpoint);
   }
 }
