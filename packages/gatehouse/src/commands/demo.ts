@@ -101,7 +101,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const files = demoFiles(args.dir);
   const ports = demoPorts(args.portBase);
-  const otherBase = args.portBase === DEFAULT_PORT_BASE ? 18080 : args.portBase + 2000;
+  // Suggest a base below Linux's ephemeral range (32768+), where outgoing connections cannot hold a port.
+  const otherBase =
+    args.portBase === DEFAULT_PORT_BASE || args.portBase + 2000 > 31_000 ? 20_000 : args.portBase + 2000;
   const portHint = `pick other ports with --port-base, e.g. \`gatehouse demo --port-base ${otherBase}\``;
 
   mkdirSync(files.dir, { recursive: true });

@@ -58,7 +58,13 @@ function reply(res: ServerResponse, lines: string[]): void {
 function listen(server: http.Server, port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) =>
-      reject(new DemoPortInUseError(what, port, error.code === 'EADDRINUSE' ? 'the port is in use' : error.message));
+      reject(
+        new DemoPortInUseError(
+          what,
+          port,
+          error.code === 'EADDRINUSE' ? `the port is in use (${error.message})` : error.message,
+        ),
+      );
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
