@@ -204,6 +204,11 @@ let theForwarder: Forwarder | null = null;
 
 /** Measurement switch (issue 9): forward with node:http instead of http-proxy-3. */
 const FORWARD_WITH_NODE_HTTP = process.env.GATEHOUSE_FORWARDER === 'node-http';
+/**
+ * Measurement switch (issue 7): `GATEHOUSE_METRICS=off` skips the per-request metric updates, so
+ * `bench/` can show what they cost. Errors, handshakes and connections are still counted.
+ */
+const REQUEST_METRICS = process.env.GATEHOUSE_METRICS !== 'off';
 const H2_PSEUDO_HEADERS = [':method', ':path', ':scheme', ':authority'] as const;
 
 // Shared listeners of the node:http forwarding path (this = the upstream ClientRequest).
@@ -465,7 +470,7 @@ export class Forwarder {
     state.proxyReq?.setTimeout(0);
     const backend = state.backend;
     if (backend !== null) {
-      backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);
+      if (REQUEST_METRICS) backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);
       const status = proxyRes.statusCode ?? 0;
       if (status >= 500 && backend.route.passive5xx) this.passive.failure(backend, 'http_5xx');
       else this.passive.success(backend);
@@ -592,9 +597,11 @@ export class Forwarder {
       state.socket !== null
         ? state.socket.bytesWritten - state.bytesAtStart
         : Number((res as Http2ServerResponse).getHeader('content-length') ?? 0);
-    const rm: RouteMetrics = state.route?.metrics ?? state.generation.noRouteMetrics;
-    rm.countRequest(methodIndex(state.method), state.status);
-    rm.duration.observe(state.durationMs / 1000);
+    if (REQUEST_METRICS) {
+      const rm: RouteMetrics = state.route?.metrics ?? state.generation.noRouteMetrics;
+      rm.countRequest(methodIndex(state.method), state.status);
+      rm.duration.observe(state.durationMs / 1000);
+    }
     countServed();
     if (this.accessLog) this.log(state);
   }
