@@ -55,6 +55,7 @@ const commands = {
   'test:e2e': () => ['--test', '--test-concurrency=2', '--test-timeout=180000', 'test/e2e/**/*.test.ts'],
   demo: () => ['packages/gatehouse/src/bin.ts', 'demo'],
   bench: () => ['bench/run.ts'],
+  'bench:metrics': () => ['bench/metrics-cost.ts'],
   gatehouse: () => ['packages/gatehouse/src/bin.ts'],
 };
 
