@@ -181,6 +181,27 @@ export async function callAdmin(
   throw new ControlError('GH_ADMIN_UNREACHABLE', `no running gateway answered (${location.source}): ${tried}`);
 }
 
+/** The admin answer, or, when no endpoint answered and a pid file is known, the signal sent instead. */
+export type AdminOrSignal =
+  | { response: AdminResponse; signalled: null }
+  | { response: null; signalled: { pid: number; pidFile: string; reason: string } };
+
+/** POSTs to the admin endpoint; without one that answers, falls back to `signal` through the pid file. */
+export async function postAdminOrSignal(
+  location: AdminLocation,
+  path: string,
+  timeoutMs: number,
+  signal: NodeJS.Signals,
+): Promise<AdminOrSignal> {
+  try {
+    return { response: await callAdmin(location, 'POST', path, timeoutMs), signalled: null };
+  } catch (error) {
+    if (!location.pidFile) throw error;
+    const pid = await signalPidFile(location.pidFile, signal);
+    return { response: null, signalled: { pid, pidFile: location.pidFile, reason: errorMessage(error) } };
+  }
+}
+
 /** Signals the process named in `pidFile`; returns its pid. */
 export async function signalPidFile(pidFile: string, signal: NodeJS.Signals): Promise<number> {
   let text: string;

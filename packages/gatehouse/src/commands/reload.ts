@@ -5,12 +5,11 @@ import { formatDiagnostic } from '@gatehouse/config';
 import {
   ADMIN_TARGET_USAGE,
   adminJson,
-  callAdmin,
   errorMessage,
   locateAdmin,
   parseAdminArgs,
+  postAdminOrSignal,
   type ReloadOutcome,
-  signalPidFile,
 } from '@gatehouse/control';
 
 export const summary = 'Reload config and certificates of the running gateway';
@@ -48,14 +47,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const location = await locateAdmin(args);
-    let response: Awaited<ReturnType<typeof callAdmin>>;
-    try {
-      response = await callAdmin(location, 'POST', '/reload', args.timeoutMs);
-    } catch (error) {
-      if (!location.pidFile) throw error;
-      const pid = await signalPidFile(location.pidFile, 'SIGHUP');
-      process.stderr.write(`gatehouse reload: ${errorMessage(error)}\n`);
-      process.stdout.write(`sent SIGHUP to pid ${pid} (${location.pidFile}); the outcome is in the gateway's log\n`);
+    const { response, signalled } = await postAdminOrSignal(location, '/reload', args.timeoutMs, 'SIGHUP');
+    if (signalled) {
+      process.stderr.write(`gatehouse reload: ${signalled.reason}\n`);
+      process.stdout.write(
+        `sent SIGHUP to pid ${signalled.pid} (${signalled.pidFile}); the outcome is in the gateway's log\n`,
+      );
       return 0;
     }
     if (response.status !== 200 && response.status !== 422) {

@@ -3,11 +3,10 @@
 import {
   ADMIN_TARGET_USAGE,
   adminJson,
-  callAdmin,
   errorMessage,
   locateAdmin,
   parseAdminArgs,
-  signalPidFile,
+  postAdminOrSignal,
 } from '@gatehouse/control';
 
 export const summary = 'Replace the workers of the running gateway one at a time';
@@ -33,14 +32,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const location = await locateAdmin(args);
-    let response: Awaited<ReturnType<typeof callAdmin>>;
-    try {
-      response = await callAdmin(location, 'POST', '/restart', args.timeoutMs);
-    } catch (error) {
-      if (!location.pidFile) throw error;
-      const pid = await signalPidFile(location.pidFile, 'SIGUSR2');
-      process.stderr.write(`gatehouse restart: ${errorMessage(error)}\n`);
-      process.stdout.write(`sent SIGUSR2 to pid ${pid} (${location.pidFile}); progress is in the gateway's log\n`);
+    const { response, signalled } = await postAdminOrSignal(location, '/restart', args.timeoutMs, 'SIGUSR2');
+    if (signalled) {
+      process.stderr.write(`gatehouse restart: ${signalled.reason}\n`);
+      process.stdout.write(
+        `sent SIGUSR2 to pid ${signalled.pid} (${signalled.pidFile}); progress is in the gateway's log\n`,
+      );
       return 0;
     }
     const body = adminJson<{ restarted?: boolean; durationMs?: number; error?: string }>(response);
