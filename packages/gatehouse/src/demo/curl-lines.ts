@@ -50,7 +50,8 @@ export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string): TryLin
       command: `curl -sS ${STATUS} --cacert ${f(m.ca)} --cert ${f(m.rogueCert)} --key ${f(m.rogueKey)} ${https}/secure`,
     },
     {
-      title: '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so the handshake fails',
+      title:
+        '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so it refuses you (with TLS 1.3 curl reports an empty reply)',
       expect: 'refused',
       command: `curl -sS --cacert ${f(m.backendCa)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} https://localhost:${ports.green}/`,
     },
