@@ -6,39 +6,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createCa, issueCertificate } from '@gatehouse/pki';
+import { gomaMtlsExample } from '../../packages/config/test/helpers.ts';
 import { runCli, tempDir, writeFile } from '../support/gateway.ts';
-
-const gomaMtlsExample = `gateway:
-  tls:
-    certificates:
-      - cert: /etc/goma/certs/cert.pem
-        key: /etc/goma/certs/key.pem
-    clientAuth:
-      clientCA:  /etc/goma/certs/ca.pem
-      required: true
-routes:
-  - name: api
-    path: /
-    hosts:
-      - api.example.com
-    enabled: true
-    backends:
-      - endpoint: https://api-example:8443
-        weight: 80
-      - endpoint: https://api-example-beta:8443
-        weight: 20
-    security:
-      tls:
-        insecureSkipVerify: false
-        rootCAs: /etc/goma/certs/ca.pem
-        clientCert: /etc/goma/certs/cert.pem
-        clientKey: /etc/goma/certs/key.pem
-    healthCheck:
-      path: /
-      interval: 15s
-      timeout: 10s
-      healthyStatuses: [200]
-`;
 
 const dir = tempDir('gatehouse-validate-');
 /** The Goma example with its /etc/goma/certs files moved to `certs`. */
