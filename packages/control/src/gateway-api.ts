@@ -1,6 +1,7 @@
 // What the running primary offers to its operator surfaces (admin HTTP and unix socket, signals,
 // the `gatehouse reload|restart|status` commands). primary.ts implements it; admin-server.ts uses it.
 import type { ConfigDiagnostic } from '@gatehouse/config';
+import type { StatsMessage } from '@gatehouse/dataplane';
 
 export interface ReloadOutcome {
   accepted: boolean;
@@ -14,18 +15,8 @@ export interface ReloadOutcome {
   message: string;
 }
 
-export interface WorkerStatus {
-  id: number;
-  pid: number;
-  generation: number;
-  uptimeSeconds: number;
-  requests: number;
-  activeConnections: number;
-  eventLoopLagMs: number;
-  eventLoopUtilization: number;
-  rssBytes: number;
-  heapUsedBytes: number;
-}
+/** What a worker reports in gh:stats, with `id` the cluster worker id instead of the request id. */
+export type WorkerStatus = Omit<StatsMessage, 'type' | 'id'> & { id: number };
 
 export interface CertificateStatus {
   role: 'server' | 'client-ca' | 'upstream-client' | 'upstream-ca';

@@ -29,6 +29,18 @@ interface RequestOptionsLike {
  * - the pool key is host:port:servername, because ca/cert/key are fixed for this agent (Node's key
  *   concatenates the PEM texts on every request).
  */
+/** Keep-alive pooling shared by the http and https agents: LIFO keeps the warmest sockets busy. */
+function poolOptions(idleMs: number): http.AgentOptions {
+  return {
+    keepAlive: true,
+    keepAliveMsecs: 1_000,
+    scheduling: 'lifo',
+    maxSockets: MAX_SOCKETS_PER_BACKEND,
+    maxFreeSockets: MAX_FREE_SOCKETS_PER_BACKEND,
+    timeout: idleMs,
+  };
+}
+
 export class UpstreamTlsAgent extends https.Agent {
   private readonly servernames = new Map<string, string>();
 
@@ -103,14 +115,7 @@ export class UpstreamPool {
   }
 
   private httpAgent(idleMs: number): http.Agent {
-    const agent = new http.Agent({
-      keepAlive: true,
-      keepAliveMsecs: 1_000,
-      scheduling: 'lifo',
-      maxSockets: MAX_SOCKETS_PER_BACKEND,
-      maxFreeSockets: MAX_FREE_SOCKETS_PER_BACKEND,
-      timeout: idleMs,
-    });
+    const agent = new http.Agent(poolOptions(idleMs));
     // Plain http has no SNI: an empty servername stops Node from deriving one from the Host
     // header for every request (normalizeServerName), which is pure waste here.
     (agent as unknown as { options: { servername?: string } }).options.servername = '';
@@ -119,12 +124,7 @@ export class UpstreamPool {
 
   private httpsAgent(tls: ResolvedUpstreamTls | null, idleMs: number): http.Agent {
     const options: https.AgentOptions = {
-      keepAlive: true,
-      keepAliveMsecs: 1_000,
-      scheduling: 'lifo',
-      maxSockets: MAX_SOCKETS_PER_BACKEND,
-      maxFreeSockets: MAX_FREE_SOCKETS_PER_BACKEND,
-      timeout: idleMs,
+      ...poolOptions(idleMs),
       maxCachedSessions: 100,
       minVersion: 'TLSv1.2',
       rejectUnauthorized: tls?.rejectUnauthorized ?? true,
