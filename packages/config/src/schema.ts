@@ -367,7 +367,8 @@ const gatewaySpec = obj({
       sessionTicketRotation: {
         spec: duration(),
         default: '12h',
-        description: 'How often the session-ticket keys (shared by all workers) are rotated.',
+        description:
+          'How often the session-ticket keys (shared by all workers) are rotated; tickets sealed with the previous key are still accepted until the next rotation.',
       },
       expiryWarningDays: {
         spec: int(0, 3650),

@@ -34,9 +34,8 @@ import {
   newTicketKeyRing,
   randomTicketKey,
   rotateTicketKeys,
-  rotationTicketKeys,
-  snapshotTicketKeys,
   type TicketKeyRing,
+  wireTicketKeys,
 } from './ticket-keys.ts';
 import { MaterialWatcher } from './watcher.ts';
 import { startAdminServer } from './admin-server.ts';
@@ -57,7 +56,7 @@ export async function loadInitial(configFile: string, env: NodeJS.ProcessEnv): P
     env,
     currentHash: null,
     generation: 1,
-    ticketKeys: snapshotTicketKeys(tickets),
+    ticketKeys: wireTicketKeys(tickets),
     health: {},
     now: Date.now(),
   });
@@ -265,7 +264,6 @@ export class Primary implements GatewayApi {
       });
       if (!result.committed) throw new RolloutAbortedError(snapshot.generation, result.reason);
       worker.generation = snapshot.generation;
-      if (this.tickets.previous) worker.trySend({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
     });
     await worker.waitForListening(timeoutMs);
   }
@@ -315,8 +313,8 @@ export class Primary implements GatewayApi {
       if (this.state !== 'running') return;
       this.tickets = rotateTicketKeys(this.tickets, randomTicketKey(), Date.now());
       // Same generation, new keys: a worker that joins later starts with the current key.
-      this.current = { ...this.current, tls: { ...this.current.tls, ticketKeys: snapshotTicketKeys(this.tickets) } };
-      this.pool.broadcast({ type: 'gh:ticket-keys', keys: rotationTicketKeys(this.tickets) });
+      this.current = { ...this.current, tls: { ...this.current.tls, ticketKeys: wireTicketKeys(this.tickets) } };
+      this.pool.broadcast({ type: 'gh:ticket-keys', keys: wireTicketKeys(this.tickets) });
       this.logger.info({ generation: this.current.generation }, 'session ticket keys rotated');
     });
   }
@@ -350,7 +348,7 @@ export class Primary implements GatewayApi {
       env: this.options.env,
       currentHash: this.currentHash,
       generation: generation + 1,
-      ticketKeys: snapshotTicketKeys(this.tickets),
+      ticketKeys: wireTicketKeys(this.tickets),
       health: this.health?.health() ?? this.current.health,
       now: Date.now(),
     });

@@ -1,11 +1,9 @@
 // Session-ticket keys shared by every worker, so that a client resumes on any worker.
 //
-// Node's `ticketKeys` / `setTicketKeys()` hold exactly one 48-byte key (16 name + 16 HMAC + 16 AES):
-// OpenSSL's ticket-key callback in Node only accepts tickets whose name equals the current key's.
-// Node offers no way to keep a previous key decrypting, so a ticket issued before a rotation costs the
-// client one full handshake afterwards (never a failure). We still keep and send the previous key
-// (current first, then previous, 96 bytes) so a worker that gains multi-key support can use it; a
-// worker that cannot uses the first 48 bytes.
+// A key is Node's 48 bytes (16 name + 16 HMAC + 16 AES). The primary keeps the current key and the
+// one before it and sends both (current first, 96 bytes): workers seal tickets with the current key
+// and still open, and renew, tickets sealed with the previous one (dataplane session-tickets.ts), so
+// a rotation costs no client a full handshake. A ticket two rotations old is no longer opened.
 import { randomBytes } from 'node:crypto';
 
 export const TICKET_KEY_BYTES = 48;
@@ -27,13 +25,11 @@ export function rotateTicketKeys(ring: TicketKeyRing, fresh: Buffer, now: number
   return { current: fresh, previous: ring.current, rotatedAt: now };
 }
 
-/** For `Snapshot.tls.ticketKeys`: the current key only, base64 of 48 bytes (what Node accepts). */
-export function snapshotTicketKeys(ring: TicketKeyRing): string {
-  return ring.current.toString('base64');
-}
-
-/** For `gh:ticket-keys`: current first, then previous when there is one (48 or 96 bytes, base64). */
-export function rotationTicketKeys(ring: TicketKeyRing): string {
+/**
+ * For `Snapshot.tls.ticketKeys` and `gh:ticket-keys`: current first, then previous when there is
+ * one (48 or 96 bytes, base64).
+ */
+export function wireTicketKeys(ring: TicketKeyRing): string {
   return (ring.previous ? Buffer.concat([ring.current, ring.previous]) : ring.current).toString('base64');
 }
 

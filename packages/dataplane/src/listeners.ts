@@ -14,6 +14,7 @@ import type { Generation } from './generation.ts';
 import { applyEdgeLimits, createSecureServer, type RequestHandler } from './http2.ts';
 import { metrics } from './metrics.ts';
 import { onClientError } from './request-guard.ts';
+import { serverDefaultContext, sessionTickets } from './session-tickets.ts';
 import { installSniStore, rotateTicketKeys } from './sni-store.ts';
 
 export type ListenerName = 'web' | 'webSecure';
@@ -155,6 +156,12 @@ export class Listeners {
         forwarder.handleRequest as RequestHandler,
         { limits: gateway.limits, timeouts },
       ) as unknown as TlsServer;
+      const ownContext = serverDefaultContext(server);
+      if (ownContext === null || !sessionTickets.install(ownContext)) {
+        forwarder.logger.warn(
+          'this Node has no session-ticket key hook: after each key rotation, tickets issued before it cost one full handshake',
+        );
+      }
       server.on('secureConnection', onSecureConnection);
       server.on('tlsClientError', onTlsClientError);
       addresses.push(await this.listen('webSecure', secure, server, forwarder, 'https'));

@@ -21,7 +21,10 @@ export interface Snapshot {
     certificates: ResolvedServerCertificate[];
     clientCA: string | null;
     crl: string | null;
-    /** 48 bytes, base64; the same for every worker so that resumption survives worker hopping. */
+    /**
+     * Base64 of 48 bytes (the current key) or 96 (current, then previous); the same for every worker
+     * so that resumption survives worker hopping and one rotation (session-tickets.ts).
+     */
     ticketKeys: string;
   };
   /** By route name; absent when the route's backends are all plain http and no tls block is set. */
@@ -58,7 +61,7 @@ export interface HealthMessage {
   endpoint: string;
   health: BackendHealth;
 }
-/** New session-ticket keys (rotation): base64 of 48 bytes, current first then previous. */
+/** New session-ticket keys (rotation): base64 of 96 bytes, current first then previous. */
 export interface TicketKeysMessage {
   type: 'gh:ticket-keys';
   keys: string;

@@ -22,6 +22,7 @@ import {
 import { type ClientAuthPolicy, compileClientAuth, modeForHost } from './client-auth.ts';
 import { GenerationBuildError } from './errors.ts';
 import type { Snapshot } from './messages.ts';
+import { serverDefaultContext, sessionTickets } from './session-tickets.ts';
 
 export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 
@@ -97,6 +98,7 @@ export class SniStore {
     const certificates = snapshot.tls.certificates;
     if (certificates.length === 0) throw new GenerationBuildError('no server certificate for the HTTPS listener');
     const shared = sharedTlsOf(snapshot, ticketKeys);
+    sessionTickets.update(ticketKeys);
     const entries: Entry[] = [];
     for (const cert of certificates) {
       let context: tls.SecureContext;
@@ -108,6 +110,7 @@ export class SniStore {
           cause: error,
         });
       }
+      sessionTickets.install(context);
       entries.push({ cert, context });
     }
     const fallback = entries.find((e) => e.cert.isDefault) ?? (entries[0] as Entry);
@@ -157,7 +160,10 @@ export class SniStore {
     return modeForHost(this.clientAuth, servername);
   }
 
-  /** New ticket keys (rotation) for every context of this generation. */
+  /**
+   * New ticket keys (rotation) for every context of this generation, for a Node without the
+   * ticket-key hook (see session-tickets.ts); with it, the contexts already ask `sessionTickets`.
+   */
   setTicketKeys(keys: Buffer): void {
     const key = currentTicketKey(keys);
     this.shared.ticketKeys = key;
@@ -211,6 +217,9 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
   activeSni.store = store;
   if (server === null) return;
   server.setSecureContext(store.defaultContextOptions());
+  // setSecureContext made a new default context: the one OpenSSL seals and opens tickets with.
+  const ownContext = serverDefaultContext(server);
+  if (ownContext !== null) sessionTickets.install(ownContext);
   const switches = server as unknown as ServerSwitches;
   switches.requestCert = store.clientAuth.requestCert;
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
@@ -218,6 +227,7 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
 
 /** Ticket-key rotation without a new generation: every context of the store and the server's own. */
 export function rotateTicketKeys(server: TlsServer | null, store: SniStore, keys: Buffer): void {
+  sessionTickets.update(keys);
   store.setTicketKeys(keys);
   server?.setTicketKeys(currentTicketKey(keys));
 }

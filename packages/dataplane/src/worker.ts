@@ -13,6 +13,7 @@ import { Listeners } from './listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
 import { collectProcessMetrics, eventLoopLagMs, sampleEventLoopUtilization, servedCount } from './metrics.ts';
 import { UpstreamPool } from './upstream-pool.ts';
+import { sessionTickets } from './session-tickets.ts';
 
 export type { AccessRecord };
 
@@ -146,6 +147,12 @@ export class WorkerRuntime {
   }
 
   private ticketKeys(keys: Buffer): void {
+    try {
+      sessionTickets.update(keys);
+    } catch (error) {
+      this.logger?.error({ err: error }, 'session-ticket keys from the primary rejected; keeping the current ones');
+      return;
+    }
     this.pendingTicketKeys = keys;
     // A prepared generation was built with the keys of its snapshot: give it the newer ones too,
     // so that its commit does not bring the old key back.

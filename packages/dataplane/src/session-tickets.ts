@@ -1,0 +1,126 @@
+// Session-ticket keys of this worker: the current key seals every new ticket, and the previous key
+// still opens tickets sealed before the last rotation, so a rotation costs no client a full
+// handshake (a ticket opened with the previous key is renewed under the current one).
+//
+// Node's public API holds one 48-byte key per context (`ticketKeys`, `setTicketKeys()`). Its native
+// SecureContext also has the hook that Node's own tests use (test-https-resume-after-renew.js):
+// `enableTicketKeyCallback()` makes OpenSSL ask `onticketkeycallback(name, iv, encrypt)` for the key
+// of each ticket, and the answer `[result, hmacKey, aesKey, name?, iv?]` is what OpenSSL's
+// SSL_CTX_set_tlsext_ticket_key_cb expects (result 1 = use, 2 = use and renew, 0 = unknown key).
+// The hook is undocumented, so it is feature-detected: without it every context keeps the current
+// key through `ticketKeys` (the previous key is then lost on rotation: one full handshake, never a
+// failure). OpenSSL seals and opens tickets with the context a connection started on (its
+// session_ctx), i.e. the server's own default context, not the SNI context; every context gets the
+// hook anyway so that which one OpenSSL asks never matters.
+import { randomFillSync } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
+import { GenerationBuildError } from './errors.ts';
+
+/** Node's ticket key: 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
+export const TICKET_KEY_BYTES = 48;
+const PART = 16;
+
+/** OpenSSL's ticket-key callback results. */
+export const TICKET_UNKNOWN = 0;
+export const TICKET_OK = 1;
+export const TICKET_RENEW = 2;
+
+export interface TicketKey {
+  name: Buffer;
+  hmac: Buffer;
+  aes: Buffer;
+}
+
+export interface TicketKeyPair {
+  current: TicketKey;
+  previous: TicketKey | null;
+}
+
+/** What Node's native context expects back: `[result, hmac, aes]`, plus `name, iv` when sealing. */
+export type TicketKeyAnswer = [number, Buffer, Buffer] | [number, Buffer, Buffer, Buffer, Buffer];
+
+/** The primary's wire form: 48 bytes (current) or 96 (current, then previous). */
+export function parseTicketKeys(keys: Buffer): TicketKeyPair {
+  if (keys.length !== TICKET_KEY_BYTES && keys.length !== 2 * TICKET_KEY_BYTES) {
+    throw new GenerationBuildError(
+      `session-ticket keys are ${keys.length} bytes; ${TICKET_KEY_BYTES} (current) or ${2 * TICKET_KEY_BYTES} (current and previous) are expected`,
+    );
+  }
+  return {
+    current: splitKey(keys, 0),
+    previous: keys.length === 2 * TICKET_KEY_BYTES ? splitKey(keys, TICKET_KEY_BYTES) : null,
+  };
+}
+
+function splitKey(keys: Buffer, at: number): TicketKey {
+  // Copies: the answer buffers outlive the message they came in.
+  return {
+    name: Buffer.from(keys.subarray(at, at + PART)),
+    hmac: Buffer.from(keys.subarray(at + PART, at + 2 * PART)),
+    aes: Buffer.from(keys.subarray(at + 2 * PART, at + 3 * PART)),
+  };
+}
+
+/**
+ * Which key seals or opens a ticket. Sealing always uses the current key; a ticket named by the
+ * previous key is opened and renewed; any other name is unknown (a full handshake follows).
+ */
+export function answerTicketKey(keys: TicketKeyPair, name: Buffer, encrypt: boolean, iv: Buffer): TicketKeyAnswer {
+  const current = keys.current;
+  if (encrypt) return [TICKET_OK, current.hmac, current.aes, current.name, iv];
+  if (name.equals(current.name)) return [TICKET_OK, current.hmac, current.aes];
+  const previous = keys.previous;
+  if (previous !== null && name.equals(previous.name)) return [TICKET_RENEW, previous.hmac, previous.aes];
+  // OpenSSL ignores the keys with result 0, but Node checks their lengths.
+  return [TICKET_UNKNOWN, current.hmac, current.aes];
+}
+
+interface NativeContext {
+  enableTicketKeyCallback?: () => void;
+  onticketkeycallback?: (name: Buffer, iv: Buffer, encrypt: boolean) => TicketKeyAnswer;
+}
+
+/** The worker's ticket keys, shared by every context of every generation (one instance per worker). */
+export class SessionTicketKeys {
+  private keys: TicketKeyPair | null = null;
+  /** Created once: OpenSSL calls it with `this` bound to the native context. */
+  private readonly callback: (name: Buffer, iv: Buffer, encrypt: boolean) => TicketKeyAnswer;
+
+  constructor() {
+    this.callback = (name, _iv, encrypt) => {
+      const keys = this.keys;
+      if (keys === null) throw new Error('session-ticket keys asked for before any were set');
+      return answerTicketKey(keys, name, encrypt, encrypt ? randomFillSync(Buffer.allocUnsafe(PART)) : name);
+    };
+  }
+
+  /** New keys from the primary (a snapshot or a rotation). */
+  update(wire: Buffer): void {
+    this.keys = parseTicketKeys(wire);
+  }
+
+  get hasPrevious(): boolean {
+    return this.keys?.previous != null;
+  }
+
+  /**
+   * Lets `context` seal and open tickets with these keys. False when this Node has no ticket-key
+   * hook: the context then uses the current key it was built with (`ticketKeys`).
+   */
+  install(context: SecureContext): boolean {
+    const native = (context as unknown as { context?: NativeContext }).context;
+    if (native === undefined || typeof native.enableTicketKeyCallback !== 'function') return false;
+    native.enableTicketKeyCallback();
+    native.onticketkeycallback = this.callback;
+    return true;
+  }
+}
+
+/** This worker's keys. */
+export const sessionTickets = new SessionTicketKeys();
+
+/** A tls.Server's own default context (Node keeps it in `_sharedCreds`; replaced by setSecureContext). */
+export function serverDefaultContext(server: object): SecureContext | null {
+  const creds = (server as { _sharedCreds?: SecureContext })._sharedCreds;
+  return creds ?? null;
+}
