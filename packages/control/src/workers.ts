@@ -1,8 +1,14 @@
 // The workers' lifecycle: fork, respawn with backoff, rolling restart and drain. What a worker runs
 // (which generation) is the primary's business; this file only manages processes and their channel.
 import cluster, { type Worker } from 'node:cluster';
-import type { BindFailedMessage, ListeningMessage, WorkerToPrimary } from '@gatehouse/dataplane';
+import {
+  type BindFailedMessage,
+  type ListeningMessage,
+  type WorkerToPrimary,
+  workerWarmupPaths,
+} from '@gatehouse/dataplane';
 import type { Logger } from 'pino';
+import { prepareWorkerCompileCache } from './compile-cache.ts';
 import { BindFailedError, WorkerStartError, WorkerTimeoutError } from './errors.ts';
 import type { RolloutChannel } from './rollout.ts';
 
@@ -179,6 +185,8 @@ export interface WorkerPoolOptions {
   onRespawned: (worker: ManagedWorker) => void;
   /** How long a drained worker may take beyond its deadline before it is killed. */
   killGraceMs?: number;
+  /** The workers' module files, compiled into Node's compile cache before the first fork (default: the data plane's; []: no cache). */
+  warmupModules?: readonly string[];
 }
 
 interface Slot {
@@ -194,6 +202,8 @@ export class WorkerPool {
   /** Every worker process still alive, including retiring ones. */
   private readonly all = new Map<number, ManagedWorker>();
   private stopping = false;
+  /** Added to every worker's environment: the compile cache (see prepareWorkerCompileCache). */
+  private workerEnv: Record<string, string> = {};
 
   constructor(options: WorkerPoolOptions) {
     this.options = options;
@@ -211,6 +221,16 @@ export class WorkerPool {
 
   /** Forks one worker per slot; the caller brings them to generation 1. */
   forkAll(): ManagedWorker[] {
+    const modules = this.options.warmupModules ?? workerWarmupPaths;
+    if (modules.length > 0) {
+      const cache = prepareWorkerCompileCache(modules, cluster.settings.execArgv ?? []);
+      if (cache.directory !== null) this.workerEnv = { NODE_COMPILE_CACHE: cache.directory };
+      else
+        this.options.logger.warn(
+          { reason: cache.reason },
+          'workers start without a compile cache (about 30 MiB more each)',
+        );
+    }
     return this.slots.map((slot) => {
       const worker = this.fork(slot.index);
       slot.worker = worker;
@@ -240,7 +260,11 @@ export class WorkerPool {
   }
 
   private fork(slot: number): ManagedWorker {
-    const worker = new ManagedWorker(cluster.fork({ GATEHOUSE_WORKER_SLOT: String(slot) }), slot, this.options.logger);
+    const worker = new ManagedWorker(
+      cluster.fork({ ...this.workerEnv, GATEHOUSE_WORKER_SLOT: String(slot) }),
+      slot,
+      this.options.logger,
+    );
     this.all.set(worker.id, worker);
     worker.onMessage((message) => this.options.onMessage(worker, message));
     void worker.exited.then((info) => this.onExit(worker, info));

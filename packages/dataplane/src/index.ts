@@ -6,6 +6,16 @@ import { fileURLToPath } from 'node:url';
 /** Absolute path of the worker entry, for `cluster.setupPrimary({ exec: workerEntryPath, serialization: 'advanced' })`. */
 export const workerEntryPath: string = fileURLToPath(new URL('./worker-main.ts', import.meta.url));
 
+/**
+ * Every module file a worker loads from this repository's .ts sources, the lazy ones included
+ * (access-log.ts is imported when the first generation arrives): the primary compiles them once into
+ * Node's compile cache before forking, so that no worker has to type-strip (issue 9).
+ */
+export const workerWarmupPaths: readonly string[] = [
+  workerEntryPath,
+  fileURLToPath(new URL('./access-log.ts', import.meta.url)),
+];
+
 export * from './messages.ts';
 export { Balancer } from './balancer.ts';
 export { METHOD_NOT_ALLOWED, NO_ROUTE, Router, rewritePath } from './router.ts';
