@@ -29,17 +29,10 @@ import {
   str,
   union,
 } from './spec.ts';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './tls-defaults.ts';
 
-/** AEAD-only ECDHE suites for TLS 1.2 (TLS 1.3 suites are all AEAD): forward secrecy, no CBC. */
-export const DEFAULT_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
-export const DEFAULT_ECDH_CURVE = 'X25519:P-256';
+export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE };
+
 export const DEFAULT_CLIENT_IDENTITY_HEADER = 'x-forwarded-client-cert';
 export const DEFAULT_CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS'] as const;
 export const CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS', 'By', 'Cert'] as const;

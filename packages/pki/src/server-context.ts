@@ -26,7 +26,8 @@
 
 import { constants, randomBytes } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
-import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, type TlsConfig } from '@gatehouse/config';
+import type { TlsConfig } from '@gatehouse/config';
+import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from '@gatehouse/config/tls-defaults';
 import { PkiError } from './errors.ts';
 import { certificateBlocks } from './inspect.ts';
 import { splitCrls } from './preflight.ts';
