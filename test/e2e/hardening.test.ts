@@ -268,6 +268,26 @@ describe('request smuggling and desync: 400 and close, nothing forwarded', () =>
     assert.doesNotMatch(answer.toLowerCase(), /\r\nserver: secret-backend/);
   });
 
+  it('a client that half-closes after its request still gets the answer (HTTP listener)', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(webPort, '127.0.0.1', () =>
+        socket.end('GET /half-closed HTTP/1.1\r\nHost: h\r\n\r\n', 'latin1'),
+      );
+      let data = '';
+      socket.setEncoding('latin1').on('data', (d: string) => {
+        data += d;
+      });
+      socket.on('error', () => {});
+      const timer = setTimeout(() => socket.destroy(), 3000);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(data);
+      });
+    });
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.match(answer, /\r\n\r\n[\s\S]+/, 'with its body');
+  });
+
   it('Connection: close from the client is honoured', async () => {
     const started = Date.now();
     const { answer } = await raw('GET /close HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', 3000);
@@ -614,7 +634,7 @@ describe('fuzzing', () => {
         const index = next++;
         const input = inputs[index] as string;
         const answer = await new Promise<string>((resolve) => {
-          // write, not end: Node's HTTP server treats a half-closed client as gone (httpAllowHalfOpen).
+          // write, not end: the answer is judged on its head, so the socket is destroyed after it.
           const socket = net.connect(webPort, '127.0.0.1', () => socket.write(input, 'latin1'));
           let data = '';
           socket.setEncoding('latin1').on('data', (d: string) => {

@@ -144,6 +144,10 @@ export class Listeners {
     if (web !== null) {
       const server = http.createServer(serverOptions, forwarder.handleRequest as http.RequestListener);
       server.on('clientError', onHttpClientError);
+      // A client that sends its request and then half-closes (`printf 'GET / ...' | nc`, scripts that
+      // shutdown(SHUT_WR)) still gets its answer, as from nginx: by default Node's server takes the
+      // FIN for an abort. The connection is closed once the last response is written.
+      (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
       applyLimits(server, generation);
       addresses.push(await this.listen('web', web, server, forwarder, 'http'));
     }
