@@ -51,7 +51,7 @@ export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string): TryLin
     },
     {
       title:
-        '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so it refuses you (with TLS 1.3 curl reports an empty reply)',
+        '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so it refuses you (TLS 1.3 refuses after the handshake: curl reports an empty reply or a reset)',
       expect: 'refused',
       command: `curl -sS --cacert ${f(m.backendCa)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} https://localhost:${ports.green}/`,
     },
