@@ -5,7 +5,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { Writable } from 'node:stream';
-import type { HealthCheckConfig, RouteConfig, SourcePos } from '@gatehouse/config';
+import type { HealthCheckConfig, RouteConfig } from '@gatehouse/config';
+import { testBackend, testRoute } from '@gatehouse/config/testing';
 import { pino } from 'pino';
 
 export interface Backend {
@@ -81,8 +82,6 @@ export async function startBackend(
   return backend;
 }
 
-const at: SourcePos = { file: '<test>', line: 1, col: 1, path: 'routes[0]' };
-
 export function healthCheck(overrides: Partial<HealthCheckConfig> = {}): HealthCheckConfig {
   return {
     path: '/healthz',
@@ -101,34 +100,12 @@ export function healthCheck(overrides: Partial<HealthCheckConfig> = {}): HealthC
 }
 
 export function route(name: string, endpoints: string[], hc: HealthCheckConfig | null): RouteConfig {
-  return {
+  return testRoute({
     name,
     path: `/${name}`,
-    hosts: [],
-    methods: null,
-    priority: 0,
-    enabled: true,
-    rewrite: null,
-    backends: endpoints.map((endpoint) => {
-      const url = new URL(endpoint);
-      return {
-        endpoint,
-        protocol: url.protocol as 'http:' | 'https:',
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(url.port),
-        basePath: url.pathname || '/',
-        weight: 1,
-        at,
-      };
-    }),
-    security: { forwardHostHeaders: true, tls: null },
+    backends: endpoints.map((endpoint) => testBackend(endpoint)),
     healthCheck: hc,
-    clientAuth: null,
-    clientIdentity: null,
-    retry: { attempts: 1, on: ['connect-failure', 'reset'] },
-    maxBodyBytes: 0,
-    at,
-  };
+  });
 }
 
 /** A real pino logger whose JSON lines are kept for assertions. */
