@@ -230,21 +230,31 @@ export class WorkerPool {
 
   /** Forks one worker per slot; the caller brings them to generation 1. */
   forkAll(): ManagedWorker[] {
-    const modules = this.options.warmupModules ?? workerWarmupPaths;
-    if (modules.length > 0) {
-      const cache = prepareWorkerCompileCache(modules, cluster.settings.execArgv ?? []);
-      if (cache.directory !== null) this.workerEnv = { NODE_COMPILE_CACHE: cache.directory };
-      else
-        this.options.logger.warn(
-          { reason: cache.reason },
-          'workers start without a compile cache (about 30 MiB more each)',
-        );
-    }
+    this.prepareCompileCache();
     return this.slots.map((slot) => {
       const worker = this.fork(slot.index);
       slot.worker = worker;
       return worker;
     });
+  }
+
+  /**
+   * Compiles the worker modules into the compile cache (see compile-cache.ts), before the first
+   * fork and before a rolling restart, which is how new code on disk reaches the workers.
+   */
+  private prepareCompileCache(): void {
+    const modules = this.options.warmupModules ?? workerWarmupPaths;
+    if (modules.length === 0) return;
+    const cache = prepareWorkerCompileCache(modules, cluster.settings.execArgv ?? []);
+    if (cache.directory !== null) {
+      this.workerEnv = { NODE_COMPILE_CACHE: cache.directory };
+      return;
+    }
+    this.workerEnv = {};
+    this.options.logger.warn(
+      { reason: cache.reason },
+      'workers start without a compile cache (about 30 MiB more each)',
+    );
   }
 
   /** The workers that serve (or are about to): one per slot, alive and not retiring. */
@@ -325,6 +335,7 @@ export class WorkerPool {
     // An old worker drains while the next slot is replaced: a long-lived client connection on it
     // must not hold the whole restart for a drain deadline per worker.
     const draining: Array<Promise<ExitInfo>> = [];
+    this.prepareCompileCache();
     try {
       for (const slot of this.slots) {
         if (this.stopping) break;
