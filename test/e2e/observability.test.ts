@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
@@ -95,7 +96,17 @@ interface StatusDoc {
   version: string;
   pid: number;
   generation: number;
-  workers: Array<{ id: number; pid: number; generation: number; requests: number }>;
+  workers: Array<{
+    id: number;
+    pid: number;
+    generation: number;
+    requests: number;
+    activeConnections: number;
+    eventLoopLagMs: number;
+    eventLoopUtilization: number;
+    rssBytes: number;
+    heapUsedBytes: number;
+  }>;
   routes: Array<{ name: string; backends: Array<{ endpoint: string; weight: number; up: boolean }> }>;
   certificates: Array<{ role: string; names: string[]; serial: string; fingerprint256: string; daysLeft: number }>;
   lastReload: { accepted: boolean; message: string } | null;
@@ -230,6 +241,48 @@ ${extra}`;
       const check = spawnSync('promtool', ['check', 'metrics'], { input: scrape.body, encoding: 'utf8' });
       assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}`);
     }
+  });
+
+  it("/status reports each worker's own process: pid, requests, open connections, event loop and memory", async () => {
+    const before = await status();
+    assert.equal(before.workers.length, 2);
+    for (const w of before.workers) {
+      // A real child of this primary, and the memory figures are that process's.
+      const proc = readFileSync(`/proc/${w.pid}/status`, 'utf8');
+      assert.equal(Number(/^PPid:\s+(\d+)/m.exec(proc)?.[1]), before.pid, `worker ${w.pid} is the primary's child`);
+      const vmRss = Number(/^VmRSS:\s+(\d+) kB/m.exec(proc)?.[1]) * 1024;
+      assert.ok(Math.abs(w.rssBytes - vmRss) < vmRss * 0.25, `rss ${w.rssBytes} against /proc's ${vmRss}`);
+      assert.ok(w.heapUsedBytes > 0 && w.heapUsedBytes < w.rssBytes, `heap used ${w.heapUsedBytes}`);
+      assert.ok(Number.isFinite(w.eventLoopLagMs) && w.eventLoopLagMs >= 0, `lag ${w.eventLoopLagMs}`);
+      assert.ok(w.eventLoopUtilization >= 0 && w.eventLoopUtilization <= 1, `utilisation ${w.eventLoopUtilization}`);
+    }
+    const served = (doc: StatusDoc) => doc.workers.reduce((n, w) => n + w.requests, 0);
+    const open = (doc: StatusDoc) => doc.workers.reduce((n, w) => n + w.activeConnections, 0);
+
+    const count = 9;
+    for (let i = 0; i < count; i++) assert.equal((await call({ port: webPort, path: `/api/count/${i}` })).status, 200);
+    assert.equal(served(await status()), served(before) + count, 'requests counted exactly');
+
+    // Held-open client connections show up as open connections, and go away when closed. The
+    // requests above closed their connections; wait until the workers have seen that.
+    const openNow = async (until: (n: number) => boolean): Promise<number> => {
+      let n = open(await status());
+      for (let i = 0; i < 100 && !until(n); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        n = open(await status());
+      }
+      return n;
+    };
+    assert.equal(await openNow((n) => n === 0), 0, 'no client connection left open');
+    const held: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = netConnect(webPort, '127.0.0.1');
+      await once(s, 'connect');
+      held.push(s);
+    }
+    assert.equal(await openNow((n) => n === 4), 4, 'four held connections are open');
+    for (const s of held) s.destroy();
+    assert.equal(await openNow((n) => n === 0), 0, 'closed connections are no longer counted');
   });
 
   it('shows the certificate rotation in /status: new fingerprint, new generation', async () => {
