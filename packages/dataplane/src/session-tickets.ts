@@ -75,6 +75,10 @@ export function answerTicketKey(keys: TicketKeyPair, name: Buffer, encrypt: bool
   return [TICKET_UNKNOWN, current.hmac, current.aes];
 }
 
+/** Result 0 with well-sized (unused) buffers: Node checks their lengths even then. */
+const ZERO_PART = Buffer.alloc(PART);
+const NO_TICKET: TicketKeyAnswer = [TICKET_UNKNOWN, ZERO_PART, ZERO_PART, ZERO_PART, ZERO_PART];
+
 interface NativeContext {
   enableTicketKeyCallback?: () => void;
   onticketkeycallback?: (name: Buffer, iv: Buffer, encrypt: boolean) => TicketKeyAnswer;
@@ -89,7 +93,8 @@ export class SessionTicketKeys {
   constructor() {
     this.callback = (name, _iv, encrypt) => {
       const keys = this.keys;
-      if (keys === null) throw new Error('session-ticket keys asked for before any were set');
+      // Never throw into OpenSSL: without keys no ticket is issued or accepted (full handshakes).
+      if (keys === null) return NO_TICKET;
       return answerTicketKey(keys, name, encrypt, encrypt ? randomFillSync(Buffer.allocUnsafe(PART)) : name);
     };
   }

@@ -113,6 +113,40 @@ describe('over real TLS connections', () => {
     return { reused, session: latest };
   }
 
+  test('a context asked before any key was set issues no ticket and still completes the handshake', async () => {
+    const empty = new SessionTicketKeys();
+    const bare = tls.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (socket) => socket.end('ok'));
+    assert.equal(empty.install(serverDefaultContext(bare) as tls.SecureContext), true);
+    bare.listen(0, '127.0.0.1');
+    await once(bare, 'listening');
+    try {
+      for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+        const socket = tls.connect({
+          port: (bare.address() as AddressInfo).port,
+          host: '127.0.0.1',
+          servername: 'localhost',
+          ca: ca.certPem,
+          minVersion: version,
+          maxVersion: version,
+        });
+        let tickets = 0;
+        socket.on('session', () => {
+          tickets++;
+        });
+        await once(socket, 'secureConnect');
+        let body = '';
+        socket.setEncoding('utf8').on('data', (d: string) => {
+          body += d;
+        });
+        await once(socket, 'close');
+        assert.equal(body, 'ok', `${version}: served`);
+        if (version === 'TLSv1.3') assert.equal(tickets, 0, 'no TLS 1.3 ticket was issued');
+      }
+    } finally {
+      bare.close();
+    }
+  });
+
   for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
     test(`${version}: a ticket survives one rotation (and is renewed), not two`, async () => {
       const first = await connect(version);
