@@ -14,6 +14,7 @@ import {
   workerEntryPath,
 } from '@gatehouse/dataplane';
 import { HealthScheduler, type HealthTransition } from '@gatehouse/health';
+import { generateTicketKeys } from '@gatehouse/pki';
 import type { Logger } from 'pino';
 import { certificateStatuses } from './certificate-status.ts';
 import { ensureListenerMigration, TCP_MIGRATE_REQ } from './listener-migration.ts';
@@ -30,13 +31,7 @@ import type {
 } from './gateway-api.ts';
 import { runTwoPhase, SerialQueue } from './rollout.ts';
 import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
-import {
-  newTicketKeyRing,
-  randomTicketKey,
-  rotateTicketKeys,
-  type TicketKeyRing,
-  wireTicketKeys,
-} from './ticket-keys.ts';
+import { newTicketKeyRing, rotateTicketKeys, type TicketKeyRing, wireTicketKeys } from './ticket-keys.ts';
 import { MaterialWatcher } from './watcher.ts';
 import { startAdminServer } from './admin-server.ts';
 import { startExpiryWarnings } from './expiry.ts';
@@ -50,7 +45,7 @@ export type InitialLoad =
   | { ok: false; errors: ConfigDiagnostic[]; warnings: ConfigDiagnostic[] };
 
 export async function loadInitial(configFile: string, env: NodeJS.ProcessEnv): Promise<InitialLoad> {
-  const tickets = newTicketKeyRing(randomTicketKey(), Date.now());
+  const tickets = newTicketKeyRing(generateTicketKeys(), Date.now());
   const result = await buildCandidate({
     configFile,
     env,
@@ -311,7 +306,7 @@ export class Primary implements GatewayApi {
   private rotateTickets(): void {
     void this.queue.run(async () => {
       if (this.state !== 'running') return;
-      this.tickets = rotateTicketKeys(this.tickets, randomTicketKey(), Date.now());
+      this.tickets = rotateTicketKeys(this.tickets, generateTicketKeys(), Date.now());
       // Same generation, new keys: a worker that joins later starts with the current key.
       this.current = { ...this.current, tls: { ...this.current.tls, ticketKeys: wireTicketKeys(this.tickets) } };
       this.pool.broadcast({ type: 'gh:ticket-keys', keys: wireTicketKeys(this.tickets) });

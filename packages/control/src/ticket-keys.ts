@@ -4,9 +4,7 @@
 // one before it and sends both (current first, 96 bytes): workers seal tickets with the current key
 // and still open, and renew, tickets sealed with the previous one (dataplane session-tickets.ts), so
 // a rotation costs no client a full handshake. A ticket two rotations old is no longer opened.
-import { randomBytes } from 'node:crypto';
-
-export const TICKET_KEY_BYTES = 48;
+import { TICKET_KEYS_BYTES } from '@gatehouse/pki';
 
 export interface TicketKeyRing {
   current: Buffer;
@@ -33,12 +31,8 @@ export function wireTicketKeys(ring: TicketKeyRing): string {
   return (ring.previous ? Buffer.concat([ring.current, ring.previous]) : ring.current).toString('base64');
 }
 
-export function randomTicketKey(): Buffer {
-  return randomBytes(TICKET_KEY_BYTES);
-}
-
 function assertKey(key: Buffer): void {
-  if (key.length !== TICKET_KEY_BYTES) {
-    throw new RangeError(`a session-ticket key is ${TICKET_KEY_BYTES} bytes, got ${key.length}`);
+  if (key.length !== TICKET_KEYS_BYTES) {
+    throw new RangeError(`a session-ticket key is ${TICKET_KEYS_BYTES} bytes, got ${key.length}`);
   }
 }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { newTicketKeyRing, randomTicketKey, rotateTicketKeys, wireTicketKeys } from '../src/ticket-keys.ts';
+import { generateTicketKeys } from '@gatehouse/pki';
+import { newTicketKeyRing, rotateTicketKeys, wireTicketKeys } from '../src/ticket-keys.ts';
 
 test('rotation keeps exactly one previous key, sent after the current one', () => {
-  const [k1, k2, k3] = [randomTicketKey(), randomTicketKey(), randomTicketKey()];
+  const [k1, k2, k3] = [generateTicketKeys(), generateTicketKeys(), generateTicketKeys()];
   let ring = newTicketKeyRing(k1, 0);
   assert.deepEqual(Buffer.from(wireTicketKeys(ring), 'base64'), k1, 'before any rotation: the current key alone');
   ring = rotateTicketKeys(ring, k2, 1);

@@ -14,10 +14,10 @@
 // hook anyway so that which one OpenSSL asks never matters.
 import { randomFillSync } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
+import { TICKET_KEYS_BYTES } from '@gatehouse/pki';
 import { GenerationBuildError } from './errors.ts';
 
-/** Node's ticket key: 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
-export const TICKET_KEY_BYTES = 48;
+/** Node's ticket key (TICKET_KEYS_BYTES): 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
 const PART = 16;
 
 /** OpenSSL's ticket-key callback results. */
@@ -41,14 +41,14 @@ export type TicketKeyAnswer = [number, Buffer, Buffer] | [number, Buffer, Buffer
 
 /** The primary's wire form: 48 bytes (current) or 96 (current, then previous). */
 export function parseTicketKeys(keys: Buffer): TicketKeyPair {
-  if (keys.length !== TICKET_KEY_BYTES && keys.length !== 2 * TICKET_KEY_BYTES) {
+  if (keys.length !== TICKET_KEYS_BYTES && keys.length !== 2 * TICKET_KEYS_BYTES) {
     throw new GenerationBuildError(
-      `session-ticket keys are ${keys.length} bytes; ${TICKET_KEY_BYTES} (current) or ${2 * TICKET_KEY_BYTES} (current and previous) are expected`,
+      `session-ticket keys are ${keys.length} bytes; ${TICKET_KEYS_BYTES} (current) or ${2 * TICKET_KEYS_BYTES} (current and previous) are expected`,
     );
   }
   return {
     current: splitKey(keys, 0),
-    previous: keys.length === 2 * TICKET_KEY_BYTES ? splitKey(keys, TICKET_KEY_BYTES) : null,
+    previous: keys.length === 2 * TICKET_KEYS_BYTES ? splitKey(keys, TICKET_KEYS_BYTES) : null,
   };
 }
 
@@ -102,10 +102,6 @@ export class SessionTicketKeys {
   /** New keys from the primary (a snapshot or a rotation). */
   update(wire: Buffer): void {
     this.keys = parseTicketKeys(wire);
-  }
-
-  get hasPrevious(): boolean {
-    return this.keys?.previous != null;
   }
 
   /**

@@ -225,9 +225,12 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
 }
 
-/** Ticket-key rotation without a new generation: every context of the store and the server's own. */
+/**
+ * Ticket-key rotation without a new generation, for contexts without the ticket-key hook: the
+ * current key into every context of the store and the server's own. The hook itself reads
+ * `sessionTickets`, which the worker updates first.
+ */
 export function rotateTicketKeys(server: TlsServer | null, store: SniStore, keys: Buffer): void {
-  sessionTickets.update(keys);
   store.setTicketKeys(keys);
   server?.setTicketKeys(currentTicketKey(keys));
 }

@@ -17,6 +17,7 @@ import {
 } from '../src/client-auth.ts';
 import { GenerationBuildError } from '../src/errors.ts';
 import { installSniStore, rotateTicketKeys, SniStore } from '../src/sni-store.ts';
+import { sessionTickets } from '../src/session-tickets.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from './tls-fixture.ts';
 
 let fx: TlsFixture;
@@ -342,11 +343,14 @@ describe('key material and ticket keys', () => {
         const first = await connect(name);
         assert.equal((await connect(name, first.session)).reused, true, `${name} resumes`);
         // What the primary sends on rotation: the new key, then the one it replaces.
-        keys = Buffer.concat([randomBytes(48), keys.subarray(0, 48)]);
-        rotateTicketKeys(server, store, keys);
+        const rotate = () => {
+          keys = Buffer.concat([randomBytes(48), keys.subarray(0, 48)]);
+          sessionTickets.update(keys); // what the worker does on gh:ticket-keys, before rotateTicketKeys
+          rotateTicketKeys(server, store, keys);
+        };
+        rotate();
         assert.equal((await connect(name, first.session)).reused, true, `${name}: the previous key still opens it`);
-        keys = Buffer.concat([randomBytes(48), keys.subarray(0, 48)]);
-        rotateTicketKeys(server, store, keys);
+        rotate();
         const twoRotations = await connect(name, first.session);
         assert.equal(twoRotations.reused, false, `${name}: two rotations old is not accepted`);
         assert.equal((await connect(name, twoRotations.session)).reused, true, `${name} resumes under the new key`);

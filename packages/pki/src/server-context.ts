@@ -47,9 +47,9 @@ export function generateTicketKeys(): Buffer {
 }
 
 /**
- * The key a context encrypts and decrypts tickets with. Node holds exactly one 48-byte key per
- * context, so of "current + previous" (96 bytes, as the snapshot may carry) only the current is
- * used: after a rotation, a ticket under the previous key gets a full handshake, not an error.
+ * The key a context is built with (`ticketKeys` holds exactly one): the current one of "current +
+ * previous" (96 bytes, as the snapshot carries). The data plane's ticket-key callback, when Node has
+ * it, answers for both keys instead (dataplane session-tickets.ts).
  */
 export function currentTicketKeys(keys: Buffer): Buffer {
   if (keys.length < TICKET_KEYS_BYTES) {
