@@ -91,11 +91,12 @@ export class SessionTicketKeys {
   private readonly callback: (name: Buffer, iv: Buffer, encrypt: boolean) => TicketKeyAnswer;
 
   constructor() {
-    this.callback = (name, _iv, encrypt) => {
+    this.callback = (name, iv, encrypt) => {
       const keys = this.keys;
       // Never throw into OpenSSL: without keys no ticket is issued or accepted (full handshakes).
       if (keys === null) return NO_TICKET;
-      return answerTicketKey(keys, name, encrypt, encrypt ? randomFillSync(Buffer.allocUnsafe(PART)) : name);
+      // Sealing takes a fresh IV from us; opening uses the ticket's own.
+      return answerTicketKey(keys, name, encrypt, encrypt ? randomFillSync(Buffer.allocUnsafe(PART)) : iv);
     };
   }
 
