@@ -8,7 +8,7 @@ import { parseConfig } from '@gatehouse/config';
 import {
   type CaHandle,
   createCa,
-  inspectCertificate,
+  serverCertificateRecord,
   issueCertificate,
   type LeafHandle,
   type ResolvedServerCertificate,
@@ -106,21 +106,13 @@ export async function makeTlsFixture(): Promise<TlsFixture> {
 }
 
 export function resolved(leaf: LeafHandle, isDefault = false): ResolvedServerCertificate {
-  const info = inspectCertificate(leaf.certPem);
-  return {
+  const material = {
     certPem: leaf.fullchainPem,
     keyPem: leaf.keyPem,
     passphrase: leaf.passphrase,
-    names: info.names,
-    keyType: info.keyType,
-    serial: info.serial,
-    fingerprint256: info.fingerprint256,
-    subject: info.subject,
-    notBefore: info.notBefore,
-    notAfter: info.notAfter,
-    isDefault,
     source: leaf.certPath,
   };
+  return serverCertificateRecord(material, isDefault);
 }
 
 /** Parses `yaml` with the real config parser and wraps it in a snapshot with these certificates. */

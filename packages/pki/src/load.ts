@@ -186,11 +186,22 @@ function resolveServerCertificate(
   findings.add(mismatch);
   findings.add(purpose);
   if (mismatch || purpose) return null;
+  const source = cert.origin === key.origin ? cert.origin : `${cert.origin} (key ${key.origin})`;
+  return serverCertificateRecord({ certPem: cert.pem, keyPem: key.pem, passphrase, source }, false, leaf);
+}
+
+/**
+ * What the data plane gets for one server certificate: its material, and what inspecting the leaf
+ * (`leaf`, else the first certificate of `certPem`) says about it. No check is made here.
+ */
+export function serverCertificateRecord(
+  material: { certPem: string; keyPem: string; passphrase: string | null; source: string },
+  isDefault = false,
+  leaf: string | X509Certificate = material.certPem,
+): ResolvedServerCertificate {
   const info = inspectCertificate(leaf);
   return {
-    certPem: cert.pem,
-    keyPem: key.pem,
-    passphrase,
+    ...material,
     names: info.names,
     keyType: info.keyType,
     serial: info.serial,
@@ -198,8 +209,7 @@ function resolveServerCertificate(
     subject: info.subject,
     notBefore: info.notBefore,
     notAfter: info.notAfter,
-    isDefault: false,
-    source: cert.origin === key.origin ? cert.origin : `${cert.origin} (key ${key.origin})`,
+    isDefault,
   };
 }
 

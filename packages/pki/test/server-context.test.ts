@@ -14,6 +14,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '../src/dev-pki.ts';
 import { inspectCertificate } from '../src/inspect.ts';
+import { serverCertificateRecord } from '../src/load.ts';
 import {
   currentTicketKeys,
   generateTicketKeys,
@@ -40,21 +41,13 @@ function tlsConfig(overrides: Partial<TlsConfig> = {}): TlsConfig {
 }
 
 function resolved(leaf: LeafHandle, isDefault = false): ResolvedServerCertificate {
-  const info = inspectCertificate(leaf.certPem);
-  return {
+  const material = {
     certPem: leaf.fullchainPem,
     keyPem: leaf.keyPem,
     passphrase: leaf.passphrase,
-    names: info.names,
-    keyType: info.keyType,
-    serial: info.serial,
-    fingerprint256: info.fingerprint256,
-    subject: info.subject,
-    notBefore: info.notBefore,
-    notAfter: info.notAfter,
-    isDefault,
     source: leaf.certPath,
   };
+  return serverCertificateRecord(material, isDefault);
 }
 
 interface Gateway {
