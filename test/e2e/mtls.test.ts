@@ -567,6 +567,11 @@ describe('SNI and TLS policy', () => {
     assert.ok(got);
     assert.equal(got.httpVersion, '1.1');
     assert.equal(got.headers['x-forwarded-client-cert'], undefined);
+    // The backend streams its body (no Content-Length): the access line still counts it.
+    assert.equal(headers['content-length'], undefined);
+    const line = await gateway.waitForLog((l) => l.path === '/over-h2', 10_000, 'the h2 access line');
+    assert.equal(line.status, 200);
+    assert.equal(line.bytes, Buffer.byteLength(body));
   });
 
   it('over h2, a verified client certificate is forwarded as XFCC too', async () => {

@@ -86,6 +86,8 @@ export class RequestState implements AccessRecord {
   retryable = false;
   /** HTTP/1 request without a body: nothing to pipe upstream. */
   bodiless = false;
+  /** HTTP/2: body bytes of the backend response relayed so far (-1: none relayed). */
+  h2BodyBytes = -1;
 
   constructor(generation: Generation, req: AnyRequest, res: AnyResponse, start: number) {
     this.generation = generation;
@@ -163,6 +165,12 @@ function onResponseClose(this: AnyResponse): void {
   if (state === undefined) return;
   state.closed = true;
   theForwarder?.finish(state);
+}
+
+/** Shared 'data' listener of backend responses relayed to HTTP/2 clients (this = the backend response). */
+function countH2BodyBytes(this: IncomingMessage, chunk: Buffer): void {
+  const state = (this as unknown as Carrier)[kState];
+  if (state !== undefined) state.h2BodyBytes += chunk.length;
 }
 
 /** Shared 'end' listener of self-handled backend responses: trailers go before the pipe ends `res`. */
@@ -479,6 +487,11 @@ export class Forwarder {
       // http-proxy-3 writes this one through the compat API, from the header object.
       stripResponseHopByHop(proxyRes.headers);
       stripH2ResponseHeaders(proxyRes.headers);
+      // node:http2 keeps no byte count per stream, and a streamed body has no Content-Length: count
+      // the body as it passes (nginx's $body_bytes_sent).
+      (proxyRes as unknown as Carrier)[kState] = state;
+      state.h2BodyBytes = 0;
+      proxyRes.on('data', countH2BodyBytes);
       return;
     }
     // HTTP/1 (selfHandleResponse): the head goes out from the raw list in one writeHead, then the
@@ -596,7 +609,9 @@ export class Forwarder {
     state.bytes =
       state.socket !== null
         ? state.socket.bytesWritten - state.bytesAtStart
-        : Number((res as Http2ServerResponse).getHeader('content-length') ?? 0);
+        : state.h2BodyBytes >= 0
+          ? state.h2BodyBytes
+          : Number((res as Http2ServerResponse).getHeader('content-length') ?? 0);
     if (REQUEST_METRICS) {
       const rm: RouteMetrics = state.route?.metrics ?? state.generation.noRouteMetrics;
       rm.countRequest(methodIndex(state.method), state.status);
