@@ -2,7 +2,7 @@
 // 5 % of metrics off). Wall-clock throughput on a shared 2-vCPU VM swings by ±20 % between runs, so
 // it cannot resolve 5 %; CPU time is additive, so the share of a request's CPU that the metric calls
 // take bounds what they can cost in throughput. This times exactly the calls the forwarder makes per
-// request (forward.ts: one request count, the request-duration and upstream-duration observations),
+// request (request/forward.ts: one request count, the request-duration and upstream-duration observations),
 // then divides by a CPU-per-request figure measured by `npm run bench` (default: the lowest recorded
 // in RESULTS.md, which gives the largest share).
 //

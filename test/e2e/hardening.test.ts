@@ -304,7 +304,7 @@ describe('HTTP/2 requests an HTTP/1.1 backend must not see', () => {
     [':authority', 'h.test'],
     [':path', path],
   ];
-  // nghttp2 resets the first four; the last two are refused by rejectRequest() (request-guard.ts).
+  // nghttp2 resets the first four; the last two are refused by rejectRequest() (edge/framing-guard.ts).
   const cases: Record<string, [Array<[string, string]>, 'reset' | number]> = {
     'uppercase name': [[...base(), ['X-Upper', '1']], 'reset'],
     'connection header': [[...base(), ['connection', 'close']], 'reset'],

@@ -2,7 +2,7 @@
 //
 // A key is Node's 48 bytes (16 name + 16 HMAC + 16 AES). The primary keeps the current key and the
 // one before it and sends both (current first, 96 bytes): workers seal tickets with the current key
-// and still open, and renew, tickets sealed with the previous one (dataplane session-tickets.ts), so
+// and still open, and renew, tickets sealed with the previous one (dataplane tls/session-tickets.ts), so
 // a rotation costs no client a full handshake. A ticket two rotations old is no longer opened.
 import { TICKET_KEYS_BYTES } from '@gatehouse/pki';
 

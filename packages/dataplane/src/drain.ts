@@ -2,9 +2,9 @@
 // `Connection: close`, let them finish and let clients close their connections, up to the deadline;
 // then cut what is left. Resolves with the number of requests still running at the deadline
 // (0 = a clean drain).
-import type { Forwarder } from './forward.ts';
-import type { Listeners } from './listeners.ts';
-import type { UpstreamPool } from './upstream-pool.ts';
+import type { Forwarder } from './request/forward.ts';
+import type { Listeners } from './edge/listeners.ts';
+import type { UpstreamPool } from './upstream/pool.ts';
 
 /** An idle keep-alive connection is closed after this long without a new request. */
 export const DRAIN_IDLE_GRACE_MS = 500;

@@ -5,17 +5,17 @@
 import type { Stream } from 'node:stream';
 import type { Agent } from 'node:http';
 import type { BackendConfig, GatewayConfig, LimitsConfig, RouteConfig, TimeoutsConfig } from '@gatehouse/config';
-import { Balancer } from './balancer.ts';
-import { type ClientAuthPolicy, compileClientAuth } from './client-auth.ts';
-import { type CompiledClientIdentity, compileClientIdentity } from './client-identity.ts';
+import { Balancer } from './upstream/balancer.ts';
+import { type ClientAuthPolicy, compileClientAuth } from './tls/client-auth.ts';
+import { type CompiledClientIdentity, compileClientIdentity } from './tls/client-identity.ts';
 import { GenerationBuildError } from './errors.ts';
-import { backendHostHeader } from './headers.ts';
+import { backendHostHeader } from './request/headers.ts';
 import { type BackendHealth, backendKey, type ResolvedUpstreamTls, type Snapshot } from './messages.ts';
 import { type RouteMetrics, routeMetricsFor } from './metrics.ts';
-import { Router } from './router.ts';
-import { SniStore } from './sni-store.ts';
-import { compileTrustedProxies, type TrustedProxies } from './trusted-proxies.ts';
-import type { UpstreamPool } from './upstream-pool.ts';
+import { Router } from './request/router.ts';
+import { SniStore } from './tls/sni-store.ts';
+import { compileTrustedProxies, type TrustedProxies } from './request/trusted-proxies.ts';
+import type { UpstreamPool } from './upstream/pool.ts';
 
 /** Health of every backend this worker knows, by backendKey; shared by all generations. */
 export class HealthTable {

@@ -17,8 +17,8 @@ export const workerWarmupPaths: readonly string[] = [
 ];
 
 export * from './messages.ts';
-export { Balancer } from './balancer.ts';
-export { METHOD_NOT_ALLOWED, NO_ROUTE, Router, rewritePath } from './router.ts';
+export { Balancer } from './upstream/balancer.ts';
+export { METHOD_NOT_ALLOWED, NO_ROUTE, Router, rewritePath } from './request/router.ts';
 export {
   ERROR_KINDS,
   type ErrorKind,

@@ -7,13 +7,13 @@
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
 import { drainWorker } from './drain.ts';
 import { ListenerBindError } from './errors.ts';
-import { Forwarder } from './forward.ts';
+import { Forwarder } from './request/forward.ts';
 import { Generation, HealthTable } from './generation.ts';
-import { Listeners } from './listeners.ts';
+import { Listeners } from './edge/listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
 import { collectProcessMetrics, eventLoopLagMs, sampleEventLoopUtilization, servedCount } from './metrics.ts';
-import { UpstreamPool } from './upstream-pool.ts';
-import { sessionTickets } from './session-tickets.ts';
+import { UpstreamPool } from './upstream/pool.ts';
+import { sessionTickets } from './tls/session-tickets.ts';
 
 export type { AccessRecord };
 

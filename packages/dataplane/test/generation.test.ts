@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { GenerationBuildError } from '../src/errors.ts';
 import { Generation, HealthTable } from '../src/generation.ts';
 import { backendKey, type Snapshot } from '../src/messages.ts';
-import { UpstreamPool } from '../src/upstream-pool.ts';
+import { UpstreamPool } from '../src/upstream/pool.ts';
 import { backend, gatewayConfig, route } from './fixtures.ts';
 
 function snapshot(

@@ -49,7 +49,7 @@ export function generateTicketKeys(): Buffer {
 /**
  * The key a context is built with (`ticketKeys` holds exactly one): the current one of "current +
  * previous" (96 bytes, as the snapshot carries). The data plane's ticket-key callback, when Node has
- * it, answers for both keys instead (dataplane session-tickets.ts).
+ * it, answers for both keys instead (dataplane tls/session-tickets.ts).
  */
 export function currentTicketKeys(keys: Buffer): Buffer {
   if (keys.length < TICKET_KEYS_BYTES) {

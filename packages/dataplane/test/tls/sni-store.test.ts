@@ -14,11 +14,11 @@ import {
   DENY,
   modeForHost,
   verifyFailure,
-} from '../src/client-auth.ts';
-import { GenerationBuildError } from '../src/errors.ts';
-import { installSniStore, rotateTicketKeys, SniStore } from '../src/sni-store.ts';
-import { sessionTickets } from '../src/session-tickets.ts';
-import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from './tls-fixture.ts';
+} from '../../src/tls/client-auth.ts';
+import { GenerationBuildError } from '../../src/errors.ts';
+import { installSniStore, rotateTicketKeys, SniStore } from '../../src/tls/sni-store.ts';
+import { sessionTickets } from '../../src/tls/session-tickets.ts';
+import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
 
 let fx: TlsFixture;
 before(async () => {

@@ -8,14 +8,14 @@ import type { ServerHttp2Session } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { ListenAddress } from '@gatehouse/config';
-import { ListenerBindError } from './errors.ts';
-import type { Forwarder } from './forward.ts';
-import type { Generation } from './generation.ts';
+import { ListenerBindError } from '../errors.ts';
+import type { Forwarder } from '../request/forward.ts';
+import type { Generation } from '../generation.ts';
 import { applyEdgeLimits, createSecureServer, type RequestHandler } from './http2.ts';
-import { metrics } from './metrics.ts';
-import { onClientError } from './request-guard.ts';
-import { serverDefaultContext, sessionTickets } from './session-tickets.ts';
-import { installSniStore, rotateTicketKeys } from './sni-store.ts';
+import { metrics } from '../metrics.ts';
+import { onClientError } from './framing-guard.ts';
+import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
+import { installSniStore, rotateTicketKeys } from '../tls/sni-store.ts';
 
 export type ListenerName = 'web' | 'webSecure';
 

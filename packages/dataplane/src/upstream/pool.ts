@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import type { ResolvedUpstreamTls } from './messages.ts';
+import type { ResolvedUpstreamTls } from '../messages.ts';
 
 /** Generous bounds: a proxy should queue only when a backend is really saturated. */
 export const MAX_SOCKETS_PER_BACKEND = 1024;

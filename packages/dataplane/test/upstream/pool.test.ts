@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpstreamPool, UpstreamTlsAgent } from '../src/upstream-pool.ts';
+import { UpstreamPool, UpstreamTlsAgent } from '../../src/upstream/pool.ts';
 
 const tls = (identity: string) => ({
   ca: null,

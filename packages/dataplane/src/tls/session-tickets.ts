@@ -15,7 +15,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import { TICKET_KEYS_BYTES } from '@gatehouse/pki';
-import { GenerationBuildError } from './errors.ts';
+import { GenerationBuildError } from '../errors.ts';
 
 /** Node's ticket key (TICKET_KEYS_BYTES): 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
 const PART = 16;

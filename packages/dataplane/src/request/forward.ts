@@ -12,13 +12,13 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { createProxyServer } from 'http-proxy-3';
-import { type AccessRecord, type Logger, writeAccessLine } from './access-log.ts';
-import { checkClientAuth } from './client-auth.ts';
-import { applyClientIdentity, peerIdentity, tlsSocketOf } from './client-identity.ts';
+import { type AccessRecord, type Logger, writeAccessLine } from '../access-log.ts';
+import { checkClientAuth } from '../tls/client-auth.ts';
+import { applyClientIdentity, peerIdentity, tlsSocketOf } from '../tls/client-identity.ts';
 import { type ErrorDescription, type ErrorExtras, sendError } from './error-response.ts';
-import { classifyUpstreamError, ERROR_KINDS, type ErrorKind, UpstreamResponseTimeoutError } from './errors.ts';
-import type { CompiledBackend, CompiledRoute, Generation } from './generation.ts';
-import { stripH2ResponseHeaders } from './http2.ts';
+import { classifyUpstreamError, ERROR_KINDS, type ErrorKind, UpstreamResponseTimeoutError } from '../errors.ts';
+import type { CompiledBackend, CompiledRoute, Generation } from '../generation.ts';
+import { stripH2ResponseHeaders } from '../edge/http2.ts';
 import {
   clientResponseHeaders,
   requestIdFor,
@@ -26,15 +26,15 @@ import {
   stripHopByHop,
   stripResponseHopByHop,
 } from './headers.ts';
-import type { PassiveMessage } from './messages.ts';
-import { countServed, methodIndex, metrics, type RouteMetrics } from './metrics.ts';
+import type { PassiveMessage } from '../messages.ts';
+import { countServed, methodIndex, metrics, type RouteMetrics } from '../metrics.ts';
 import {
   bindUpstreamRequest,
   bodyLimitExceeded,
   limitRequestBody,
   originForm,
   rejectRequest,
-} from './request-guard.ts';
+} from '../edge/framing-guard.ts';
 import { joinBasePath, METHOD_NOT_ALLOWED, NO_ROUTE, rewritePath } from './router.ts';
 
 type ClientRequestLike = http.ClientRequest;

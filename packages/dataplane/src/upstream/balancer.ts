@@ -3,7 +3,7 @@
 // subtracts the total from the winner. Weights 80/20 give a a b a a ..., spread evenly rather than
 // in bursts. One balancer per route and per worker; health is read from shared state objects that
 // outlive generations, so a health message needs no rebuild.
-import type { BackendHealth } from './messages.ts';
+import type { BackendHealth } from '../messages.ts';
 
 export interface BalancedBackend<T> {
   readonly value: T;

@@ -9,7 +9,7 @@
 // Mixed ECDSA and RSA certificates (nodejs/node#54235): a context returned from SNICallback that
 // holds several key pairs offers only the last one; the workaround (measured and explained in
 // @gatehouse/pki server-context.ts) is one certificate per context, built by serverContextOptions,
-// and a callback that always returns a context. test/sni-store.test.ts and test/e2e/mtls.test.ts
+// and a callback that always returns a context. test/tls/sni-store.test.ts and test/e2e/mtls.test.ts
 // check ECDSA and RSA names side by side with Node and openssl s_client, TLS 1.2 and 1.3.
 import type { Server as TlsServer } from 'node:tls';
 import tls from 'node:tls';
@@ -20,8 +20,8 @@ import {
   serverContextOptions,
 } from '@gatehouse/pki';
 import { type ClientAuthPolicy, compileClientAuth, modeForHost } from './client-auth.ts';
-import { GenerationBuildError } from './errors.ts';
-import type { Snapshot } from './messages.ts';
+import { GenerationBuildError } from '../errors.ts';
+import type { Snapshot } from '../messages.ts';
 import { serverDefaultContext, sessionTickets } from './session-tickets.ts';
 
 export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];

@@ -9,8 +9,8 @@ import {
   setForwardingHeaders,
   stripHopByHop,
   stripResponseHopByHop,
-} from '../src/headers.ts';
-import { compileTrustedProxies } from '../src/trusted-proxies.ts';
+} from '../../src/request/headers.ts';
+import { compileTrustedProxies } from '../../src/request/trusted-proxies.ts';
 
 describe('hop-by-hop headers', () => {
   it('removes the fixed set and the fields named in Connection, keeps the rest', () => {

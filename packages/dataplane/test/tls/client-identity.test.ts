@@ -16,7 +16,7 @@ import {
   type PeerIdentity,
   peerIdentity,
   rfc4514,
-} from '../src/client-identity.ts';
+} from '../../src/tls/client-identity.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-identity-'));
 let ca: CaHandle;

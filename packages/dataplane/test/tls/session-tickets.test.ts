@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
-import { GenerationBuildError } from '../src/errors.ts';
+import { GenerationBuildError } from '../../src/errors.ts';
 import {
   answerTicketKey,
   parseTicketKeys,
@@ -18,7 +18,7 @@ import {
   TICKET_OK,
   TICKET_RENEW,
   TICKET_UNKNOWN,
-} from '../src/session-tickets.ts';
+} from '../../src/tls/session-tickets.ts';
 
 const key = (fill: number) => Buffer.alloc(48, fill);
 

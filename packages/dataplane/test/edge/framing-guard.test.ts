@@ -17,7 +17,7 @@ import {
   parseContentLength,
   REJECT,
   rejectRequest,
-} from '../src/request-guard.ts';
+} from '../../src/edge/framing-guard.ts';
 
 const limits: LimitsConfig = {
   maxHeaderBytes: 16384,

@@ -7,11 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
 import { createProxyServer } from 'http-proxy-3';
-import { applyEdgeLimits, createSecureServer, h2Stats, stripH2ResponseHeaders } from '../src/http2.ts';
-import { rejectRequest } from '../src/request-guard.ts';
-import { installSniStore, SniStore } from '../src/sni-store.ts';
-import { RawH2 } from './h2-raw.ts';
-import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from './tls-fixture.ts';
+import { applyEdgeLimits, createSecureServer, h2Stats, stripH2ResponseHeaders } from '../../src/edge/http2.ts';
+import { rejectRequest } from '../../src/edge/framing-guard.ts';
+import { installSniStore, SniStore } from '../../src/tls/sni-store.ts';
+import { RawH2 } from '../h2-raw.ts';
+import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
 
 const limits: LimitsConfig = {
   maxHeaderBytes: 16384,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errorBody, sendError, wantsText } from '../src/error-response.ts';
-import { classifyUpstreamError, ERROR_KINDS } from '../src/errors.ts';
+import { errorBody, sendError, wantsText } from '../../src/request/error-response.ts';
+import { classifyUpstreamError, ERROR_KINDS } from '../../src/errors.ts';
 
 class FakeResponse {
   headersSent = false;

@@ -1,7 +1,7 @@
 // The edge's framing guard. Node's llhttp parser is strict, but an edge proxy must be stricter: a
 // request whose framing or target two servers could read differently never reaches a backend.
 //
-// Which layer catches what (verified against Node 24's llhttp, see test/request-guard.test.ts):
+// Which layer catches what (verified against Node 24's llhttp, see test/edge/framing-guard.test.ts):
 //   caught by llhttp → `clientError` → onClientError() answers 400/431/408 and closes:
 //     Content-Length together with Transfer-Encoding; duplicate Content-Length (same or different
 //     value); a Content-Length list or sign; Transfer-Encoding `chunked, gzip` (chunked not final);

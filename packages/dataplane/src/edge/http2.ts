@@ -3,7 +3,7 @@
 // Inbound h2 reaches the request handler as Http2ServerRequest/Http2ServerResponse compat objects.
 // http-proxy-3 forwards those to HTTP/1.1 backends: it drops the pseudo-headers and sets Host from
 // :authority. What nghttp2 does not refuse and an HTTP/1.1 hop must not see is refused by
-// rejectH2Request (request-guard.ts); response headers that are illegal in h2 are removed by
+// rejectH2Request (edge/framing-guard.ts); response headers that are illegal in h2 are removed by
 // stripH2ResponseHeaders before the compat response would throw on them.
 //
 // Rapid reset (CVE-2023-44487): nghttp2's own stream-reset rate limit is set from the limits, and
@@ -12,7 +12,7 @@
 // stream and a small record on the session: no closure per stream.
 import http2 from 'node:http2';
 import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
-import { onClientError } from './request-guard.ts';
+import { onClientError } from './framing-guard.ts';
 
 export type RequestHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 
@@ -74,7 +74,7 @@ export function h2Options(limits: LimitsConfig): Partial<http2.SecureServerOptio
  * An h2 + HTTP/1.1 TLS server with the edge's limits applied. `options` are the TLS options
  * (SniStore.serverOptions()) plus any HTTP/1 switches: Node 24 takes headersTimeout,
  * requestTimeout, connectionsCheckingInterval, maxHeaderSize and requireHostHeader from them for
- * the HTTP/1 side too (test/http2.test.ts holds it to that). `edge`: the limits and timeouts (the
+ * the HTTP/1 side too (test/edge/http2.test.ts holds it to that). `edge`: the limits and timeouts (the
  * same may be re-applied per generation with applyEdgeLimits).
  */
 export function createSecureServer(

@@ -8,7 +8,7 @@ import {
   isTrusted,
   parseForwardedAddress,
   TrustedProxyError,
-} from '../src/trusted-proxies.ts';
+} from '../../src/request/trusted-proxies.ts';
 
 describe('trusted proxies', () => {
   it('trusts nobody by default', () => {

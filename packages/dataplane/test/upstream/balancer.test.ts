@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Balancer } from '../src/balancer.ts';
-import type { BackendHealth } from '../src/messages.ts';
+import { Balancer } from '../../src/upstream/balancer.ts';
+import type { BackendHealth } from '../../src/messages.ts';
 
 const up = (): BackendHealth => ({ up: true, ejectedUntil: 0 });
 

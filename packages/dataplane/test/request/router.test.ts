@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { joinBasePath, METHOD_NOT_ALLOWED, NO_ROUTE, Router, rewritePath } from '../src/router.ts';
-import { route } from './fixtures.ts';
+import { joinBasePath, METHOD_NOT_ALLOWED, NO_ROUTE, Router, rewritePath } from '../../src/request/router.ts';
+import { route } from '../fixtures.ts';
 
 function names(router: Router, host: string | undefined, method: string, url: string): string | number {
   const i = router.lookup(host, method, url);
