@@ -61,6 +61,7 @@ export const REJECT = {
   hostMismatch: rejection(400, 'GH_REQUEST_HOST_MISMATCH', 'absolute-form target and Host name different hosts'),
   badTarget: rejection(400, 'GH_REQUEST_TARGET', 'request target is not origin-form, absolute http(s) or "*"'),
   connect: rejection(405, 'GH_REQUEST_CONNECT', 'CONNECT is not supported'),
+  httpVersion: rejection(400, 'GH_REQUEST_HTTP_VERSION', 'request line without HTTP/1.0 or HTTP/1.1 (HTTP/0.9 style)'),
   h2ConnectionHeader: rejection(
     400,
     'GH_REQUEST_H2_CONNECTION_HEADER',
@@ -166,6 +167,9 @@ export function parseContentLength(value: string): number {
  */
 export function rejectRequest(req: GuardedRequest, limits: LimitsConfig): Rejection | null {
   if (req.httpVersionMajor === 2) return rejectH2Request(req, limits);
+  // llhttp reads a request line without a version as HTTP/0.9 and hands it on with headers; no
+  // backend should be asked to guess how such a message ends.
+  if (req.httpVersionMajor !== 1) return REJECT.httpVersion;
   const url = req.url ?? '';
   if (limits.maxUrlLength > 0 && url.length > limits.maxUrlLength) return REJECT.urlTooLong;
   const raw = req.rawHeaders;

@@ -35,6 +35,17 @@ function req(headers: string[], url = '/', method = 'GET', minor = 1): GuardedRe
 }
 
 describe('rejectRequest', () => {
+  it('refuses a request line without an HTTP version (HTTP/0.9 style)', () => {
+    const r: GuardedRequest = {
+      method: 'GET',
+      url: '/',
+      rawHeaders: ['Host', 'a'],
+      httpVersionMajor: 0,
+      httpVersionMinor: 9,
+    };
+    assert.equal(rejectRequest(r, limits), REJECT.httpVersion);
+  });
+
   it('lets a well-formed request through', () => {
     assert.equal(rejectRequest(req(['Host', 'a.example:8443', 'Accept', '*/*']), limits), null);
     assert.equal(rejectRequest(req(['Host', 'a', 'Transfer-Encoding', ' Chunked '], '/', 'POST'), limits), null);
