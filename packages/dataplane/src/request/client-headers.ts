@@ -13,8 +13,8 @@
 //   Host the route was chosen by. Such a request is refused (400), never "fixed".
 // Nothing is allocated unless a header has to go.
 import type { IncomingHttpHeaders } from 'node:http';
-import { equalsLower } from '../request-guard.ts';
-import { isTrusted, type TrustedProxies } from '../trusted-proxies.ts';
+import { equalsLower } from '../edge/framing-guard.ts';
+import { isTrusted, type TrustedProxies } from './trusted-proxies.ts';
 
 export interface HeaderRefusal {
   readonly status: 400;

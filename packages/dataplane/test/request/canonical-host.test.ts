@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalHost, HOST_REFUSAL } from '../src/request/canonical-host.ts';
+import { canonicalHost, HOST_REFUSAL } from '../../src/request/canonical-host.ts';
 
 describe('canonicalHost', () => {
   it('returns an already canonical host as the same string', () => {

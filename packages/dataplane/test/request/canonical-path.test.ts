@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalPath, PATH_REFUSAL } from '../src/request/canonical-path.ts';
+import { canonicalPath, PATH_REFUSAL } from '../../src/request/canonical-path.ts';
 
 describe('canonicalPath', () => {
   it('returns an already canonical path as the same string', () => {

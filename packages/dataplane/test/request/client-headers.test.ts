@@ -7,8 +7,8 @@ import {
   impersonatesProtected,
   namesFraming,
   screenClientHeaders,
-} from '../src/request/client-headers.ts';
-import { compileTrustedProxies } from '../src/trusted-proxies.ts';
+} from '../../src/request/client-headers.ts';
+import { compileTrustedProxies } from '../../src/request/trusted-proxies.ts';
 
 /** rawHeaders and the headers object Node would build from them (lower-case keys, last one wins here). */
 function request(...raw: string[]): { raw: string[]; headers: IncomingHttpHeaders } {
