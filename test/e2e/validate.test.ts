@@ -174,13 +174,13 @@ describe('gatehouse validate', () => {
     writeFile(
       dir,
       'warn.yaml',
-      'gateway:\n  redis:\n    addr: redis:6379\nroutes:\n  - name: a\n    path: /\n    target: http://x:1\n',
+      'gateway:\n  networking:\n    dnsCache: { ttl: 300 }\nroutes:\n  - name: a\n    path: /\n    target: http://x:1\n',
     );
     const result = await runCli(['validate', '--schema-only', 'warn.yaml'], { cwd: dir });
     assert.equal(result.code, 0);
     assert.match(
       result.stderr,
-      /^warn\.yaml:2:3: warning: gateway\.redis: Goma Gateway key `redis` is not supported by Gatehouse; ignored/,
+      /^warn\.yaml:2:3: warning: gateway\.networking: Goma Gateway key `networking` is not supported by Gatehouse; ignored/,
     );
     assert.match(result.stdout, /^warn\.yaml: OK, 1 route, 1 backend, 0 certificates/);
   });
@@ -210,8 +210,10 @@ describe('gatehouse schema, version and --help', () => {
     assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
     assert.deepEqual(Object.keys(schema.properties).sort(), [
       'certManager',
+      'certificateManager',
       'gateway',
       'middlewares',
+      'plugins',
       'routes',
       'version',
     ]);

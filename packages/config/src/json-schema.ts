@@ -79,7 +79,9 @@ function specSchema(spec: Spec, defs: Record<string, Json>): Json {
 function fieldSchema(field: Field, defs: Record<string, Json>): Json {
   const schema: Json = { ...specSchema(field.spec, defs) };
   let description = field.description;
-  if (field.gomaUnsupported)
+  if (field.gomaRefused)
+    description = `${description} Refused (an error) unless it holds its off value (\`false\`, \`{}\`, \`[]\`, \`""\`).`;
+  else if (field.gomaUnsupported)
     description = `${description} Accepted for Goma Gateway compatibility and ignored (with a warning).`;
   schema.description = description;
   if (field.default !== undefined) schema.default = field.default;

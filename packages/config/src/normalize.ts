@@ -145,7 +145,8 @@ export class Normalizer {
           h2ResetWindowMs: num(limits.h2ResetWindow, 10_000),
         },
         proxy: {
-          trustedProxies: list(section(gateway.proxy).trustedProxies)
+          // Goma's `enabled: false` turns the trust off whatever the list says.
+          trustedProxies: (section(gateway.proxy).enabled === false ? [] : list(section(gateway.proxy).trustedProxies))
             .map((c) => (typeof c === 'string' ? parseCidr(c) : null))
             .flatMap((p) => (p && 'cidr' in p ? [p.cidr] : [])),
         },
@@ -155,6 +156,7 @@ export class Normalizer {
           debounceMs: num(watch.debounce, 200),
         },
         workers: num(gateway.workers, 0),
+        strictSlash: bool(gateway.strictSlash, true),
       },
       routes: [],
     };
@@ -326,6 +328,8 @@ export class Normalizer {
       methods: methods && methods.length > 0 ? [...new Set(methods)] : null,
       priority: num(raw.priority, 0),
       enabled: this.present(`${path}.enabled`) ? bool(raw.enabled, true) : raw.disabled !== true,
+      trailingSlash: routePath.length > 1 && routePath.endsWith('/'),
+      disableMetrics: bool(raw.disableMetrics, false),
       rewrite: text(raw.rewrite),
       backends,
       security: {
@@ -366,13 +370,13 @@ export class Normalizer {
       list(raw.backends).forEach((b, i) => {
         const itemPath = `${path}.backends[${i}]`;
         if (typeof b === 'string') {
-          const backend = this.backend(b, 1, this.at(itemPath));
+          const backend = this.backend(b, 1, 0, this.at(itemPath));
           if (backend) out.push(backend);
           return;
         }
         const item = section(b);
         if (typeof item.endpoint !== 'string') return;
-        const backend = this.backend(item.endpoint, num(item.weight, 1), this.at(itemPath));
+        const backend = this.backend(item.endpoint, num(item.weight, 1), num(item.priority, 0), this.at(itemPath));
         if (backend) out.push(backend);
       });
       if (Array.isArray(raw.backends) && raw.backends.length === 0) {
@@ -384,7 +388,7 @@ export class Normalizer {
         );
       }
     } else if (typeof raw.target === 'string') {
-      const backend = this.backend(raw.target, 1, this.at(`${path}.target`));
+      const backend = this.backend(raw.target, 1, 0, this.at(`${path}.target`));
       if (backend) out.push(backend);
     } else if (!hasTarget) {
       this.ctx.diags.error(
@@ -412,7 +416,7 @@ export class Normalizer {
     return out;
   }
 
-  private backend(endpoint: string, weight: number, at: SourcePos): BackendConfig | null {
+  private backend(endpoint: string, weight: number, priority: number, at: SourcePos): BackendConfig | null {
     let url: URL;
     try {
       url = new URL(endpoint);
@@ -428,6 +432,7 @@ export class Normalizer {
       port: url.port === '' ? (protocol === 'https:' ? 443 : 80) : Number(url.port),
       basePath,
       weight,
+      priority,
       at,
     };
   }

@@ -54,14 +54,19 @@ function objectOf(spec: Spec): ObjectSpec | null {
   return null;
 }
 
-function rows(spec: ObjectSpec, prefix: string, out: string[], goma: string[], seen: Map<ObjectSpec, string>): void {
+interface GomaRows {
+  ignored: string[];
+  refused: string[];
+}
+
+function rows(spec: ObjectSpec, prefix: string, out: string[], goma: GomaRows, seen: Map<ObjectSpec, string>): void {
   for (const [key, field] of Object.entries(spec.fields)) {
     const inner = objectOf(field.spec);
     const isList = field.spec.kind === 'array';
     const path = `${prefix}${key}${isList && inner ? '[]' : ''}`;
     const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
     if (field.gomaUnsupported) {
-      goma.push(`| \`${path}\` | ${cell(field.description)} |`);
+      (field.gomaRefused ? goma.refused : goma.ignored).push(`| \`${path}\` | ${cell(field.description)} |`);
       continue;
     }
     let description = field.description;
@@ -80,7 +85,7 @@ function rows(spec: ObjectSpec, prefix: string, out: string[], goma: string[], s
 /** Every key, its type, default and meaning, as Markdown. */
 export function markdownReference(): string {
   const keys: string[] = [];
-  const goma: string[] = [];
+  const goma: GomaRows = { ignored: [], refused: [] };
   // Routes are listed under the top-level `routes`, where most files have them.
   rows(configSpec, '', keys, goma, new Map([[routeSpec, 'routes[]']]));
   return [
@@ -102,11 +107,21 @@ export function markdownReference(): string {
     '',
     '## Goma Gateway keys that Gatehouse accepts and ignores',
     '',
-    'A Goma Gateway v2 file runs unchanged; each of these keys gets a warning saying it is ignored.',
+    'They change nothing about who may reach what; each gets a warning saying it is ignored. A key that',
+    "holds its off value (`false`, `''`, `{}`, `[]`, `{enabled: false}`) is not warned about.",
     '',
     '| key | note |',
     '|---|---|',
-    ...goma,
+    ...goma.ignored,
+    '',
+    '## Goma Gateway keys that Gatehouse refuses',
+    '',
+    'Ignoring these would serve something the operator did not ask for (a route without its',
+    'authentication, a canary that takes all traffic), so any value but their off value is an error.',
+    '',
+    '| key | note |',
+    '|---|---|',
+    ...goma.refused,
     '',
   ].join('\n');
 }

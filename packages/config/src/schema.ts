@@ -19,6 +19,7 @@ import {
   duration,
   type Field,
   goma,
+  gomaRefused,
   int,
   literal,
   material,
@@ -58,7 +59,7 @@ const listener = (defaultAddress: string, what: string): Field => ({
       description: `Listen address, \`HOST:PORT\` or \`:PORT\` (all interfaces). \`""\` or \`false\` turns the ${what} listener off.`,
     },
     enabled: { spec: bool(), default: true, description: `\`false\` turns the ${what} listener off.` },
-    forwards: goma('Goma TCP/UDP forwarding rules; not supported by Gatehouse.'),
+    forwards: gomaRefused('Goma TCP/UDP forwarding rules; not supported by Gatehouse.'),
   }),
 });
 
@@ -113,8 +114,18 @@ const backend = obj({
     description:
       'Share of requests relative to the other backends (smooth weighted round-robin). 0 takes it out of rotation.',
   },
-  match: goma('Goma conditional backend selection; not supported by Gatehouse.'),
-  exclusive: goma('Goma conditional backend selection; not supported by Gatehouse.'),
+  priority: {
+    spec: int(),
+    default: 0,
+    description:
+      'Goma: tie-break between canary backends whose `match` conditions all hold; a lower number wins, 0 means none.',
+  },
+  match: gomaRefused(
+    'Goma conditional (canary) backend selection; not supported by Gatehouse yet: list the canary under its own route with `hosts`/`path` instead.',
+  ),
+  exclusive: gomaRefused(
+    'Goma conditional (canary) backend selection; not supported by Gatehouse yet: list the canary under its own route with `hosts`/`path` instead.',
+  ),
 });
 
 const healthCheck = obj({
@@ -232,7 +243,7 @@ export const routeSpec: ObjectSpec = obj(
           description:
             "Forward the client's Host and set X-Forwarded-Host/-Proto/-For. `false`: Host is the backend's.",
         },
-        enableExploitProtection: goma('Goma exploit-pattern blocking; not supported by Gatehouse.'),
+        enableExploitProtection: gomaRefused('Goma exploit-pattern blocking; not supported by Gatehouse.'),
         tls: {
           optional: true,
           description: 'TLS towards the backends (and their health checks).',
@@ -269,7 +280,12 @@ export const routeSpec: ObjectSpec = obj(
         },
       }),
     },
-    healthCheck: { spec: healthCheck, optional: true, description: "Active health checks of the route's backends." },
+    healthCheck: {
+      spec: healthCheck,
+      optional: true,
+      offIsAbsent: true,
+      description: "Active health checks of the route's backends. `{}` (Goma: no checks) is the same as absent.",
+    },
     clientAuth: {
       spec: routeClientAuth,
       optional: true,
@@ -303,21 +319,26 @@ export const routeSpec: ObjectSpec = obj(
       deprecated: 'write `security.forwardHostHeaders: false`',
       description: 'Goma v1: `true` stops forwarding host headers.',
     },
-    middlewares: goma('Goma middleware names; not supported by Gatehouse.'),
-    cors: goma('Goma route CORS; not supported by Gatehouse.'),
-    disableMetrics: goma('Goma per-route metrics switch; not supported by Gatehouse.'),
-    errorInterceptor: goma('Goma error interception; not supported by Gatehouse.'),
-    interceptErrors: goma('Goma v1 error interception; not supported by Gatehouse.'),
-    blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
-    enableBotDetection: goma('Goma bot detection; not supported by Gatehouse.'),
-    rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
+    middlewares: gomaRefused('Goma middleware names; not supported by Gatehouse.'),
+    cors: gomaRefused('Goma route CORS; not supported by Gatehouse.'),
+    disableMetrics: {
+      spec: bool(),
+      default: false,
+      description:
+        "`true`: the route's requests are left out of the per-route metrics (they still count in the totals).",
+    },
+    errorInterceptor: gomaRefused('Goma error interception; not supported by Gatehouse.'),
+    interceptErrors: gomaRefused('Goma v1 error interception; not supported by Gatehouse.'),
+    blockCommonExploits: gomaRefused('Goma exploit blocking; not supported by Gatehouse.'),
+    enableBotDetection: gomaRefused('Goma bot detection; not supported by Gatehouse.'),
+    rateLimit: gomaRefused('Goma v1 rate limit; not supported by Gatehouse.'),
     insecureSkipVerify: {
       spec: bool(),
       deprecated: 'write `security.tls.insecureSkipVerify`',
       description: 'Goma v1: do not verify the backend certificate.',
     },
-    tls: goma('Goma v1 route certificates; not supported by Gatehouse.'),
-    maintenance: goma('Goma maintenance mode; not supported by Gatehouse.'),
+    tls: gomaRefused('Goma v1 route certificates; list them under `gateway.tls.certificates`.'),
+    maintenance: gomaRefused('Goma maintenance mode; not supported by Gatehouse.'),
   },
   { defName: 'route' },
 );
@@ -331,7 +352,7 @@ const gatewaySpec = obj({
         ...listener(':8443', 'HTTPS'),
         description: 'The HTTPS listener. On by default only when `gateway.tls.certificates` is not empty.',
       },
-      passThrough: goma('Goma TCP/UDP pass-through; not supported by Gatehouse.'),
+      passThrough: gomaRefused('Goma TCP/UDP pass-through; not supported by Gatehouse.'),
     }),
   },
   tls: {
@@ -345,11 +366,12 @@ const gatewaySpec = obj({
         description: 'Goma v1 name of `certificates`.',
       },
       default: {
+        offIsAbsent: true,
         spec: union('a server name or {cert, key}', str(), serverCertificate),
         description:
           'Certificate for clients whose SNI matches none: a name served by one of `certificates`, or (Goma) a {cert, key} pair. Default: the first certificate.',
       },
-      certsDir: goma('Goma certificate directory; list the files under `certificates` instead.'),
+      certsDir: gomaRefused('Goma certificate directory; list the files under `certificates` instead.'),
       minVersion: {
         spec: str({ enum: ['TLSv1.2', 'TLSv1.3'], aliases: { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } }),
         default: 'TLSv1.2',
@@ -368,7 +390,12 @@ const gatewaySpec = obj({
         default: 14,
         description: 'Warn (log and metric) this many days before a certificate expires.',
       },
-      clientAuth: { spec: clientAuth, optional: true, description: 'Mutual TLS: ask clients for certificates.' },
+      clientAuth: {
+        spec: clientAuth,
+        optional: true,
+        offIsAbsent: true,
+        description: 'Mutual TLS: ask clients for certificates. `{}` (Goma: not set) is the same as absent.',
+      },
     }),
   },
   timeouts: {
@@ -454,8 +481,8 @@ const gatewaySpec = obj({
       enableLiveness: { spec: bool(), default: true, description: 'Serve `/healthz`.' },
       enableRouteHealthCheck: { spec: bool(), default: false, description: 'Serve `/healthz/routes`.' },
       includeRouteHealthErrors: goma('Goma route-health error detail; not supported by Gatehouse.'),
-      host: goma('Goma monitoring host restriction; use the admin listener instead.'),
-      middleware: goma('Goma monitoring middlewares; not supported by Gatehouse.'),
+      host: gomaRefused('Goma monitoring host restriction; use the admin listener instead.'),
+      middleware: gomaRefused('Goma monitoring middlewares; use the admin listener instead.'),
       visitorTTL: goma('Goma visitor gauge; not supported by Gatehouse.'),
     }),
   },
@@ -508,8 +535,16 @@ const gatewaySpec = obj({
         default: [],
         description: "Addresses or CIDRs (IPv4 and IPv6) whose X-Forwarded-* headers are believed. Empty: nobody's.",
       },
-      enabled: goma('Goma switch; Gatehouse trusts forwarded headers exactly from `trustedProxies`.'),
-      ipHeaders: goma('Goma client-IP headers; Gatehouse reads X-Forwarded-For from trusted proxies.'),
+      enabled: {
+        spec: bool(),
+        description:
+          "Goma's switch. `false`: nobody's forwarded headers are believed, whatever `trustedProxies` says. Absent: `trustedProxies` decides.",
+      },
+      ipHeaders: {
+        spec: arr(str({ enum: ['X-Forwarded-For'] })),
+        description:
+          'Goma: headers that carry the client address. Gatehouse reads only `X-Forwarded-For` (from `trustedProxies`); any other header is refused.',
+      },
     }),
   },
   watch: {
@@ -534,27 +569,32 @@ const gatewaySpec = obj({
   },
   workers: { spec: int(0, 1024), default: 0, description: 'Worker processes; 0 = one per CPU core. `--workers` wins.' },
   routes: { spec: arr(routeSpec), default: [], description: 'Routes (Goma also allows them here, under `gateway`).' },
-  redis: goma('Goma Redis; not supported by Gatehouse.'),
+  redis: gomaRefused('Goma Redis; not supported by Gatehouse.'),
   networking: goma('Goma outbound transport tuning; Gatehouse uses `timeouts` and per-route TLS.'),
   disableHealthCheckStatus: goma('Goma switch; not supported by Gatehouse.'),
   disableRouteHealthCheckError: goma('Goma switch; not supported by Gatehouse.'),
   disableDisplayRouteOnStart: goma('Goma switch; not supported by Gatehouse.'),
   disableKeepAlive: goma('Goma switch; not supported by Gatehouse.'),
-  enableStrictSlash: goma('Goma trailing-slash matching; Gatehouse matches path prefixes.'),
-  strictSlash: goma('Goma trailing-slash matching; Gatehouse matches path prefixes.'),
+  strictSlash: {
+    spec: bool(),
+    default: true,
+    description:
+      'As Goma: a request for a route path written with a trailing slash (`/docs/`) but sent without it (`/docs`) is redirected (301) to the slash form. `false`: it is served as is.',
+  },
+  enableStrictSlash: { spec: bool(), alias: 'strictSlash', description: 'Goma name of `strictSlash`.' },
   enableMetrics: goma('Goma v1 metrics switch; use `gateway.monitoring.enableMetrics`.'),
-  enableExploitProtection: goma('Goma exploit blocking; not supported by Gatehouse.'),
-  blockCommonExploits: goma('Goma exploit blocking; not supported by Gatehouse.'),
-  rateLimit: goma('Goma v1 rate limit; not supported by Gatehouse.'),
-  interceptErrors: goma('Goma v1 error interception; not supported by Gatehouse.'),
-  errorInterceptor: goma('Goma error interception; not supported by Gatehouse.'),
-  cors: goma('Goma CORS; not supported by Gatehouse.'),
-  extraConfig: goma('Goma extra config directory; not supported by Gatehouse.'),
-  middlewares: goma('Goma middlewares; not supported by Gatehouse.'),
-  defaults: goma('Goma default middlewares; not supported by Gatehouse.'),
+  enableExploitProtection: gomaRefused('Goma exploit blocking; not supported by Gatehouse.'),
+  blockCommonExploits: gomaRefused('Goma exploit blocking; not supported by Gatehouse.'),
+  rateLimit: gomaRefused('Goma v1 rate limit; not supported by Gatehouse.'),
+  interceptErrors: gomaRefused('Goma v1 error interception; not supported by Gatehouse.'),
+  errorInterceptor: gomaRefused('Goma error interception; not supported by Gatehouse.'),
+  cors: gomaRefused('Goma CORS; not supported by Gatehouse.'),
+  extraConfig: gomaRefused('Goma extra config directory; not supported by Gatehouse.'),
+  middlewares: gomaRefused('Goma middlewares; not supported by Gatehouse.'),
+  defaults: gomaRefused('Goma default middlewares; not supported by Gatehouse.'),
   debug: goma('Goma debug mode; use `gateway.log.level: debug`.'),
   reload: goma('Goma reload endpoint; Gatehouse reloads on SIGHUP, file change, or the admin listener.'),
-  providers: goma('Goma dynamic providers; not supported by Gatehouse.'),
+  providers: gomaRefused('Goma dynamic providers; not supported by Gatehouse.'),
   analytics: goma('Goma analytics; not supported by Gatehouse.'),
   geoip: goma('Goma GeoIP; not supported by Gatehouse.'),
 });
@@ -573,8 +613,18 @@ export const configSpec: ObjectSpec = obj(
     },
     gateway: { spec: gatewaySpec, description: 'Listeners, TLS, timeouts, logging and limits.' },
     routes: { spec: arr(routeSpec), default: [], description: 'Routes: which requests go to which backends.' },
-    middlewares: goma('Goma middleware definitions; not supported by Gatehouse.'),
-    certManager: goma('Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).'),
+    middlewares: gomaRefused('Goma middleware definitions; not supported by Gatehouse.'),
+    certManager: gomaRefused(
+      'Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).',
+    ),
+    certificateManager: {
+      ...gomaRefused('Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).'),
+      alias: 'certManager',
+      deprecated: 'write `certManager`',
+    },
+    plugins: gomaRefused(
+      'Goma Go plugins (`.so` modules); Gatehouse cannot load Go code: put the logic in a backend or a forward-auth service.',
+    ),
   },
   { extensions: true },
 );

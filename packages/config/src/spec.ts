@@ -110,6 +110,16 @@ export interface Field {
   deprecated?: string;
   /** A Goma Gateway key that Gatehouse does not implement: accepted, ignored, warned about. */
   gomaUnsupported?: boolean;
+  /**
+   * With `gomaUnsupported`: the key decides who may reach what (or what a route does), so ignoring
+   * it would serve something the operator did not ask for. Any value but its off value is an error.
+   */
+  gomaRefused?: boolean;
+  /**
+   * Goma's reading of an empty value: `{}`, `{cert: ''}` or `{required: false}` mean "not set"
+   * (Go zero values), so such a value is taken as absent instead of being filled with defaults.
+   */
+  offIsAbsent?: boolean;
 }
 
 // ---- builders: keep the table in schema.ts short enough to read ----
@@ -137,5 +147,12 @@ export const union = (expected: string, ...options: Spec[]): UnionSpec => ({ kin
 export const literal = (...values: Array<string | number>): LiteralSpec => ({ kind: 'literal', values });
 export const anything = (): AnySpec => ({ kind: 'any' });
 
-/** A Goma key Gatehouse ignores (with a warning). */
+/** A Goma key Gatehouse ignores (with a warning): it changes nothing about who may reach what. */
 export const goma = (description: string): Field => ({ spec: anything(), description, gomaUnsupported: true });
+/** A Goma key Gatehouse does not implement and will not ignore: set to anything but off, an error. */
+export const gomaRefused = (description: string): Field => ({
+  spec: anything(),
+  description,
+  gomaUnsupported: true,
+  gomaRefused: true,
+});

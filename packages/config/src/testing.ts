@@ -16,6 +16,7 @@ export function testBackend(endpoint: string, weight = 1): BackendConfig {
     port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
     basePath: url.pathname || '/',
     weight,
+    priority: 0,
     at,
   };
 }
@@ -28,6 +29,8 @@ export function testRoute(partial: Partial<RouteConfig> & { name: string }): Rou
     methods: null,
     priority: 0,
     enabled: true,
+    trailingSlash: false,
+    disableMetrics: false,
     rewrite: null,
     backends: [testBackend('http://127.0.0.1:1')],
     security: { forwardHostHeaders: true, tls: null },
@@ -90,6 +93,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
     proxy: { trustedProxies: [] },
     watch: { enabled: false, pollIntervalMs: 0, debounceMs: 100 },
     workers: 1,
+    strictSlash: true,
   };
   for (const key of Object.keys(overrides) as (keyof Gateway)[]) {
     const value = overrides[key];

@@ -145,6 +145,8 @@ export interface GatewaySection {
   watch: WatchConfig;
   /** Worker count from the config; the CLI flag wins. 0 = one per core. */
   workers: number;
+  /** Goma's `strictSlash`: redirect `/docs` to `/docs/` for a route written as `/docs/`. */
+  strictSlash: boolean;
 }
 
 export interface BackendConfig {
@@ -156,6 +158,8 @@ export interface BackendConfig {
   /** Path prefix of the endpoint URL (`/` when none); prepended to the forwarded path. */
   basePath: string;
   weight: number;
+  /** Goma's canary tie-break among matching backends; 0 = none. */
+  priority: number;
   at: SourcePos;
 }
 
@@ -217,6 +221,10 @@ export interface RouteConfig {
   methods: string[] | null;
   priority: number;
   enabled: boolean;
+  /** The path was written with a trailing slash (`/docs/`); `path` holds it without (`/docs`). */
+  trailingSlash: boolean;
+  /** Left out of the per-route metrics. */
+  disableMetrics: boolean;
   /** Replaces the matched path prefix; null = forward the path unchanged. */
   rewrite: string | null;
   /** `target` is normalised into a single backend of weight 1. */

@@ -18,6 +18,7 @@ import { ConfigCode, type DiagnosticList } from './diagnostics.ts';
 import { parseDuration } from './duration.ts';
 import { expandEnv } from './env.ts';
 import { materialRef } from './material-ref.ts';
+import { isOffValue } from './off-value.ts';
 import { parseSize } from './size.ts';
 import type { Field, ObjectSpec, Spec } from './spec.ts';
 import { closest } from './suggest.ts';
@@ -481,6 +482,12 @@ function entries(ctx: WalkContext, map: Node, path: string, at: SourcePos): Entr
   return [...own, ...merged.filter((e) => !ownKeys.has(e.key))];
 }
 
+/** The value as plain data, aliases resolved: for judging whether a Goma key holds its off value. */
+function plainValue(ctx: WalkContext, value: unknown): unknown {
+  const node = resolve(ctx, value);
+  return node ? node.toJS(ctx.doc) : null;
+}
+
 /** The advice part of a Goma key's description (`Goma debug mode; use ...`), if it has one. */
 function gomaHint(description: string): string | null {
   const advice = description.split('; ').slice(1).join('; ');
@@ -524,12 +531,22 @@ function walkObject(
     }
     if (field.gomaUnsupported) {
       ctx.keys.set(keyPath, keyAt);
-      ctx.diags.warning(
-        ConfigCode.unsupportedKey,
-        keyAt,
-        `${keyPath}: Goma Gateway key \`${key}\` is not supported by Gatehouse; ignored`,
-        gomaHint(field.description),
-      );
+      if (isOffValue(plainValue(ctx, value))) continue;
+      if (field.gomaRefused) {
+        ctx.diags.error(
+          ConfigCode.unsupportedKey,
+          keyAt,
+          `${keyPath}: Goma Gateway key \`${key}\` is not supported by Gatehouse; refused rather than ignored, because ignoring it would change what is served`,
+          gomaHint(field.description),
+        );
+      } else {
+        ctx.diags.warning(
+          ConfigCode.unsupportedKey,
+          keyAt,
+          `${keyPath}: Goma Gateway key \`${key}\` is not supported by Gatehouse; ignored`,
+          gomaHint(field.description),
+        );
+      }
       continue;
     }
     if (field.deprecated) {
@@ -550,6 +567,7 @@ function walkObject(
     setBy.set(canonical, key);
     const valueNode = resolve(ctx, value);
     if (isNullish(valueNode)) continue; // `key:` with nothing: as if absent (defaults below)
+    if (field.offIsAbsent && isOffValue(plainValue(ctx, value))) continue;
     ctx.keys.set(canonicalPath, keyAt);
     out[canonical] = walk(ctx, field.spec, value, canonicalPath, keyAt);
   }

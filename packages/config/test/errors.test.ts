@@ -425,15 +425,12 @@ describe('everything at once', () => {
 
 describe('warnings', () => {
   it('warns about Goma keys Gatehouse ignores, at the key', () => {
-    const text = yaml('gateway:', '  redis:', '    addr: redis:6379', ...minimalRoute, '    middlewares: [auth]');
+    const text = yaml('gateway:', '  networking:', '    dnsCache: { ttl: 300 }', ...minimalRoute, '    enabled: true');
     const found = warnings(text).map((w) => `${w.line}:${w.col} ${w.code} ${w.path}`);
-    assert.deepEqual(found, [
-      '2:3 GH_CONFIG_UNSUPPORTED_KEY gateway.redis',
-      '8:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',
-    ]);
+    assert.deepEqual(found, ['2:3 GH_CONFIG_UNSUPPORTED_KEY gateway.networking']);
   });
   it('gives advice where Gatehouse has another way, and none where it has not', () => {
-    const found = warnings(yaml('gateway:', '  debug: true', '  redis: {}', ...minimalRoute));
+    const found = warnings(yaml('gateway:', '  debug: true', '  disableKeepAlive: true', ...minimalRoute));
     assert.deepEqual(
       found.map((w) => w.hint),
       ['use `gateway.log.level: debug`.', null],

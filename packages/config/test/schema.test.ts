@@ -145,7 +145,11 @@ describe('the spec table', () => {
       // routes[0] has backends, which win over target; gateway.routes[0] uses target.
       'routes.0.target': [['gateway', 'routes', 0, 'target'], 'http://t:2'],
     };
+    // Accepted so that a Goma file runs, but the only value allowed is what Gatehouse does anyway.
+    // `proxy.enabled: false` empties a trust list that `base` does not have: goma-reading.test.ts.
+    const onlyGatehouseBehaviour = new Set(['gateway.proxy.ipHeaders', 'gateway.proxy.enabled']);
     for (const found of all) {
+      if (onlyGatehouseBehaviour.has(found.path.join('.'))) continue;
       const override = special[found.path.join('.')];
       const leaf = override ? { ...found, path: override[0] } : found;
       const value = override ? override[1] : sample(leaf.key, leaf.field);

@@ -11,7 +11,7 @@ import { type CompiledClientIdentity, compileClientIdentity } from './tls/client
 import { GenerationBuildError } from './errors.ts';
 import { backendHostHeader } from './request/headers.ts';
 import { type BackendHealth, backendKey, type ResolvedUpstreamTls, type Snapshot } from './messages.ts';
-import { type RouteMetrics, routeMetricsFor } from './metrics.ts';
+import { type RouteMetrics, routeMetricsFor, unrecordedRouteMetrics } from './metrics.ts';
 import { Router } from './request/router.ts';
 import { SniStore } from './tls/sni-store.ts';
 import { compileTrustedProxies, type TrustedProxies } from './request/trusted-proxies.ts';
@@ -136,6 +136,8 @@ export class CompiledRoute {
   readonly prefix: string;
   readonly rewrite: string | null;
   readonly forwardHost: boolean;
+  /** strictSlash and a route written with a trailing slash: its bare prefix is redirected. */
+  readonly slashRedirect: boolean;
   readonly balancer: Balancer<CompiledBackend>;
   readonly metrics: RouteMetrics;
   readonly identity: CompiledClientIdentity;
@@ -161,7 +163,8 @@ export class CompiledRoute {
     this.prefix = config.path;
     this.rewrite = config.rewrite;
     this.forwardHost = config.security.forwardHostHeaders;
-    this.metrics = routeMetricsFor(config.name);
+    this.slashRedirect = gateway.strictSlash && config.trailingSlash;
+    this.metrics = config.disableMetrics ? unrecordedRouteMetrics(config.name) : routeMetricsFor(config.name);
     this.identity = compileClientIdentity(config);
     this.retryAttempts = Math.max(0, config.retry.attempts);
     this.retryOnConnect = config.retry.on.includes('connect-failure');

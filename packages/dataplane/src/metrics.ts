@@ -133,11 +133,16 @@ export class RouteMetrics {
   /** Unflushed request counts, index `method * 600 + status`. */
   readonly pending = new Float64Array(METHODS.length * STATUS_SLOTS);
   readonly duration: HistogramSeries;
+  /** false for a route with `disableMetrics`: counted into series that nothing exports. */
+  readonly recorded: boolean;
   private readonly upstream = new Map<string, HistogramSeries>();
 
-  constructor(route: string, requestDuration: LocalHistogram) {
+  constructor(route: string, requestDuration: LocalHistogram, recorded = true) {
     this.route = route;
-    this.duration = requestDuration.child({ route });
+    this.recorded = recorded;
+    this.duration = recorded
+      ? requestDuration.child({ route })
+      : new HistogramSeries({ route }, requestDuration.bounds);
   }
 
   countRequest(method: number, status: number): void {
@@ -148,7 +153,9 @@ export class RouteMetrics {
   upstreamDuration(backend: string): HistogramSeries {
     let child = this.upstream.get(backend);
     if (child === undefined) {
-      child = metrics.upstreamDuration.child({ route: this.route, backend });
+      child = this.recorded
+        ? metrics.upstreamDuration.child({ route: this.route, backend })
+        : new HistogramSeries({ route: this.route, backend }, metrics.upstreamDuration.bounds);
       this.upstream.set(backend, child);
     }
     return child;
@@ -271,6 +278,14 @@ export function routeMetricsFor(route: string): RouteMetrics {
     routeMetrics.set(route, rm);
   }
   return rm;
+}
+
+/**
+ * For a route with `disableMetrics`: the hot path counts as for any route (no branch per request),
+ * into a record that is never flushed or exported.
+ */
+export function unrecordedRouteMetrics(route: string): RouteMetrics {
+  return new RouteMetrics(route, metrics.requestDuration, false);
 }
 
 /** Total requests counted by this worker (for gh:stats), without flushing. */

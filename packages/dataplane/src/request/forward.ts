@@ -36,6 +36,7 @@ import {
   rejectRequest,
 } from '../edge/framing-guard.ts';
 import { joinBasePath, METHOD_NOT_ALLOWED, NO_ROUTE, rewritePath } from './router.ts';
+import { slashRedirectLocation } from './trailing-slash.ts';
 
 type ClientRequestLike = http.ClientRequest;
 type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -346,6 +347,14 @@ export class Forwarder {
     const route = generation.routes[index] as CompiledRoute;
     state.route = route;
     state.routeName = route.name;
+    if (route.slashRedirect) {
+      const location = slashRedirectLocation(url, route.prefix);
+      if (location !== null) {
+        (res as ServerResponse).writeHead(301, { location, 'content-length': '0' });
+        res.end();
+        return;
+      }
+    }
     if (generation.clientAuthActive) {
       const denial = checkClientAuth(generation.clientAuth, route.name, req as IncomingMessage);
       if (denial !== null) {
