@@ -34,6 +34,7 @@ export const ConfigCode = {
   noCertificate: 'GH_CONFIG_NO_CERTIFICATE',
   healthTimeout: 'GH_CONFIG_HEALTH_TIMEOUT',
   clientAuth: 'GH_CONFIG_CLIENT_AUTH',
+  admin: 'GH_CONFIG_ADMIN',
 } as const;
 export type ConfigCodeValue = (typeof ConfigCode)[keyof typeof ConfigCode];
 

@@ -1,5 +1,6 @@
 export type * from './types.ts';
 export { parseListenAddress } from './address.ts';
+export { isLoopbackAddress } from './admin.ts';
 export { parseCidr } from './cidr.ts';
 export { ConfigCode, DiagnosticList } from './diagnostics.ts';
 export { formatDuration, parseDuration } from './duration.ts';

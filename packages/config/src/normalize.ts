@@ -2,6 +2,7 @@
 // span several keys (target vs backends, clientCert with clientKey, health-check timing, duplicate
 // names, Goma's older spellings) and fills what depends on other keys (client identity defaults).
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { isLoopbackAddress } from './admin.ts';
 import { parseCidr } from './cidr.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
@@ -133,6 +134,7 @@ export class Normalizer {
           address: address(admin.address, null),
           socket: typeof socket === 'string' && socket !== '' ? this.besideConfig(socket) : null,
           pidFile: this.besideConfig(text(admin.pidFile)),
+          token: text(admin.token),
         },
         limits: {
           maxHeaderBytes: num(limits.maxHeaderBytes, 16 * 1024),
@@ -245,6 +247,18 @@ export class Normalizer {
         `gateway.entryPoints.webSecure.address: port ${webSecure?.port} is also the web listener's port`,
         'give each listener its own port',
       );
+    }
+    if (admin !== null && !isLoopbackAddress(admin) && config.gateway.admin.token === null) {
+      const tokenInvalid = this.ctx.diags.errors.some((e) => e.path === 'gateway.admin.token');
+      if (!tokenInvalid) {
+        this.ctx.diags.error(
+          ConfigCode.admin,
+          this.at('gateway.admin.address'),
+          `gateway.admin.address: "${admin.raw}" can be reached from other machines, and \`gateway.admin.token\` is not set`,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: describes the YAML `${ENV}` syntax
+          'set `gateway.admin.token` (e.g. `${ADMIN_TOKEN}`), or listen on loopback: `"127.0.0.1:9180"`',
+        );
+      }
     }
     for (const [name, other] of [
       ['web', web],

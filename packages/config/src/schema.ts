@@ -2,6 +2,7 @@
 // validator walks this table; `gatehouse schema` prints it as JSON Schema. Keys from Goma Gateway v2
 // that Gatehouse does not implement are listed too (`goma(...)`): a Goma file runs unchanged, and
 // the operator is told what is ignored. Anything else is an unknown key and an error.
+import { checkAdminToken } from './admin.ts';
 import {
   checkCidr,
   checkEndpoint,
@@ -499,6 +500,17 @@ const gatewaySpec = obj({
         description: 'Unix socket for `gatehouse status|reload`. Absent or `false`: off.',
       },
       pidFile: { spec: str({ emptyIsAbsent: true }), description: "Write the primary's PID here." },
+      token: {
+        spec: str({
+          check: checkAdminToken,
+          code: ConfigCode.admin,
+          expected: 'a token of at least 16 printable characters',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: describes the YAML `${ENV}` syntax
+          hint: 'generate one with `openssl rand -hex 32`; write `${ADMIN_TOKEN}` to keep it out of the file',
+        }),
+        description:
+          'Admin bearer token: every admin endpoint but `/healthz` and `/readyz` then needs `Authorization: Bearer TOKEN` (the CLI sends it). 16+ characters; required when `address` is not loopback.',
+      },
     }),
   },
   limits: {

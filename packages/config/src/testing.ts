@@ -79,7 +79,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
       enableMetrics: false,
       metricsPath: '/metrics',
     },
-    admin: { address: null, socket: null, pidFile: null },
+    admin: { address: null, socket: null, pidFile: null, token: null },
     limits: {
       maxHeaderBytes: 16_384,
       maxHeaderCount: 100,

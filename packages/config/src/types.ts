@@ -103,6 +103,8 @@ export interface AdminConfig {
   /** Unix socket for `gatehouse status|reload`; null: off. */
   socket: string | null;
   pidFile: string | null;
+  /** Bearer token every admin endpoint but /healthz and /readyz requires; null: none. */
+  token: string | null;
 }
 
 export interface LimitsConfig {

@@ -2,7 +2,7 @@
 // Every error kind, each at its exact line and column.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errors, load, minimalRoute, oneError, warnings, yaml } from './helpers.ts';
+import { errors, load, minimalRoute, ok, oneError, warnings, yaml } from './helpers.ts';
 
 describe('YAML syntax errors', () => {
   it('reports a bad indentation at the parser position', () => {
@@ -445,5 +445,42 @@ describe('warnings', () => {
     assert.equal(warning?.code, 'GH_CONFIG_DEPRECATED_KEY');
     assert.equal(warning?.hint, 'write `target`');
     assert.deepEqual([warning?.line, warning?.col], [4, 5]);
+  });
+});
+
+describe('the admin listener', () => {
+  const adminYaml = (...lines: string[]) => yaml('gateway:', '  admin:', ...lines, ...minimalRoute);
+  it('rejects an admin address other machines can reach without a token', () => {
+    for (const address of ['":9180"', '"0.0.0.0:9180"', '"10.1.2.3:9180"', '"[::]:9180"', '"admin.internal:9180"']) {
+      const error = oneError(adminYaml(`    address: ${address}`), 'GH_CONFIG_ADMIN', 3, 14);
+      assert.equal(error.path, 'gateway.admin.address');
+      assert.match(error.message, /gateway\.admin\.token/);
+    }
+  });
+  it('accepts loopback admin addresses without a token, and any address with one', () => {
+    for (const address of ['"127.0.0.1:9180"', '"127.8.9.10:9180"', '"[::1]:9180"', '"localhost:9180"']) {
+      ok(adminYaml(`    address: ${address}`));
+    }
+    const config = ok(adminYaml('    address: ":9180"', '    token: ${ADMIN_TOKEN}'), {
+      ADMIN_TOKEN: 'a-long-enough-token-0123',
+    });
+    assert.equal(config.gateway.admin.token, 'a-long-enough-token-0123');
+  });
+  it('rejects an empty token, also one that ${ENV} expands to nothing, instead of turning authentication off', () => {
+    const error = oneError(adminYaml('    token: ""'), 'GH_CONFIG_ADMIN', 3, 12);
+    assert.match(error.message, /^token is empty/);
+    oneError(adminYaml('    token: "${ADMIN_TOKEN}"'), 'GH_CONFIG_ADMIN', 3, 12, { ADMIN_TOKEN: '' });
+    oneError(adminYaml('    token: "   "'), 'GH_CONFIG_ADMIN', 3, 12);
+  });
+  it('rejects a short token and one that cannot travel in a header', () => {
+    assert.match(oneError(adminYaml('    token: short'), 'GH_CONFIG_ADMIN', 3, 12).message, /at least 16/);
+    oneError(adminYaml('    token: "sixteen chars and a space"'), 'GH_CONFIG_ADMIN', 3, 12);
+  });
+  it('names only the token when a non-loopback address comes with an invalid one', () => {
+    const all = errors(adminYaml('    address: ":9180"', '    token: ""'));
+    assert.deepEqual(
+      all.map((e) => e.path),
+      ['gateway.admin.token'],
+    );
   });
 });

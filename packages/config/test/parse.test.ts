@@ -117,6 +117,7 @@ describe('defaults', () => {
       address: { raw: '127.0.0.1:9180', host: '127.0.0.1', port: 9180 },
       socket: null,
       pidFile: null,
+      token: null,
     });
     assert.deepEqual(g.limits, {
       maxHeaderBytes: 16_384,
@@ -226,7 +227,12 @@ describe('Gatehouse keys', () => {
     const g = config.gateway;
     assert.equal(g.entryPoints.web, null);
     assert.deepEqual(g.entryPoints.webSecure, { raw: '[::1]:9443', host: '::1', port: 9443 });
-    assert.deepEqual(g.admin, { address: null, socket: '/run/gatehouse.sock', pidFile: '/run/gatehouse.pid' });
+    assert.deepEqual(g.admin, {
+      address: null,
+      socket: '/run/gatehouse.sock',
+      pidFile: '/run/gatehouse.pid',
+      token: null,
+    });
     assert.equal(g.limits.maxHeaderBytes, 32_768);
     assert.equal(g.limits.maxBodyBytes, 0);
     assert.equal(g.limits.maxUrlLength, 4096);

@@ -144,6 +144,9 @@ describe('the spec table', () => {
       'routes.0.clientAuth.required': [['routes', 0, 'clientAuth', 'required'], false],
       // routes[0] has backends, which win over target; gateway.routes[0] uses target.
       'routes.0.target': [['gateway', 'routes', 0, 'target'], 'http://t:2'],
+      // Any address but loopback needs a token; a token needs 16 characters.
+      'gateway.admin.address': [['gateway', 'admin', 'address'], '127.0.0.1:9999'],
+      'gateway.admin.token': [['gateway', 'admin', 'token'], 'a-sample-admin-token'],
     };
     // Accepted so that a Goma file runs, but the only value allowed is what Gatehouse does anyway.
     // `proxy.enabled: false` empties a trust list that `base` does not have: goma-reading.test.ts.

@@ -1,11 +1,12 @@
 // How `gatehouse reload|restart|status` reach a running instance: its admin unix socket or admin
 // TCP address, named on the command line or read from the config file; and, when neither answers,
-// its pid file for a plain signal. Only the client side of admin-server.ts.
+// its pid file for a plain signal. Only the client side of admin-server.ts. The admin token comes
+// from --token-file, else $GATEHOUSE_ADMIN_TOKEN, else the config file's `gateway.admin.token`.
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfig } from '@gatehouse/config';
+import { expandEnv, parseConfig } from '@gatehouse/config';
 import { parse as parseYaml } from 'yaml';
 import { ControlError, errorMessage } from './errors.ts';
 
@@ -18,6 +19,8 @@ export interface AdminLocation {
   endpoints: AdminEndpoint[];
   /** For the signal fallback. */
   pidFile: string | null;
+  /** Sent as `Authorization: Bearer`; null: none known. */
+  token: string | null;
   /** Where the settings came from, for messages: `--socket`, `config /etc/gatehouse/gatehouse.yaml`. */
   source: string;
 }
@@ -26,6 +29,8 @@ export interface LocateOptions {
   socket?: string | null;
   admin?: string | null;
   config?: string | null;
+  /** A file that holds the admin token (its first line). */
+  tokenFile?: string | null;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -65,6 +70,7 @@ interface RawAdmin {
   address: string | null;
   socket: string | null;
   pidFile: string | null;
+  token: string | null;
 }
 
 /**
@@ -87,7 +93,12 @@ async function adminFromConfig(file: string, env: NodeJS.ProcessEnv): Promise<Ra
   const loaded = parseConfig(text, file, env);
   if (loaded.ok) {
     const admin = loaded.config.gateway.admin;
-    return { address: admin.address?.raw ?? null, socket: relative(admin.socket), pidFile: relative(admin.pidFile) };
+    return {
+      address: admin.address?.raw ?? null,
+      socket: relative(admin.socket),
+      pidFile: relative(admin.pidFile),
+      token: admin.token,
+    };
   }
   let raw: unknown;
   try {
@@ -97,24 +108,46 @@ async function adminFromConfig(file: string, env: NodeJS.ProcessEnv): Promise<Ra
   }
   const section = (raw as { gateway?: { admin?: Record<string, unknown> } } | null)?.gateway?.admin ?? {};
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  const token = str(section.token);
+  const expanded = token === null ? null : expandEnv(token, env);
   return {
     address: str(section.address),
     socket: relative(str(section.socket)),
     pidFile: relative(str(section.pidFile)),
+    token: expanded?.ok ? expanded.value || null : null,
   };
 }
 
+async function tokenFromFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ControlError('GH_ADMIN_TOKEN', `cannot read the admin token file ${file}: ${errorMessage(error)}`);
+  }
+  const token = text.split('\n')[0]!.trim();
+  if (token === '') throw new ControlError('GH_ADMIN_TOKEN', `the admin token file ${file} is empty`);
+  return token;
+}
+
 export async function locateAdmin(opts: LocateOptions): Promise<AdminLocation> {
-  if (opts.socket)
-    return { endpoints: [{ kind: 'socket', path: resolve(opts.socket) }], pidFile: null, source: '--socket' };
-  if (opts.admin) return { endpoints: [parseAdminAddress(opts.admin)], pidFile: null, source: '--admin' };
   const env = opts.env ?? process.env;
+  const given = opts.tokenFile ? await tokenFromFile(opts.tokenFile) : env.GATEHOUSE_ADMIN_TOKEN || null;
+  if (opts.socket) {
+    return {
+      endpoints: [{ kind: 'socket', path: resolve(opts.socket) }],
+      pidFile: null,
+      token: given,
+      source: '--socket',
+    };
+  }
+  if (opts.admin) return { endpoints: [parseAdminAddress(opts.admin)], pidFile: null, token: given, source: '--admin' };
   const file = resolve(opts.config ?? env.GATEHOUSE_CONFIG ?? DEFAULT_CONFIG_FILE);
   const admin = await adminFromConfig(file, env);
   const endpoints: AdminEndpoint[] = [];
   if (admin.socket) endpoints.push({ kind: 'socket', path: admin.socket });
   if (admin.address) endpoints.push(parseAdminAddress(admin.address));
-  return { endpoints, pidFile: admin.pidFile, source: `config ${file}` };
+  return { endpoints, pidFile: admin.pidFile, token: given ?? admin.token, source: `config ${file}` };
 }
 
 /** Errors that mean "nobody is there", as opposed to a gateway that answered badly. */
@@ -128,11 +161,14 @@ export function adminRequest(
   method: string,
   path: string,
   timeoutMs: number,
+  token: string | null = null,
 ): Promise<AdminResponse> {
   return new Promise((resolvePromise, reject) => {
     const target =
       endpoint.kind === 'socket' ? { socketPath: endpoint.path } : { host: endpoint.host, port: endpoint.port };
-    const req = request({ ...target, method, path, headers: { accept: 'application/json' }, agent: false }, (res) => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const req = request({ ...target, method, path, headers, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -161,7 +197,24 @@ export function adminRequest(
   });
 }
 
-/** Sends the request to the first endpoint that is there; throws GH_ADMIN_UNREACHABLE when none is. */
+/** Thrown when the gateway asks for the admin token: a wrong or missing token is not "unreachable". */
+export class AdminUnauthorizedError extends ControlError {
+  constructor(endpoint: AdminEndpoint, tokenSent: boolean, answer: string) {
+    super(
+      'GH_ADMIN_UNAUTHORIZED',
+      `${describeEndpoint(endpoint)} refused the request (HTTP 401: ${answer}); ${
+        tokenSent
+          ? "the token sent is not the gateway's gateway.admin.token"
+          : 'it has a gateway.admin.token: pass --token-file FILE, set GATEHOUSE_ADMIN_TOKEN, or name the config file with -c'
+      }`,
+    );
+  }
+}
+
+/**
+ * Sends the request to the first endpoint that is there; throws GH_ADMIN_UNREACHABLE when none is,
+ * and AdminUnauthorizedError when the gateway wants a token that was not sent or is wrong.
+ */
 export async function callAdmin(
   location: AdminLocation,
   method: string,
@@ -171,7 +224,17 @@ export async function callAdmin(
   const failures: string[] = [];
   for (const endpoint of location.endpoints) {
     try {
-      return await adminRequest(endpoint, method, path, timeoutMs);
+      const response = await adminRequest(endpoint, method, path, timeoutMs, location.token);
+      if (response.status === 401) {
+        let answer = response.text.trim();
+        try {
+          answer = (JSON.parse(response.text) as { error?: string }).error ?? answer;
+        } catch {
+          // not JSON: quote it as it is
+        }
+        throw new AdminUnauthorizedError(endpoint, location.token !== null, answer.slice(0, 200));
+      }
+      return response;
     } catch (error) {
       if (!isUnreachable(error)) throw error;
       failures.push(`${describeEndpoint(endpoint)}: ${errorMessage(error)}`);
@@ -196,7 +259,8 @@ export async function postAdminOrSignal(
   try {
     return { response: await callAdmin(location, 'POST', path, timeoutMs), signalled: null };
   } catch (error) {
-    if (!location.pidFile) throw error;
+    // A gateway that answered "unauthorized" is there: signalling it behind its back would hide that.
+    if (!location.pidFile || error instanceof AdminUnauthorizedError) throw error;
     const pid = await signalPidFile(location.pidFile, signal);
     return { response: null, signalled: { pid, pidFile: location.pidFile, reason: errorMessage(error) } };
   }
@@ -239,6 +303,8 @@ export const ADMIN_TARGET_USAGE = `  -c, --config FILE    find the admin socket,
                        (default: $GATEHOUSE_CONFIG, else ${DEFAULT_CONFIG_FILE})
       --socket PATH    the admin unix socket of the running gateway
       --admin ADDR     the admin address (host:port) of the running gateway
+      --token-file F   the admin token (gateway.admin.token) is the first line of F
+                       (default: $GATEHOUSE_ADMIN_TOKEN, else the config file's)
       --timeout MS     how long to wait for the answer`;
 
 export interface AdminCommandArgs extends LocateOptions {
@@ -256,6 +322,7 @@ export function parseAdminArgs(argv: string[], defaults: { timeoutMs: number; js
       config: { type: 'string', short: 'c' },
       socket: { type: 'string' },
       admin: { type: 'string' },
+      'token-file': { type: 'string' },
       timeout: { type: 'string' },
       ...(defaults.json === undefined ? {} : { json: { type: 'boolean' } }),
     },
@@ -266,6 +333,7 @@ export function parseAdminArgs(argv: string[], defaults: { timeoutMs: number; js
     config: values.config ?? null,
     socket: values.socket ?? null,
     admin: values.admin ?? null,
+    tokenFile: values['token-file'] ?? null,
     json: values.json === true,
     timeoutMs,
   };

@@ -1,13 +1,15 @@
 // The admin surface of the primary: one small HTTP handler served on the admin TCP address (loopback
 // by default, never a traffic listener) and on a unix socket for the local CLI. It only translates
-// HTTP to the GatewayApi and back; every decision stays in the primary.
+// HTTP to the GatewayApi and back; every decision stays in the primary. Who may call it is decided
+// first, in admin-access.ts.
 import { mkdirSync } from 'node:fs';
-import { chmod, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import type { ListenAddress } from '@gatehouse/config';
 import type { Logger } from 'pino';
+import { type AdminToken, adminToken, checkAdminAccess } from './admin-access.ts';
 import { ControlError, errorMessage } from './errors.ts';
 import type { GatewayApi, RouteStatus } from './gateway-api.ts';
 import type { PrimaryMetrics } from './metrics.ts';
@@ -17,6 +19,8 @@ export interface AdminServerOptions {
   address: ListenAddress | null;
   /** Unix socket path; null: off. */
   socket: string | null;
+  /** `gateway.admin.token`; null: no token asked. */
+  token: string | null;
   api: GatewayApi;
   metrics: PrimaryMetrics;
   logger: Logger;
@@ -25,6 +29,8 @@ export interface AdminServerOptions {
 export interface AdminServer {
   /** Where it listens, for logs: `127.0.0.1:9180`, `unix:/run/gatehouse/admin.sock`. */
   readonly addresses: string[];
+  /** A reloaded `gateway.admin.token` (the listeners stay bound). */
+  setToken(token: string | null): void;
   close(): Promise<void>;
 }
 
@@ -136,13 +142,39 @@ function buildRoutes(opts: AdminServerOptions): Map<string, Route> {
   ]);
 }
 
-export function createAdminHandler(opts: AdminServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const routes = buildRoutes(opts);
+/** What both listeners share: the endpoints and the token, which a reload may change. */
+interface AdminContext {
+  routes: Map<string, Route>;
+  token: AdminToken | null;
+}
+
+function createAdminHandler(
+  opts: AdminServerOptions,
+  context: AdminContext,
+  listener: 'tcp' | 'socket',
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const { routes } = context;
   return (req, res) => {
     // Admin requests carry no body we read; drain whatever was sent so keep-alive stays usable.
     req.resume();
     const method = req.method ?? 'GET';
-    const path = new URL(req.url ?? '/', 'http://admin').pathname.replace(/\/+$/, '') || '/';
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://admin').pathname.replace(/\/+$/, '') || '/';
+    } catch {
+      sendError(res, 400, 'GH_ADMIN_BAD_REQUEST', 'the request target is not a path');
+      return;
+    }
+    const refusal = checkAdminAccess(
+      { headers: req.headers, listener, localAddress: req.socket.localAddress, localPort: req.socket.localPort, path },
+      context.token,
+    );
+    if (refusal) {
+      opts.logger.warn({ method, path, code: refusal.code, listener }, 'admin request refused');
+      opts.metrics.adminRefused(refusal.code);
+      sendError(res, refusal.status, refusal.code, refusal.message, refusal.headers);
+      return;
+    }
     const route = routes.get(path);
     if (!route) {
       sendError(res, 404, 'GH_ADMIN_NOT_FOUND', `no admin endpoint ${path}; try ${[...routes.keys()].join(', ')}`);
@@ -179,6 +211,22 @@ function socketInUse(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * Whoever can connect to the socket can reload or restart the gateway, so it must be owner-only from
+ * the moment it exists: a chmod after listen() leaves a window in which anyone may connect. The
+ * socket file takes its mode from the umask when bind() creates it, and in the primary (the main
+ * thread of a cluster primary) Node binds synchronously inside listen(), so the owner-only umask is in
+ * force for exactly that call.
+ */
+function listenOwnerOnly(server: Server, path: string, done: () => void): void {
+  const previous = process.umask(0o177);
+  try {
+    server.listen(path, done);
+  } finally {
+    process.umask(previous);
+  }
+}
+
 function listen(server: Server, target: ListenAddress | string): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
@@ -187,7 +235,7 @@ function listen(server: Server, target: ListenAddress | string): Promise<void> {
       server.off('error', onError);
       resolve();
     };
-    if (typeof target === 'string') server.listen(target, done);
+    if (typeof target === 'string') listenOwnerOnly(server, target, done);
     else server.listen(target.port, target.host === '' ? undefined : target.host, done);
   });
 }
@@ -200,7 +248,7 @@ function closeServer(server: Server): Promise<void> {
 }
 
 export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {
-  const handler = createAdminHandler(opts);
+  const context: AdminContext = { routes: buildRoutes(opts), token: adminToken(opts.token) };
   const servers: Server[] = [];
   const addresses: string[] = [];
   let socketPath: string | null = null;
@@ -212,7 +260,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
 
   try {
     if (opts.address) {
-      const server = createServer(handler);
+      const server = createServer(createAdminHandler(opts, context, 'tcp'));
       try {
         await listen(server, opts.address);
       } catch (error) {
@@ -240,7 +288,7 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       // A socket file left by a process that died is in the way of listen(): remove it.
       await unlink(path).catch(() => {});
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      const server = createServer(handler);
+      const server = createServer(createAdminHandler(opts, context, 'socket'));
       try {
         await listen(server, path);
       } catch (error) {
@@ -250,8 +298,6 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
       }
       servers.push(server);
       socketPath = path;
-      // Whoever can connect can reload or restart the gateway: owner only.
-      await chmod(path, 0o600);
       addresses.push(`unix:${path}`);
     }
   } catch (error) {
@@ -262,6 +308,9 @@ export async function startAdminServer(opts: AdminServerOptions): Promise<AdminS
   if (addresses.length > 0) opts.logger.info({ addresses }, 'admin listening');
   return {
     addresses,
+    setToken: (token) => {
+      context.token = adminToken(token);
+    },
     close: closeAll,
   };
 }

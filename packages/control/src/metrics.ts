@@ -18,6 +18,8 @@ export interface PrimaryMetrics {
   backendEjected(route: string, backend: string): void;
   /** Replaces every certificate series with this list (certificates removed by a reload disappear). */
   certificates(list: CertificateStatus[]): void;
+  /** The admin listener refused a request (cross-site, foreign Host, missing or wrong token). */
+  adminRefused(code: string): void;
   /** Drops the backend series of backends no longer configured (after a reload). */
   retainBackends(keep: Array<{ route: string; backend: string }>): void;
   /** The whole instance in the Prometheus text format. */
@@ -127,10 +129,18 @@ export function createPrimaryMetrics(): PrimaryMetrics {
     registers: [registry],
   });
 
+  const adminRefused = new Counter({
+    name: 'gatehouse_admin_refused_total',
+    help: 'Admin requests refused before any endpoint ran, by reason (cross_site, host, unauthorized)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+
   // Both results exist from the start, so rate() works before the first rejection.
   reloads.inc({ result: 'accepted' }, 0);
   reloads.inc({ result: 'rejected' }, 0);
   workerRestarts.inc(0);
+  for (const reason of ['cross_site', 'host', 'unauthorized']) adminRefused.inc({ reason }, 0);
 
   // The backends with a series, so a reload that removes one can remove its series too.
   const backends = new Map<string, { route: string; backend: string }>();
@@ -168,6 +178,10 @@ export function createPrimaryMetrics(): PrimaryMetrics {
         const names = cert.names.length > 0 ? cert.names : [cert.subject];
         for (const name of names) notAfter.set({ name, serial: cert.serial, role: cert.role }, seconds);
       }
+    },
+    adminRefused(code) {
+      // GH_ADMIN_CROSS_SITE → cross_site
+      adminRefused.inc({ reason: code.replace(/^GH_ADMIN_/, '').toLowerCase() });
     },
     retainBackends(keep) {
       const wanted = new Set(keep.map((b) => backendKey(b.route, b.backend)));

@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import type { ConfigDiagnostic, GatewayConfig } from '@gatehouse/config';
-import { formatDiagnostic } from '@gatehouse/config';
+import { formatDiagnostic, isLoopbackAddress } from '@gatehouse/config';
 import {
   backendKey,
   type Snapshot,
@@ -33,7 +33,7 @@ import { runTwoPhase, SerialQueue } from './rollout.ts';
 import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
 import { newTicketKeyRing, rotateTicketKeys, type TicketKeyRing, wireTicketKeys } from './ticket-keys.ts';
 import { MaterialWatcher } from './watcher.ts';
-import { startAdminServer } from './admin-server.ts';
+import { type AdminServer, startAdminServer } from './admin-server.ts';
 import { startExpiryWarnings } from './expiry.ts';
 import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.ts';
 import { type ManagedWorker, WorkerPool } from './workers.ts';
@@ -98,9 +98,10 @@ export class Primary implements GatewayApi {
   private watcher: MaterialWatcher | null = null;
   private health: HealthScheduler | null = null;
   private metrics: PrimaryMetrics | null = null;
-  private admin: { close(): Promise<void> } | null = null;
+  private admin: AdminServer | null = null;
   private expiry: { stop(): void } | null = null;
   private lastReload: StatusReport['lastReload'] = null;
+  private adminToken: string | null;
   private restarting: Promise<void> | null = null;
   private draining: Promise<number> | null = null;
   private pidFile: string | null = null;
@@ -119,6 +120,7 @@ export class Primary implements GatewayApi {
     this.currentCertificates = certificateStatuses(this.current, Date.now());
     this.boundListeners = this.current.config.gateway.entryPoints;
     this.tickets = options.tickets;
+    this.adminToken = this.current.config.gateway.admin.token;
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
@@ -223,6 +225,7 @@ export class Primary implements GatewayApi {
         this.admin = await startAdminServer({
           address: gateway.admin.address,
           socket: gateway.admin.socket,
+          token: this.adminToken,
           api: this,
           metrics: this.metrics,
           logger: this.componentLogger('admin'),
@@ -414,6 +417,7 @@ export class Primary implements GatewayApi {
       snapshot.config.routes.flatMap((r) => r.backends.map((b) => ({ route: r.name, backend: b.endpoint }))),
     );
     this.health?.apply(snapshot.config, snapshot.upstreamTls);
+    this.applyAdminToken(snapshot.config.gateway.admin.token);
     if (previous.config.gateway.tls.sessionTicketRotationMs !== snapshot.config.gateway.tls.sessionTicketRotationMs) {
       this.scheduleTicketRotation();
     }
@@ -426,6 +430,24 @@ export class Primary implements GatewayApi {
       warnings: build.warnings,
       message: summary,
     };
+  }
+
+  /**
+   * A reload can change the token but not the admin address, which stays bound until the process
+   * restarts. A bound address that other machines can reach therefore keeps its token even when the
+   * new file drops it (the file was validated against its own, new address).
+   */
+  private applyAdminToken(token: string | null): void {
+    const bound = this.options.initial.snapshot.config.gateway.admin.address;
+    if (token === null && bound !== null && !isLoopbackAddress(bound) && this.adminToken !== null) {
+      this.logger.warn(
+        { address: bound.raw },
+        'gateway.admin.token kept: the admin listener is still bound to an address other machines can reach; restart the gateway to apply',
+      );
+      return;
+    }
+    this.adminToken = token;
+    this.admin?.setToken(token);
   }
 
   private rejectReload(

@@ -53,9 +53,11 @@ describe('parseAdminArgs', () => {
       config: null,
       socket: '/s',
       admin: null,
+      tokenFile: null,
       json: false,
       timeoutMs: 5,
     });
+    assert.equal(parseAdminArgs(['--token-file', '/t'], { timeoutMs: 1 }).tokenFile, '/t');
     assert.equal(parseAdminArgs(['-c', 'f.yaml', '--json'], { timeoutMs: 1, json: false }).json, true);
     assert.throws(() => parseAdminArgs(['--json'], { timeoutMs: 1 }), /Unknown option/);
     assert.throws(() => parseAdminArgs(['--timeout', 'x'], { timeoutMs: 1 }), { code: 'GH_USAGE' });
@@ -64,9 +66,10 @@ describe('parseAdminArgs', () => {
 
 describe('locateAdmin', () => {
   it('prefers --socket and --admin over the config', async () => {
-    assert.deepEqual(await locateAdmin({ socket: '/run/x.sock', config: '/nonexistent' }), {
+    assert.deepEqual(await locateAdmin({ socket: '/run/x.sock', config: '/nonexistent', env: {} }), {
       endpoints: [{ kind: 'socket', path: '/run/x.sock' }],
       pidFile: null,
+      token: null,
       source: '--socket',
     });
     assert.equal((await locateAdmin({ admin: '127.0.0.1:1', config: '/nonexistent' })).source, '--admin');
@@ -95,6 +98,27 @@ describe('locateAdmin', () => {
     const location = await locateAdmin({ config: file, env: { GATEHOUSE_CONFIG: '/ignored' } });
     assert.deepEqual(location.endpoints, [{ kind: 'socket', path: join(dir, 'a.sock') }]);
     assert.equal(location.pidFile, join(dir, 'p'));
+  });
+
+  it('takes the admin token from --token-file, else $GATEHOUSE_ADMIN_TOKEN, else the config', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'gatehouse.yaml');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's ${ENV} syntax
+    writeFileSync(file, config('    socket: ./admin.sock\n    token: ${ADMIN_TOKEN}'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'from-the-token-file-0001\n');
+    const fromConfig = await locateAdmin({ config: file, env: { ADMIN_TOKEN: 'from-the-config-file-001' } });
+    assert.equal(fromConfig.token, 'from-the-config-file-001');
+    const env = { ADMIN_TOKEN: 'from-the-config-file-001', GATEHOUSE_ADMIN_TOKEN: 'from-the-environment-01' };
+    assert.equal((await locateAdmin({ config: file, env })).token, 'from-the-environment-01');
+    assert.equal((await locateAdmin({ config: file, env, tokenFile })).token, 'from-the-token-file-0001');
+    assert.equal((await locateAdmin({ socket: '/s', env, tokenFile })).token, 'from-the-token-file-0001');
+    assert.equal((await locateAdmin({ admin: '127.0.0.1:1', env })).token, 'from-the-environment-01');
+    // A config that no longer validates still gives its token.
+    writeFileSync(file, `${config('    token: still-the-token-000001')}  - name: broken\n    weight: many\n`);
+    assert.equal((await locateAdmin({ config: file, env: {} })).token, 'still-the-token-000001');
+    writeFileSync(tokenFile, '\n');
+    await assert.rejects(locateAdmin({ socket: '/s', tokenFile, env: {} }), { code: 'GH_ADMIN_TOKEN' });
   });
 
   it('falls back to $GATEHOUSE_CONFIG and names the file it could not read', async () => {
@@ -129,6 +153,7 @@ describe('callAdmin', () => {
     const server = await startAdminServer({
       address: { raw: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
       socket: null,
+      token: null,
       api,
       metrics: createPrimaryMetrics(),
       logger: pino({ level: 'silent' }),
@@ -137,7 +162,7 @@ describe('callAdmin', () => {
       const live = parseAdminAddress(server.addresses[0]!);
       const missingSocket = { kind: 'socket' as const, path: join(dir, 'none.sock') };
       const answer = await callAdmin(
-        { endpoints: [missingSocket, live], pidFile: null, source: 'test' },
+        { endpoints: [missingSocket, live], pidFile: null, token: null, source: 'test' },
         'POST',
         '/reload',
         5000,
@@ -147,13 +172,16 @@ describe('callAdmin', () => {
       assert.equal(JSON.parse(answer.text).message, 'routes changed');
 
       await assert.rejects(
-        callAdmin({ endpoints: [missingSocket], pidFile: null, source: 'test' }, 'GET', '/status', 5000),
+        callAdmin({ endpoints: [missingSocket], pidFile: null, token: null, source: 'test' }, 'GET', '/status', 5000),
         (error: Error & { code?: string }) =>
           error.code === 'GH_ADMIN_UNREACHABLE' && error.message.includes(`unix:${missingSocket.path}`),
       );
-      await assert.rejects(callAdmin({ endpoints: [], pidFile: null, source: 'test' }, 'GET', '/status', 5000), {
-        code: 'GH_ADMIN_UNREACHABLE',
-      });
+      await assert.rejects(
+        callAdmin({ endpoints: [], pidFile: null, token: null, source: 'test' }, 'GET', '/status', 5000),
+        {
+          code: 'GH_ADMIN_UNREACHABLE',
+        },
+      );
     } finally {
       await server.close();
     }

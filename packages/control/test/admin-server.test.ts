@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,7 @@ describe('startAdminServer', () => {
     const server = await startAdminServer({
       address: { raw: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
       socket: staleSocket,
+      token: null,
       api: shuttingDown,
       metrics,
       logger,
@@ -157,7 +158,7 @@ describe('startAdminServer', () => {
     assert.throws(() => statSync(staleSocket), /ENOENT/, 'close() removes the socket file');
 
     // The socket's directory is created when missing.
-    const second = await startAdminServer({ address: null, socket, api: shuttingDown, metrics, logger });
+    const second = await startAdminServer({ address: null, socket, token: null, api: shuttingDown, metrics, logger });
     try {
       assert.equal((await call({ socketPath: socket }, 'GET', '/healthz')).status, 200);
     } finally {
@@ -172,13 +173,14 @@ describe('startAdminServer', () => {
     const first = await startAdminServer({
       address: { raw: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
       socket,
+      token: null,
       api: shuttingDown,
       metrics,
       logger,
     });
     try {
       await assert.rejects(
-        startAdminServer({ address: null, socket, api: shuttingDown, metrics, logger }),
+        startAdminServer({ address: null, socket, token: null, api: shuttingDown, metrics, logger }),
         (error: Error & { code?: string }) => error.code === 'GH_ADMIN_BIND' && /in use/.test(error.message),
       );
       // The first one still answers on its socket.
@@ -188,6 +190,7 @@ describe('startAdminServer', () => {
         startAdminServer({
           address: { raw: `127.0.0.1:${port}`, host: '127.0.0.1', port },
           socket: null,
+          token: null,
           api: shuttingDown,
           metrics,
           logger,
@@ -196,6 +199,58 @@ describe('startAdminServer', () => {
       );
     } finally {
       await first.close();
+    }
+  });
+});
+
+describe('the admin unix socket', () => {
+  it('exists with mode 0600 from its first moment, never chmod-ed after listen()', async () => {
+    const dir = tempDir();
+    const socket = join(dir, 'admin.sock');
+    // Another process stats the path in a tight loop and reports the mode of the first file it sees:
+    // a socket made with the default umask and chmod-ed afterwards is caught in between.
+    const watcher = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const fs = require('node:fs');
+         const path = process.argv[1];
+         console.log('watching');
+         const end = Date.now() + 20000;
+         while (Date.now() < end) {
+           let stat;
+           try { stat = fs.lstatSync(path); } catch { continue; }
+           console.log((stat.mode & 0o777).toString(8));
+           process.exit(0);
+         }
+         console.log('never appeared');`,
+        socket,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    watcher.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      output += d;
+    });
+    while (!output.includes('watching')) await once(watcher.stdout!, 'data');
+    const server = await startAdminServer({
+      address: null,
+      socket,
+      token: null,
+      api: shuttingDown,
+      metrics: createPrimaryMetrics(),
+      logger,
+    });
+    try {
+      await once(watcher, 'exit');
+      assert.equal(output.trim().split('\n').at(-1), '600', 'mode of the socket when it first appeared');
+      assert.equal(statSync(socket).mode & 0o777, 0o600);
+      // The umask is the process's own again.
+      const probe = join(dir, 'after');
+      writeFileSync(probe, '');
+      assert.equal(statSync(probe).mode & 0o777, 0o666 & ~process.umask());
+    } finally {
+      await server.close();
     }
   });
 });
