@@ -553,7 +553,12 @@ const gatewaySpec = obj({
           "Goma's switch. `false`: nobody's forwarded headers are believed, whatever `trustedProxies` says. Absent: `trustedProxies` decides.",
       },
       ipHeaders: {
-        spec: arr(str({ enum: ['X-Forwarded-For'] })),
+        spec: arr(
+          str({
+            enum: ['X-Forwarded-For'],
+            hint: 'Gatehouse takes the client address only from X-Forwarded-For sent by `trustedProxies`: have the proxy in front set it, and list only `X-Forwarded-For` here',
+          }),
+        ),
         description:
           'Goma: headers that carry the client address. Gatehouse reads only `X-Forwarded-For` (from `trustedProxies`); any other header is refused.',
       },

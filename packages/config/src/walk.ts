@@ -260,7 +260,7 @@ function walkScalar(ctx: WalkContext, spec: Spec, node: Node | null, at: SourceP
             spec.code ?? ConfigCode.enum,
             at,
             `${at.path}: ${key} must be one of ${spec.enum.map((e) => `\`${e}\``).join(', ')} (got ${JSON.stringify(text)})`,
-            near ? `did you mean \`${near}\`?` : null,
+            near ? `did you mean \`${near}\`?` : (spec.hint ?? null),
           );
           return undefined;
         }

@@ -6,8 +6,8 @@ import { loadMaterial } from '@gatehouse/pki';
 
 export const summary = 'Check a config file (and the certificates it names) without starting the gateway';
 
-export const usage = `Usage: gatehouse validate FILE [--schema-only]
-       gatehouse validate --config FILE [--schema-only]
+export const usage = `Usage: gatehouse validate FILE... [--schema-only] [--json]
+       gatehouse validate --config FILE [--schema-only] [--json]
 
 Checks a Gatehouse config (the Goma Gateway version 2 YAML shape) the way the gateway
 does before it starts or reloads: every key, type, duration, address, endpoint and
@@ -19,14 +19,17 @@ are reported at once, compiler style:
       hint: weights are relative shares: 80 and 20 send four times as many requests to the first
 
 \${NAME} and \${NAME:-default} in values are expanded from the environment, as at run time.
+Several files are checked one after the other, each on its own.
 
 Options:
   -c, --config FILE   the config file (instead of the FILE argument)
       --schema-only   check the file alone; do not read certificate, key, CA or CRL files
+      --json          one JSON object per file on stdout: {file, ok, errors, warnings}, each
+                      diagnostic with its stable code, key path, line and column
   -h, --help          show this text
 
 Output: diagnostics on stderr; on success one summary line on stdout.
-Exit status: 0 valid (warnings allowed), 1 invalid or unreadable, 2 usage error.
+Exit status: 0 every file valid (warnings allowed), 1 a file invalid or unreadable, 2 usage error.
 `;
 
 function fail(message: string, code = 2): number {
@@ -39,63 +42,97 @@ function print(diagnostics: readonly ConfigDiagnostic[]): void {
   for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
 }
 
-export async function main(argv: string[]): Promise<number> {
-  let file: string | null = null;
-  let schemaOnly = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--schema-only') schemaOnly = true;
-    else if (arg === '--config' || arg === '-c') {
-      const value = argv[++i];
-      if (value === undefined) return fail(`${arg} needs a file name`);
-      if (file !== null) return fail('give one config file');
-      file = value;
-    } else if (arg.startsWith('--config=')) {
-      if (file !== null) return fail('give one config file');
-      file = arg.slice('--config='.length);
-    } else if (arg.startsWith('-') && arg !== '-') return fail(`unknown option ${arg}`);
-    else {
-      if (file !== null) return fail('give one config file');
-      file = arg;
-    }
-  }
-  if (file === null) return fail('which file? e.g. gatehouse validate /etc/gatehouse/gatehouse.yaml');
+interface Outcome {
+  ok: boolean;
+  errors: ConfigDiagnostic[];
+  warnings: ConfigDiagnostic[];
+  summary: string | null;
+  /** The errors are in the certificate material the file names, not in the file. */
+  inMaterial: boolean;
+}
 
+/** One file, every check; the result says what was found, nothing is printed here. */
+async function check(file: string, schemaOnly: boolean): Promise<Outcome | string> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : (error as Error).message;
-    return fail(`cannot read ${file}: ${why}`, 1);
+    return code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : (error as Error).message;
   }
-
   const result = parseConfig(text, file, process.env);
   if (!result.ok) {
-    print([...result.errors, ...result.warnings]);
-    const n = result.errors.length;
-    process.stderr.write(`${file}: ${n} error${n === 1 ? '' : 's'}\n`);
-    return 1;
+    return { ok: false, errors: result.errors, warnings: result.warnings, summary: null, inMaterial: false };
   }
   const warnings = [...result.warnings];
   if (!schemaOnly) {
     const material = await loadMaterial(result.config);
     warnings.push(...material.warnings);
     if (!material.ok || material.errors.length > 0) {
-      print([...material.errors, ...warnings]);
-      const n = material.errors.length;
-      process.stderr.write(`${file}: ${n} error${n === 1 ? '' : 's'} in certificate material\n`);
-      return 1;
+      return { ok: false, errors: material.errors, warnings, summary: null, inMaterial: true };
     }
   }
-  print(warnings);
-  process.stdout.write(`${formatSummary(result.config, file)}${schemaOnly ? ' (certificate files not read)' : ''}\n`);
+  const summary = `${formatSummary(result.config, file)}${schemaOnly ? ' (certificate files not read)' : ''}`;
+  return { ok: true, errors: [], warnings, summary, inMaterial: false };
+}
+
+function report(file: string, outcome: Outcome | string, json: boolean): number {
+  if (json) {
+    const body =
+      typeof outcome === 'string'
+        ? { file, ok: false, unreadable: outcome, errors: [], warnings: [] }
+        : { file, ok: outcome.ok, errors: outcome.errors, warnings: outcome.warnings };
+    process.stdout.write(`${JSON.stringify(body)}\n`);
+    return body.ok ? 0 : 1;
+  }
+  if (typeof outcome === 'string') {
+    fail(`cannot read ${file}: ${outcome}`, 1);
+    return 1;
+  }
+  if (!outcome.ok) {
+    print([...outcome.errors, ...outcome.warnings]);
+    const n = outcome.errors.length;
+    const where = outcome.inMaterial ? ' in certificate material' : '';
+    process.stderr.write(`${file}: ${n} error${n === 1 ? '' : 's'}${where}\n`);
+    return 1;
+  }
+  print(outcome.warnings);
+  process.stdout.write(`${outcome.summary}\n`);
   return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const files: string[] = [];
+  let fromFlag = false;
+  let schemaOnly = false;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--schema-only') schemaOnly = true;
+    else if (arg === '--json') json = true;
+    else if (arg === '--config' || arg === '-c') {
+      const value = argv[++i];
+      if (value === undefined) return fail(`${arg} needs a file name`);
+      if (fromFlag) return fail('give one --config');
+      fromFlag = true;
+      files.push(value);
+    } else if (arg.startsWith('--config=')) {
+      if (fromFlag) return fail('give one --config');
+      fromFlag = true;
+      files.push(arg.slice('--config='.length));
+    } else if (arg.startsWith('-') && arg !== '-') return fail(`unknown option ${arg}`);
+    else files.push(arg);
+  }
+  if (files.length === 0) return fail('which file? e.g. gatehouse validate /etc/gatehouse/gatehouse.yaml');
+  let status = 0;
+  for (const file of files) {
+    status = Math.max(status, report(file, await check(file, schemaOnly), json));
+  }
+  return status;
 }
