@@ -2,7 +2,7 @@
 // `Connection: close`, let them finish and let clients close their connections, up to the deadline;
 // then cut what is left. Resolves with the number of requests still running at the deadline
 // (0 = a clean drain).
-import type { Forwarder } from './request/forward.ts';
+import type { Forwarder } from './request/forwarder.ts';
 import type { Listeners } from './edge/listeners.ts';
 import type { UpstreamPool } from './upstream/pool.ts';
 

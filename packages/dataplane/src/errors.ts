@@ -1,11 +1,9 @@
-// The data plane's error family, in undici's style: one class per failure with a fixed `code`, a
-// default message, the HTTP status it answers with and the `reason` label of
-// gatehouse_upstream_errors_total. Logs, metrics and error bodies all use `code`.
-//
-// Per-request failures do not construct these (capturing a stack costs more than the request):
-// the forwarder classifies an upstream error into one of the frozen `ERROR_KINDS` below. The
-// classes are for errors that are thrown: a generation that cannot be built, a listener that
-// cannot bind.
+// The data plane's error vocabulary. Every refusal and failure the gateway answers itself is one
+// frozen ErrorKind in ERROR_KINDS: the status it answers with, a stable `code` (logs, metrics and
+// error bodies all use it), a message safe to show a client, and, for upstream failures, the
+// `reason` label of gatehouse_upstream_errors_total. Per-request failures never construct an Error
+// (capturing a stack costs more than the request): they pick a kind. The classes below are for
+// what is thrown: a generation that cannot be built, a listener that cannot bind.
 
 export type UpstreamErrorReason =
   | 'connect'
@@ -22,17 +20,79 @@ export interface ErrorKind {
   readonly code: string;
   readonly message: string;
   /** Metric label for upstream failures; null for failures that are not the upstream's. */
-  readonly reason: UpstreamErrorReason | null;
+  readonly metricLabel: UpstreamErrorReason | null;
 }
 
-function kind(status: number, code: string, message: string, reason: UpstreamErrorReason | null = null): ErrorKind {
-  return Object.freeze({ status, code, message, reason });
+function kind(
+  status: number,
+  code: string,
+  message: string,
+  metricLabel: UpstreamErrorReason | null = null,
+): ErrorKind {
+  return Object.freeze({ status, code, message, metricLabel });
 }
 
 export const ERROR_KINDS = Object.freeze({
+  // ---- routing ----
   noRoute: kind(404, 'GH_NO_ROUTE', 'no route matches this host and path'),
   methodNotAllowed: kind(405, 'GH_METHOD_NOT_ALLOWED', 'method not allowed on this route'),
   noHealthyBackend: kind(503, 'GH_NO_HEALTHY_BACKEND', 'no healthy backend for this route'),
+  draining: kind(503, 'GH_DRAINING', 'the gateway is shutting down'),
+  internal: kind(500, 'GH_INTERNAL', 'internal gateway error'),
+
+  // ---- the framing guard (edge/framing-guard.ts) and the parser's own refusals ----
+  urlTooLong: kind(414, 'GH_REQUEST_URI_TOO_LONG', 'request target is longer than limits.maxUrlLength'),
+  tooManyHeaders: kind(431, 'GH_REQUEST_TOO_MANY_HEADERS', 'more header fields than limits.maxHeaderCount'),
+  headerName: kind(400, 'GH_REQUEST_HEADER_NAME', 'invalid character in a header name'),
+  headerValue: kind(400, 'GH_REQUEST_HEADER_VALUE', 'invalid character (CR, LF, NUL or control) in a header value'),
+  lengthAndChunked: kind(400, 'GH_REQUEST_CL_TE', 'both Content-Length and Transfer-Encoding'),
+  contentLength: kind(400, 'GH_REQUEST_CONTENT_LENGTH', 'invalid Content-Length'),
+  contentLengths: kind(400, 'GH_REQUEST_CONTENT_LENGTHS', 'several different Content-Length values'),
+  transferEncoding: kind(400, 'GH_REQUEST_TRANSFER_ENCODING', 'Transfer-Encoding other than a single "chunked"'),
+  transferEncoding10: kind(400, 'GH_REQUEST_TRANSFER_ENCODING', 'Transfer-Encoding in an HTTP/1.0 request'),
+  missingHost: kind(400, 'GH_REQUEST_HOST_MISSING', 'HTTP/1.1 request without Host'),
+  multipleHost: kind(400, 'GH_REQUEST_HOST_MULTIPLE', 'more than one Host header'),
+  badHost: kind(400, 'GH_REQUEST_HOST_INVALID', 'Host is not a valid authority'),
+  hostMismatch: kind(400, 'GH_REQUEST_HOST_MISMATCH', 'absolute-form target and Host name different hosts'),
+  badTarget: kind(400, 'GH_REQUEST_TARGET', 'request target is not origin-form, absolute http(s) or "*"'),
+  connectMethod: kind(405, 'GH_REQUEST_CONNECT', 'CONNECT is not supported'),
+  httpVersion: kind(400, 'GH_REQUEST_HTTP_VERSION', 'request line without HTTP/1.0 or HTTP/1.1 (HTTP/0.9 style)'),
+  h2ConnectionHeader: kind(400, 'GH_REQUEST_H2_CONNECTION_HEADER', 'connection-specific header in an HTTP/2 request'),
+  h2Te: kind(400, 'GH_REQUEST_H2_TE', 'TE other than "trailers" in an HTTP/2 request'),
+  h2Scheme: kind(400, 'GH_REQUEST_H2_SCHEME', ':scheme is not http or https'),
+  h2Path: kind(400, 'GH_REQUEST_H2_PATH', ':path is not an origin-form path'),
+  h2Authority: kind(400, 'GH_REQUEST_H2_AUTHORITY', ':authority and Host disagree'),
+  bodyTooLarge: kind(413, 'GH_REQUEST_BODY_TOO_LARGE', 'request body is larger than the limit'),
+  malformed: kind(400, 'GH_REQUEST_MALFORMED', 'malformed request'),
+  requestTimeout: kind(408, 'GH_REQUEST_TIMEOUT', 'request not received in time'),
+  chunkExtensionsTooLarge: kind(413, 'GH_REQUEST_CHUNK_EXTENSIONS', 'chunk extensions too large'),
+  targetTooLong: kind(414, 'GH_REQUEST_URI_TOO_LONG', 'request target too long'),
+  headersTooLarge: kind(431, 'GH_REQUEST_HEADERS_TOO_LARGE', 'request headers too large'),
+
+  // ---- client certificates (tls/client-auth.ts) ----
+  clientCertRequired: kind(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required'),
+  clientCertNeedsTls: kind(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required: use HTTPS'),
+  clientCertExpired: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate expired'),
+  clientCertNotYetValid: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate not yet valid'),
+  clientCertUnknownCa: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate signed by an unknown CA'),
+  clientCertRevoked: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate revoked'),
+  clientCertNoCrl: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate issuer has no CRL configured'),
+  clientCertBadSignature: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate signature invalid'),
+  clientCertBadPurpose: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate not valid for client authentication'),
+  clientCertInvalid: kind(401, 'GH_CLIENT_CERT_INVALID', 'client certificate rejected'),
+  clientCertSubjectNotAllowed: kind(
+    403,
+    'GH_CLIENT_CERT_FORBIDDEN',
+    'client certificate subject not allowed on this route',
+  ),
+  clientCertSanNotAllowed: kind(403, 'GH_CLIENT_CERT_FORBIDDEN', 'client certificate SAN not allowed on this route'),
+  misdirected: kind(
+    421,
+    'GH_MISDIRECTED',
+    'TLS server name and Host belong to routes with different client-certificate policies',
+  ),
+
+  // ---- the backend (upstream/upstream-error.ts) ----
   upstreamConnect: kind(502, 'GH_UPSTREAM_CONNECT', 'could not connect to the backend', 'connect'),
   upstreamReset: kind(502, 'GH_UPSTREAM_RESET', 'the backend closed the connection', 'reset'),
   upstreamConnectTimeout: kind(504, 'GH_UPSTREAM_CONNECT_TIMEOUT', 'timed out connecting to the backend', 'timeout'),
@@ -41,10 +101,9 @@ export const ERROR_KINDS = Object.freeze({
   tlsUnknownCa: kind(502, 'GH_UPSTREAM_TLS', 'upstream certificate from unknown CA', 'tls_unknown_ca'),
   tlsHostname: kind(502, 'GH_UPSTREAM_TLS', 'upstream certificate name mismatch', 'tls_hostname'),
   tlsClientRejected: kind(502, 'GH_UPSTREAM_TLS', 'upstream rejected client certificate', 'tls_client_rejected'),
-  draining: kind(503, 'GH_DRAINING', 'the gateway is shutting down'),
-  internal: kind(500, 'GH_INTERNAL', 'internal gateway error'),
 });
 
+/** The base of every error this package throws: a stable `code` beside the message. */
 export class GatehouseDataplaneError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -72,79 +131,9 @@ export class ListenerBindError extends GatehouseDataplaneError {
   }
 }
 
-/** A message from the primary that does not follow the protocol (wrong generation, no prepare). */
-export class ProtocolError extends GatehouseDataplaneError {
-  constructor(message: string) {
-    super('GH_WORKER_PROTOCOL', message);
-  }
-}
-
 /** Raised on an upstream request whose response did not start within `upstreamResponse`. */
 export class UpstreamResponseTimeoutError extends GatehouseDataplaneError {
   constructor() {
     super('GH_UPSTREAM_TIMEOUT', 'the backend did not answer in time');
-  }
-}
-
-interface SystemErrorLike {
-  code?: string;
-  message?: string;
-}
-
-/**
- * Maps an upstream failure (socket, TLS or our own timeout code) to what the client is told.
- * `clientCert`: the route presents a client certificate, so a reset during the handshake means the
- * backend refused it. `handshakeDone`: the TLS handshake (if any) had completed on that socket.
- */
-export function classifyUpstreamError(err: SystemErrorLike, clientCert: boolean, handshakeDone: boolean): ErrorKind {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EADDRNOTAVAIL':
-      return ERROR_KINDS.upstreamConnect;
-    case 'ECONNECT_TIMEOUT':
-    case 'GH_UPSTREAM_CONNECT_TIMEOUT':
-      return ERROR_KINDS.upstreamConnectTimeout;
-    case 'GH_UPSTREAM_TIMEOUT':
-    case 'ETIMEDOUT':
-      return ERROR_KINDS.upstreamTimeout;
-    case 'CERT_HAS_EXPIRED':
-    case 'CERT_NOT_YET_VALID':
-      return ERROR_KINDS.tlsExpired;
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'CERT_SIGNATURE_FAILURE':
-    case 'CERT_UNTRUSTED':
-    case 'CERT_REVOKED':
-      return ERROR_KINDS.tlsUnknownCa;
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return ERROR_KINDS.tlsHostname;
-    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
-    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN':
-    case 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED':
-    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
-    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED':
-    case 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR':
-      return ERROR_KINDS.tlsClientRejected;
-    case 'ECONNRESET':
-    case 'EPIPE':
-      // A backend that wants a client certificate and gets none (or a bad one) often just resets
-      // during the handshake, before any alert reaches us.
-      if (clientCert && !handshakeDone) return ERROR_KINDS.tlsClientRejected;
-      return ERROR_KINDS.upstreamReset;
-    default:
-      if (typeof err.code === 'string' && err.code.startsWith('ERR_SSL_')) {
-        return clientCert && !handshakeDone ? ERROR_KINDS.tlsClientRejected : ERROR_KINDS.tlsUnknownCa;
-      }
-      return ERROR_KINDS.upstreamReset;
   }
 }

@@ -7,7 +7,7 @@
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
 import { drainWorker } from './drain.ts';
 import { ListenerBindError } from './errors.ts';
-import { Forwarder } from './request/forward.ts';
+import { Forwarder } from './request/forwarder.ts';
 import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';

@@ -12,7 +12,7 @@
 // stream and a small record on the session: no closure per stream.
 import http2 from 'node:http2';
 import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
-import { onClientError } from './framing-guard.ts';
+import { onClientError } from './client-error.ts';
 
 export type RequestHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
 

@@ -9,11 +9,11 @@ import net, { type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { ListenAddress } from '@gatehouse/config';
 import { ListenerBindError } from '../errors.ts';
-import type { Forwarder } from '../request/forward.ts';
+import type { Forwarder } from '../request/forwarder.ts';
 import type { Generation } from '../generation.ts';
 import { applyEdgeLimits, createSecureServer, type RequestHandler } from './http2.ts';
 import { metrics } from '../metrics.ts';
-import { onClientError } from './framing-guard.ts';
+import { onClientError } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
 import { installSniStore, rotateTicketKeys } from '../tls/sni-store.ts';
 

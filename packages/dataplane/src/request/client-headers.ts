@@ -13,7 +13,7 @@
 //   Host the route was chosen by. Such a request is refused (400), never "fixed".
 // Nothing is allocated unless a header has to go.
 import type { IncomingHttpHeaders } from 'node:http';
-import { equalsLower } from '../edge/framing-guard.ts';
+import { equalsLower } from '../edge/field-syntax.ts';
 import { isTrusted, type TrustedProxies } from './trusted-proxies.ts';
 
 export interface HeaderRefusal {

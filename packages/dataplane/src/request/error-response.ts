@@ -1,31 +1,29 @@
-// Error answers the gateway writes itself (404, 405, 502, 503, 504, refused requests). The body is
-// JSON or plain text by `Accept`, names the route and the request id, and never carries a backend
-// address, an internal message or a stack trace. The constant part of every body is built once per
-// error kind; a request only concatenates the route and its id.
+// The bytes of every answer the gateway writes itself (an ErrorKind: routing, guard, client auth,
+// middleware, upstream). The body is JSON or plain text by `Accept`, names the route and the request
+// id, and never carries a backend address, an internal message or a stack trace. The status line's
+// reason phrase is the standard one for the status, never an error code. The constant part of every
+// body is built once per error kind; a request only concatenates the route and its id.
 import { STATUS_CODES } from 'node:http';
-
-/** Anything with a status, a stable code and a client-safe message (ErrorKind, a guard Rejection...). */
-export interface ErrorDescription {
-  readonly status: number;
-  readonly code: string;
-  readonly message?: string;
-  readonly reason?: string | null;
-}
+import type { ErrorKind } from '../errors.ts';
 
 interface Prefixes {
   json: string;
   text: string;
 }
 
-const prefixes = new WeakMap<ErrorDescription, Prefixes>();
+const prefixes = new WeakMap<ErrorKind, Prefixes>();
 
-function prefixesFor(e: ErrorDescription): Prefixes {
+/** The standard reason phrase of a status: what a status line says (never an error code). */
+export function reasonPhrase(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
+function prefixesFor(e: ErrorKind): Prefixes {
   let p = prefixes.get(e);
   if (p === undefined) {
-    const message = e.message ?? (typeof e.reason === 'string' ? e.reason : (STATUS_CODES[e.status] ?? 'error'));
     p = {
-      json: `{"error":{"status":${e.status},"code":${JSON.stringify(e.code)},"message":${JSON.stringify(message)}`,
-      text: `${e.status} ${STATUS_CODES[e.status] ?? 'Error'}: ${message}`,
+      json: `{"error":{"status":${e.status},"code":${JSON.stringify(e.code)},"message":${JSON.stringify(e.message)}`,
+      text: `${e.status} ${reasonPhrase(e.status)}: ${e.message}`,
     };
     prefixes.set(e, p);
   }
@@ -51,10 +49,14 @@ export function wantsText(accept: string | undefined): boolean {
   return accept.indexOf('json') === -1 && accept.indexOf('text/') !== -1;
 }
 
-/** The body for `e` in the format `accept` asks for. `route` is null when no route matched. */
-export function errorBody(e: ErrorDescription, route: string | null, requestId: string, text: boolean): string {
+/**
+ * The body for `e` in the format `accept` asks for. `route` is null when no route matched;
+ * `requestId` is null when no request was parsed (a parser error).
+ */
+export function errorBody(e: ErrorKind, route: string | null, requestId: string | null, text: boolean): string {
   const p = prefixesFor(e);
   if (text) {
+    if (requestId === null) return `${p.text}\n`;
     return route === null
       ? `${p.text} (request id ${requestId})\n`
       : `${p.text} (route ${route}, request id ${requestId})\n`;
@@ -64,7 +66,7 @@ export function errorBody(e: ErrorDescription, route: string | null, requestId: 
     ',"route":' +
     (route === null ? 'null' : jsonString(route)) +
     ',"requestId":' +
-    jsonString(requestId) +
+    (requestId === null ? 'null' : jsonString(requestId)) +
     '}}'
   );
 }
@@ -74,7 +76,7 @@ export interface ErrorTarget {
   headersSent: boolean;
   writableEnded: boolean;
   writeHead(status: number, headers: Record<string, string | number>): unknown;
-  end(body?: string): unknown;
+  end(body: string): unknown;
   destroy(error?: Error): unknown;
 }
 
@@ -85,14 +87,36 @@ export interface ErrorExtras {
   close?: boolean;
 }
 
+/** The header fields of an error answer; `close` only means something on HTTP/1. */
+function errorHead(
+  body: string,
+  text: boolean,
+  requestId: string | null,
+  extras: ErrorExtras | null,
+  http2: boolean,
+): Record<string, string | number> {
+  const headers: Record<string, string | number> = {
+    'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+  };
+  if (requestId !== null) headers['x-request-id'] = requestId;
+  if (extras !== null) {
+    if (extras.allow !== undefined) headers.allow = extras.allow;
+    if (extras.retryAfterSeconds !== undefined) headers['retry-after'] = extras.retryAfterSeconds;
+    if (extras.close === true && !http2) headers.connection = 'close';
+  }
+  return headers;
+}
+
 /**
- * Answers `e`. When the response had already started (a backend failed mid-body), the only honest
- * signal left is to cut the response, so the client sees a truncated message rather than a
- * corrupted one.
+ * Answers `e` on a response object (HTTP/1 or the HTTP/2 compatibility API). When the response had
+ * already started (a backend failed mid-body), the only honest signal left is to cut the response,
+ * so the client sees a truncated message rather than a corrupted one.
  */
 export function sendError(
   res: ErrorTarget,
-  e: ErrorDescription,
+  e: ErrorKind,
   route: string | null,
   requestId: string,
   accept: string | undefined,
@@ -105,17 +129,37 @@ export function sendError(
   }
   const text = wantsText(accept);
   const body = errorBody(e, route, requestId, text);
-  const headers: Record<string, string | number> = {
-    'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'x-request-id': requestId,
-  };
-  if (extras !== null) {
-    if (extras.allow !== undefined) headers.allow = extras.allow;
-    if (extras.retryAfterSeconds !== undefined) headers['retry-after'] = extras.retryAfterSeconds;
-    if (extras.close === true && !http2) headers.connection = 'close';
-  }
-  res.writeHead(e.status, headers);
+  res.writeHead(e.status, errorHead(body, text, requestId, extras, http2));
   res.end(body);
+}
+
+/** How a raw head spells the fields errorHead sets (what node:http writes for the same answer). */
+const RAW_NAMES: Readonly<Record<string, string>> = {
+  'content-type': 'Content-Type',
+  'content-length': 'Content-Length',
+  'cache-control': 'Cache-Control',
+  'x-request-id': 'X-Request-ID',
+  allow: 'Allow',
+  'retry-after': 'Retry-After',
+  connection: 'Connection',
+};
+
+/**
+ * The same answer as a whole HTTP/1.1 message with `Connection: close`, for a socket that has no
+ * response object: a refused WebSocket upgrade, or a request the parser refused before it existed.
+ */
+export function rawErrorResponse(
+  e: ErrorKind,
+  route: string | null,
+  requestId: string | null,
+  accept: string | undefined,
+  extras: ErrorExtras | null,
+): string {
+  const text = wantsText(accept);
+  const body = errorBody(e, route, requestId, text);
+  const headers = errorHead(body, text, requestId, extras, false);
+  headers.connection = 'close';
+  let head = `HTTP/1.1 ${e.status} ${reasonPhrase(e.status)}\r\n`;
+  for (const name in headers) head += `${RAW_NAMES[name] ?? name}: ${headers[name]}\r\n`;
+  return `${head}\r\n${body}`;
 }

@@ -3,7 +3,7 @@
 // plain property reads and writes: no regex, no per-request objects.
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { equalsLower } from '../edge/framing-guard.ts';
+import { equalsLower } from '../edge/field-syntax.ts';
 import { clientAddress, forwardedFor, forwardedProto, isTrusted, type TrustedProxies } from './trusted-proxies.ts';
 
 /**

@@ -9,13 +9,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientAuthMode, GatewayConfig } from '@gatehouse/config';
+import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import { type PeerIdentity, peerIdentity, tlsSocketOf } from './client-identity.ts';
-
-export interface ClientAuthDenial {
-  readonly status: 401 | 403 | 421;
-  readonly code: string;
-  readonly reason: string;
-}
 
 export type Matcher = (value: string) => boolean;
 
@@ -48,53 +43,29 @@ export interface ClientAuthPolicy {
 
 const MIXED = '\u0000mixed';
 
-function denial(status: 401 | 403 | 421, code: string, reason: string): ClientAuthDenial {
-  return Object.freeze({ status, code, reason });
-}
-
-export const DENY = {
-  certificateRequired: denial(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required'),
-  tlsRequired: denial(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required: use HTTPS'),
-  expired: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate expired'),
-  notYetValid: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate not yet valid'),
-  unknownCa: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate signed by an unknown CA'),
-  revoked: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate revoked'),
-  noCrl: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate issuer has no CRL configured'),
-  badSignature: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate signature invalid'),
-  badPurpose: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate not valid for client authentication'),
-  invalid: denial(401, 'GH_CLIENT_CERT_INVALID', 'client certificate rejected'),
-  subjectNotAllowed: denial(403, 'GH_CLIENT_CERT_FORBIDDEN', 'client certificate subject not allowed on this route'),
-  sanNotAllowed: denial(403, 'GH_CLIENT_CERT_FORBIDDEN', 'client certificate SAN not allowed on this route'),
-  misdirected: denial(
-    421,
-    'GH_MISDIRECTED',
-    'TLS server name and Host belong to routes with different client-certificate policies',
-  ),
-} as const;
-
 /** OpenSSL verify results (as Node reports them in `authorizationError`) → what a client is told. */
-const VERIFY_REASONS: Readonly<Record<string, ClientAuthDenial>> = Object.freeze({
-  CERT_HAS_EXPIRED: DENY.expired,
-  CERT_NOT_YET_VALID: DENY.notYetValid,
-  UNABLE_TO_GET_ISSUER_CERT: DENY.unknownCa,
-  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: DENY.unknownCa,
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: DENY.unknownCa,
-  SELF_SIGNED_CERT_IN_CHAIN: DENY.unknownCa,
-  DEPTH_ZERO_SELF_SIGNED_CERT: DENY.unknownCa,
-  CERT_UNTRUSTED: DENY.unknownCa,
-  CERT_REVOKED: DENY.revoked,
-  UNABLE_TO_GET_CRL: DENY.noCrl,
-  CERT_SIGNATURE_FAILURE: DENY.badSignature,
-  INVALID_PURPOSE: DENY.badPurpose,
+const VERIFY_REASONS: Readonly<Record<string, ErrorKind>> = Object.freeze({
+  CERT_HAS_EXPIRED: ERROR_KINDS.clientCertExpired,
+  CERT_NOT_YET_VALID: ERROR_KINDS.clientCertNotYetValid,
+  UNABLE_TO_GET_ISSUER_CERT: ERROR_KINDS.clientCertUnknownCa,
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: ERROR_KINDS.clientCertUnknownCa,
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: ERROR_KINDS.clientCertUnknownCa,
+  SELF_SIGNED_CERT_IN_CHAIN: ERROR_KINDS.clientCertUnknownCa,
+  DEPTH_ZERO_SELF_SIGNED_CERT: ERROR_KINDS.clientCertUnknownCa,
+  CERT_UNTRUSTED: ERROR_KINDS.clientCertUnknownCa,
+  CERT_REVOKED: ERROR_KINDS.clientCertRevoked,
+  UNABLE_TO_GET_CRL: ERROR_KINDS.clientCertNoCrl,
+  CERT_SIGNATURE_FAILURE: ERROR_KINDS.clientCertBadSignature,
+  INVALID_PURPOSE: ERROR_KINDS.clientCertBadPurpose,
 });
 
 /** What a failed verification is called, for 401 bodies and logs. */
-export function verifyFailure(code: string | Error | null | undefined): ClientAuthDenial {
+export function verifyFailure(code: string | Error | null | undefined): ErrorKind {
   const text =
     typeof code === 'string'
       ? code
       : ((code as { code?: string } | null | undefined)?.code ?? String(code?.message ?? ''));
-  return VERIFY_REASONS[text] ?? DENY.invalid;
+  return VERIFY_REASONS[text] ?? ERROR_KINDS.clientCertInvalid;
 }
 
 /**
@@ -211,7 +182,7 @@ export function modeForHost(policy: ClientAuthPolicy, name: string): ClientAuthM
 }
 
 const kVerdicts = Symbol('gatehouse.clientAuthVerdicts');
-type VerdictCarrier = { [kVerdicts]?: Map<RoutePolicy, ClientAuthDenial | null> };
+type VerdictCarrier = { [kVerdicts]?: Map<RoutePolicy, ErrorKind | null> };
 
 /** The slice of a request this module reads (HTTP/1 IncomingMessage or HTTP/2 compat request). */
 export type AuthRequest = Pick<IncomingMessage, 'socket' | 'headers'> & {
@@ -222,34 +193,32 @@ export type AuthRequest = Pick<IncomingMessage, 'socket' | 'headers'> & {
  * null: the request may go on to `routeName`. Otherwise the status and a reason safe to show.
  * An unknown route name is held to the gateway default.
  */
-export function checkClientAuth(
-  policy: ClientAuthPolicy,
-  routeName: string,
-  req: AuthRequest,
-): ClientAuthDenial | null {
+export function checkClientAuth(policy: ClientAuthPolicy, routeName: string, req: AuthRequest): ErrorKind | null {
   const route = policy.routes.get(routeName) ?? policy.gatewayPolicy;
   const socket = tlsSocketOf(req);
   if (socket === null)
-    return route.mode === 'required' || route.subject !== null || route.san !== null ? DENY.tlsRequired : null;
+    return route.mode === 'required' || route.subject !== null || route.san !== null
+      ? ERROR_KINDS.clientCertNeedsTls
+      : null;
   if (policy.perRoute) {
     const servername = socket.servername;
     const host = req.headers.host ?? req.headers[':authority'];
     if (typeof servername === 'string' && servername.length > 0 && typeof host === 'string') {
-      if (policyKeyForHost(policy, servername) !== policyKeyForHost(policy, host)) return DENY.misdirected;
+      if (policyKeyForHost(policy, servername) !== policyKeyForHost(policy, host)) return ERROR_KINDS.misdirected;
     }
   }
   if (route.mode === 'off') return null;
   if (socket.authorized !== true) {
     if (!presentedCertificate(socket)) {
       return route.mode === 'required' || route.subject !== null || route.san !== null
-        ? DENY.certificateRequired
+        ? ERROR_KINDS.clientCertRequired
         : null;
     }
     return verifyFailure(socket.authorizationError);
   }
   if (route.subject === null && route.san === null) return null;
   const identity = peerIdentity(socket);
-  if (identity === null) return DENY.certificateRequired;
+  if (identity === null) return ERROR_KINDS.clientCertRequired;
   // An allow-list verdict depends only on (connection, route): keep it for the next request.
   const carrier = socket as unknown as VerdictCarrier;
   let verdicts = carrier[kVerdicts];
@@ -269,8 +238,8 @@ export function checkClientAuth(
 export function allowListVerdict(
   route: RoutePolicy,
   identity: Pick<PeerIdentity, 'subject' | 'sans'>,
-): ClientAuthDenial | null {
-  if (route.subject !== null && !route.subject(identity.subject)) return DENY.subjectNotAllowed;
+): ErrorKind | null {
+  if (route.subject !== null && !route.subject(identity.subject)) return ERROR_KINDS.clientCertSubjectNotAllowed;
   if (route.san !== null) {
     let ok = false;
     for (const san of identity.sans) {
@@ -279,7 +248,7 @@ export function allowListVerdict(
         break;
       }
     }
-    if (!ok) return DENY.sanNotAllowed;
+    if (!ok) return ERROR_KINDS.clientCertSanNotAllowed;
   }
   return null;
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { STATUS_CODES } from 'node:http';
 import { describe, it } from 'node:test';
-import { errorBody, sendError, wantsText } from '../../src/request/error-response.ts';
-import { classifyUpstreamError, ERROR_KINDS } from '../../src/errors.ts';
+import { errorBody, rawErrorResponse, sendError, wantsText } from '../../src/request/error-response.ts';
+import { ERROR_KINDS } from '../../src/errors.ts';
 
 class FakeResponse {
   headersSent = false;
@@ -85,33 +86,25 @@ describe('error responses', () => {
     assert.equal(res.body, '');
   });
 
-  it('accepts guard rejections that carry a reason instead of a message', () => {
-    const body = JSON.parse(
-      errorBody({ status: 414, code: 'GH_REQUEST_URI_TOO_LONG', reason: 'too long' }, null, 'r', false),
-    );
-    assert.equal(body.error.message, 'too long');
+  it('a raw answer (refused upgrade, parser error) has the standard reason phrase, never the code', () => {
+    const raw = rawErrorResponse(ERROR_KINDS.noHealthyBackend, 'ws', 'rid', undefined, { retryAfterSeconds: 2 });
+    const [head, body] = raw.split('\r\n\r\n');
+    const lines = (head as string).split('\r\n');
+    assert.equal(lines[0], 'HTTP/1.1 503 Service Unavailable');
+    assert.ok(lines.includes('Connection: close'));
+    assert.ok(lines.includes('Retry-After: 2'));
+    assert.ok(lines.includes(`Content-Length: ${Buffer.byteLength(body as string)}`));
+    assert.equal(JSON.parse(body as string).error.code, 'GH_NO_HEALTHY_BACKEND');
+    for (const kind of Object.values(ERROR_KINDS)) {
+      const line = rawErrorResponse(kind, null, null, 'text/plain', null).split('\r\n')[0] as string;
+      assert.doesNotMatch(line, /GH_/, line);
+      assert.equal(line, `HTTP/1.1 ${kind.status} ${STATUS_CODES[kind.status]}`);
+    }
   });
-});
 
-describe('upstream error classification', () => {
-  const cases: Array<[string, boolean, boolean, number, string | null]> = [
-    ['ECONNREFUSED', false, false, 502, 'connect'],
-    ['ECONNRESET', false, true, 502, 'reset'],
-    ['ECONNRESET', true, false, 502, 'tls_client_rejected'],
-    ['ECONNECT_TIMEOUT', false, false, 504, 'timeout'],
-    ['GH_UPSTREAM_TIMEOUT', false, true, 504, 'timeout'],
-    ['CERT_HAS_EXPIRED', false, false, 502, 'tls_expired'],
-    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', false, false, 502, 'tls_unknown_ca'],
-    ['SELF_SIGNED_CERT_IN_CHAIN', false, false, 502, 'tls_unknown_ca'],
-    ['DEPTH_ZERO_SELF_SIGNED_CERT', false, false, 502, 'tls_unknown_ca'],
-    ['ERR_TLS_CERT_ALTNAME_INVALID', false, false, 502, 'tls_hostname'],
-    ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', true, false, 502, 'tls_client_rejected'],
-  ];
-  for (const [code, clientCert, handshakeDone, status, reason] of cases) {
-    it(`${code} (client cert ${clientCert}, handshake ${handshakeDone}) → ${status} ${reason}`, () => {
-      const kind = classifyUpstreamError({ code }, clientCert, handshakeDone);
-      assert.equal(kind.status, status);
-      assert.equal(kind.reason, reason);
-    });
-  }
+  it('without a request id (a parser error) the body says so and no x-request-id is sent', () => {
+    const raw = rawErrorResponse(ERROR_KINDS.malformed, null, null, undefined, null);
+    assert.doesNotMatch(raw.toLowerCase(), /x-request-id/);
+    assert.equal(JSON.parse(raw.split('\r\n\r\n')[1] as string).error.requestId, null);
+  });
 });

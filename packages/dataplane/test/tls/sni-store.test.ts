@@ -11,11 +11,10 @@ import {
   checkClientAuth,
   compileClientAuth,
   compileGlobs,
-  DENY,
   modeForHost,
   verifyFailure,
 } from '../../src/tls/client-auth.ts';
-import { GenerationBuildError } from '../../src/errors.ts';
+import { ERROR_KINDS, GenerationBuildError } from '../../src/errors.ts';
 import { installSniStore, rotateTicketKeys, SniStore } from '../../src/tls/sni-store.ts';
 import { sessionTickets } from '../../src/tls/session-tickets.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
@@ -151,10 +150,10 @@ routes:
   });
 
   it('names verification failures', () => {
-    assert.equal(verifyFailure('CERT_HAS_EXPIRED'), DENY.expired);
-    assert.equal(verifyFailure('CERT_REVOKED'), DENY.revoked);
-    assert.equal(verifyFailure('UNABLE_TO_GET_ISSUER_CERT_LOCALLY'), DENY.unknownCa);
-    assert.equal(verifyFailure('SOMETHING_NEW'), DENY.invalid);
+    assert.equal(verifyFailure('CERT_HAS_EXPIRED'), ERROR_KINDS.clientCertExpired);
+    assert.equal(verifyFailure('CERT_REVOKED'), ERROR_KINDS.clientCertRevoked);
+    assert.equal(verifyFailure('UNABLE_TO_GET_ISSUER_CERT_LOCALLY'), ERROR_KINDS.clientCertUnknownCa);
+    assert.equal(verifyFailure('SOMETHING_NEW'), ERROR_KINDS.clientCertInvalid);
   });
 });
 
@@ -176,7 +175,7 @@ describe('a real HTTPS server with the store', () => {
     server = https.createServer(store.serverOptions(), (req, res) => {
       const denial = checkClientAuth(store.clientAuth, String(req.headers['x-route']), req);
       res.writeHead(denial ? denial.status : 200, { 'content-type': 'text/plain' });
-      res.end(denial ? denial.reason : 'ok');
+      res.end(denial ? denial.message : 'ok');
     });
     installSniStore(server, store);
     server.listen(0, '127.0.0.1');
@@ -266,14 +265,20 @@ describe('a real HTTPS server with the store', () => {
 
   it('allow-lists answer 403 for other identities', async () => {
     assert.deepEqual(await get('rsa.test', 'admins', fx.clients.admin), [200, 'ok']);
-    assert.deepEqual(await get('rsa.test', 'admins', fx.clients.good), [403, DENY.subjectNotAllowed.reason]);
+    assert.deepEqual(await get('rsa.test', 'admins', fx.clients.good), [
+      403,
+      ERROR_KINDS.clientCertSubjectNotAllowed.message,
+    ]);
     assert.deepEqual(await get('a.wild.test', 'sans', fx.clients.good), [200, 'ok']);
     assert.deepEqual(await get('a.wild.test', 'sans', fx.clients.admin), [200, 'ok']);
     assert.deepEqual(await get('a.wild.test', 'sans', null), [401, 'client certificate required']);
   });
 
   it('421 when the SNI name and the Host belong to different policies', async () => {
-    assert.deepEqual(await get('open.test', 'strict', fx.clients.good, 'strict.test'), [421, DENY.misdirected.reason]);
+    assert.deepEqual(await get('open.test', 'strict', fx.clients.good, 'strict.test'), [
+      421,
+      ERROR_KINDS.misdirected.message,
+    ]);
     assert.deepEqual(await get('open.test', 'open', null, 'ec.test'), [200, 'ok'], 'same policy: no 421');
   });
 });

@@ -1,0 +1,124 @@
+// The request path of one worker: admit → prepare → dispatch to http-proxy-3 → the backend.
+//
+// One ProxyServer per worker, created once. Per request we pass the backend's precompiled options
+// object; everything request-specific lives in the request's RequestState, and every listener
+// (proxy events, res 'close', socket 'connect') is a shared function that finds it there.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createProxyServer } from 'http-proxy-3';
+import type { Logger } from '../access-log.ts';
+import { ERROR_KINDS } from '../errors.ts';
+import type { CompiledBackend, Generation } from '../generation.ts';
+import type { PassiveMessage } from '../messages.ts';
+import { PassiveReporter } from '../upstream/passive-reporter.ts';
+import { isIdempotent } from '../upstream/retry.ts';
+import { admit } from './admission.ts';
+import { hasNoBody } from './body-limit.ts';
+import { onResponseClose, onUpgradeSocketClose } from './completion.ts';
+import { prepareForward } from './prepare-forward.ts';
+import { onProxyEnd, onProxyError, onProxyReq, onProxyReqWs, onProxyRes, onProxyReset } from './proxy-events.ts';
+import { refuse } from './refusal.ts';
+import { type ClientRequestMessage, type ClientResponse, RequestState } from './request-state.ts';
+import { joinBasePath } from './router.ts';
+
+export interface ForwarderOptions {
+  sendPassive: (message: PassiveMessage) => void;
+  logger: Logger;
+}
+
+function noop(): void {}
+
+export class Forwarder {
+  /** Swapped by the worker on gh:commit: the one assignment that moves traffic to a new generation. */
+  generation: Generation;
+  logger: Logger;
+  accessLog: boolean;
+  draining = false;
+  inflight = 0;
+  readonly passive: PassiveReporter;
+  readonly proxy: ReturnType<typeof createProxyServer>;
+  readonly handleRequest: (req: ClientRequestMessage, res: ClientResponse) => void;
+  readonly handleUpgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void;
+
+  constructor(generation: Generation, options: ForwarderOptions) {
+    this.generation = generation;
+    this.logger = options.logger;
+    this.accessLog = generation.config.gateway.log.accessLog;
+    this.passive = new PassiveReporter(options.sendPassive);
+    this.proxy = createProxyServer({ xfwd: false, toProxy: true, prependPath: false, ws: true });
+    this.proxy.on('proxyReq', onProxyReq);
+    this.proxy.on('proxyReqWs', onProxyReqWs);
+    this.proxy.on('proxyRes', onProxyRes);
+    this.proxy.on('end', onProxyEnd);
+    this.proxy.on('error', onProxyError);
+    this.proxy.on('econnreset', onProxyReset);
+    this.handleRequest = (req, res) => this.request(req, res);
+    this.handleUpgrade = (req, socket, head) => this.upgrade(req, socket, head);
+  }
+
+  private request(req: ClientRequestMessage, res: ClientResponse): void {
+    const state = new RequestState(this, this.generation, req, res, null, performance.now());
+    req.requestState = state;
+    res.requestState = state;
+    this.inflight++;
+    res.on('close', onResponseClose);
+    try {
+      const backend = admit(state);
+      if (backend === null) return;
+      prepareForward(state, backend);
+      const noBody = hasNoBody(req);
+      state.bodiless = !state.http2 && noBody;
+      state.retryable = noBody && (state.route?.retryAttempts ?? 0) > 0 && isIdempotent(state.method);
+      this.dispatch(state, backend);
+    } catch (error) {
+      this.logger.error({ err: error, reqId: state.requestId }, 'request handling failed');
+      refuse(state, ERROR_KINDS.internal, null);
+    }
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', noop);
+    const state = new RequestState(this, this.generation, req, null, socket, performance.now());
+    req.requestState = state;
+    socket.requestState = state;
+    state.upgradeHead = head;
+    this.inflight++;
+    socket.once('close', onUpgradeSocketClose);
+    try {
+      const backend = admit(state);
+      if (backend === null) return;
+      prepareForward(state, backend);
+      this.dispatch(state, backend);
+      state.status = 101;
+    } catch (error) {
+      this.logger.error({ err: error }, 'upgrade handling failed');
+      socket.destroy();
+    }
+  }
+
+  /** Sends the request to `backend` (again, on a retry). */
+  dispatch(state: RequestState, backend: CompiledBackend): void {
+    state.backend = backend;
+    state.backendEndpoint = backend.endpoint;
+    state.upstreamStart = performance.now();
+    state.proxyReq = null;
+    state.reusedSocket = false;
+    state.handshakeDone = false;
+    state.upstreamConnectMs = -1;
+    const req = state.req as IncomingMessage;
+    req.url = joinBasePath(backend.basePath, state.upstreamPath);
+    if (!backend.route.forwardHost) req.headers.host = backend.hostHeader;
+    const res = state.res;
+    if (res === null) {
+      this.proxy.ws(req, state.upgradeSocket, state.upgradeHead, backend.proxyOptions);
+      return;
+    }
+    const options = state.http2
+      ? backend.proxyOptionsH2
+      : state.bodiless
+        ? backend.proxyOptionsNoBody
+        : backend.proxyOptions;
+    this.proxy.web(req, res as ServerResponse, options);
+  }
+}

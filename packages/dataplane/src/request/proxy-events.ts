@@ -1,0 +1,179 @@
+// http-proxy-3's events for one forwarded request: the upstream request starts (timings, response
+// deadline), the backend answers (passive health, the response head), the body ends (trailers), or
+// the attempt fails (classify, count, retry or answer). Every handler is one shared function that
+// finds the request by its `requestState`; nothing here allocates per request on success.
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { stripH2ResponseHeaders } from '../edge/http2.ts';
+import { ERROR_KINDS, UpstreamResponseTimeoutError } from '../errors.ts';
+import { metrics } from '../metrics.ts';
+import { shouldRetry } from '../upstream/retry.ts';
+import { classifyUpstreamError } from '../upstream/upstream-error.ts';
+import { clientResponseHeaders, stripResponseHopByHop } from './headers.ts';
+import { refuse } from './refusal.ts';
+
+/** One instance for every response timeout: its stack is never looked at, so it is built once. */
+const UPSTREAM_TIMEOUT = new UpstreamResponseTimeoutError();
+
+export function onProxyReq(
+  proxyReq: ClientRequest,
+  req: IncomingMessage,
+  _res: unknown,
+  _options: unknown,
+  socket: Socket | null,
+): void {
+  const state = req.requestState;
+  if (state === undefined) return;
+  state.proxyReq = proxyReq;
+  state.reusedSocket = proxyReq.reusedSocket;
+  // The body went over its limit before the upstream request existed.
+  if (state.bodyExceeded) proxyReq.destroy();
+  const sock = socket ?? proxyReq.socket;
+  if (state.reusedSocket) {
+    state.handshakeDone = true;
+    state.upstreamConnectMs = 0;
+  } else if (sock?.connecting) {
+    // Only until connected: a pooled socket must not keep an old request alive.
+    sock.requestState = state;
+    if (state.backend?.tls) sock.once('secureConnect', onUpstreamSecureConnect);
+    else sock.once('connect', onUpstreamConnect);
+  }
+  if (state.upgradeSocket === null) {
+    proxyReq.setTimeout(state.generation.timeouts.upstreamResponseMs);
+    proxyReq.on('timeout', onUpstreamTimeout);
+  }
+}
+
+export function onProxyReqWs(proxyReq: ClientRequest, req: IncomingMessage): void {
+  onProxyReq(proxyReq, req, null, null, null);
+}
+
+/** (this = the upstream socket) */
+function onUpstreamConnect(this: Socket): void {
+  const state = this.requestState;
+  this.requestState = undefined;
+  if (state !== undefined) state.upstreamConnectMs = performance.now() - state.upstreamStart;
+}
+function onUpstreamSecureConnect(this: Socket): void {
+  const state = this.requestState;
+  this.requestState = undefined;
+  if (state === undefined) return;
+  state.handshakeDone = true;
+  state.upstreamConnectMs = performance.now() - state.upstreamStart;
+}
+
+/** The response deadline (this = the upstream request). */
+function onUpstreamTimeout(this: ClientRequest): void {
+  this.destroy(UPSTREAM_TIMEOUT);
+}
+
+export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+  const state = req.requestState;
+  if (state === undefined) return;
+  state.responded = true;
+  state.upstreamResponseMs = performance.now() - state.upstreamStart;
+  // From here the body streams at the backend's pace; the idle timeout of the pool applies again.
+  state.proxyReq?.setTimeout(0);
+  const backend = state.backend;
+  if (backend !== null) {
+    backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);
+    const status = proxyRes.statusCode ?? 0;
+    if (status >= 500 && backend.route.passive5xx) state.forwarder.passive.failure(backend, 'http_5xx');
+    else state.forwarder.passive.success(backend);
+  }
+  proxyRes.requestState = state;
+  if (state.http2) {
+    // http-proxy-3 writes this one through the compat API, from the header object.
+    stripResponseHopByHop(proxyRes.headers);
+    stripH2ResponseHeaders(proxyRes.headers);
+    // node:http2 keeps no byte count per stream, and a streamed body has no Content-Length: count
+    // the body as it passes (nginx's $body_bytes_sent).
+    state.h2BodyBytes = 0;
+    proxyRes.on('data', countH2BodyBytes);
+    return;
+  }
+  // HTTP/1 (selfHandleResponse): the head goes out from the raw list in one writeHead, then the
+  // body is piped; the header object of the backend response is never even built.
+  if (state.closed || res.headersSent) {
+    proxyRes.resume();
+    return;
+  }
+  proxyRes.once('end', onUpstreamEnd);
+  try {
+    res.writeHead(
+      proxyRes.statusCode ?? 502,
+      proxyRes.statusMessage,
+      // A flat [name, value, ...] list: what writeHead takes fastest.
+      clientResponseHeaders(proxyRes.rawHeaders, state.forwarder.draining),
+    );
+  } catch (error) {
+    state.forwarder.logger.warn({ err: error, reqId: state.requestId }, 'backend response head refused');
+    proxyRes.destroy();
+    res.destroy();
+    return;
+  }
+  proxyRes.pipe(res);
+}
+
+/** (this = a backend response relayed to an HTTP/2 client) */
+function countH2BodyBytes(this: IncomingMessage, chunk: Buffer): void {
+  const state = this.requestState;
+  if (state !== undefined) state.h2BodyBytes += chunk.length;
+}
+
+/** Self-handled (HTTP/1) responses: trailers go before the pipe ends `res` (this = the backend response). */
+function onUpstreamEnd(this: IncomingMessage): void {
+  const state = this.requestState;
+  if (state === undefined || this.rawTrailers.length === 0) return;
+  const res = state.res as ServerResponse;
+  if (!res.writableEnded) res.addTrailers(this.trailers);
+}
+
+/** HTTP/2 path (http-proxy-3 pipes): trailers are not part of the body, copy them before the end. */
+export function onProxyEnd(req: IncomingMessage, res: ServerResponse, proxyRes: IncomingMessage): void {
+  if (req.requestState?.http2 !== true) return;
+  if (res.headersSent && proxyRes.rawTrailers.length > 0 && !res.writableEnded) res.addTrailers(proxyRes.trailers);
+}
+
+export function onProxyReset(_err: Error, req: IncomingMessage): void {
+  const state = req.requestState;
+  if (state !== undefined) state.clientAborted = true;
+}
+
+export function onProxyError(err: unknown, req: IncomingMessage, res: ServerResponse | Socket): void {
+  const state = req.requestState;
+  if (state === undefined) {
+    res.destroy();
+    return;
+  }
+  try {
+    if (state.closed || state.clientAborted || state.bodyExceeded) return;
+    const backend = state.backend;
+    if (backend === null) {
+      refuse(state, ERROR_KINDS.internal, null);
+      return;
+    }
+    const kind = classifyUpstreamError(
+      err as NodeJS.ErrnoException,
+      backend.clientCert,
+      state.handshakeDone || state.reusedSocket,
+    );
+    const label = kind.metricLabel ?? 'reset';
+    metrics.upstreamErrors.inc({ route: backend.route.name, backend: backend.endpoint, reason: label });
+    state.forwarder.passive.failure(backend, label);
+    state.errorCode = kind.code;
+    if (shouldRetry(state, kind, state.res?.headersSent ?? true)) {
+      const next = backend.route.balancer.pick(Date.now(), backend);
+      if (next !== null) {
+        state.retries++;
+        state.forwarder.dispatch(state, next);
+        return;
+      }
+    }
+    refuse(state, kind, null);
+  } catch (error) {
+    state.forwarder.logger.error({ err: error }, 'upstream error handling failed');
+    res.destroy();
+  }
+}
