@@ -41,7 +41,58 @@ describe('gatehouse validate', () => {
     assert.equal(result.stderr, '');
     assert.equal(
       result.stdout,
-      'goma.yaml: OK, 1 route, 2 backends, 1 certificate, listening on http :8080, https :8443, TLS client auth required, upstream mTLS on 1 route (certificate files not read)\n',
+      [
+        'goma.yaml: OK, 1 route, 2 backends, 1 certificate, listening on http :8080, https :8443, TLS client auth required, upstream mTLS on 1 route (certificate files not read)',
+        'client certificates (effective):',
+        '  listener webSecure :8443: required at the handshake',
+        '  listener web :8080: plain HTTP, no certificates; routes that require one answer 401 here',
+        '  route api  required (gateway default)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('empty material: prints the effective client-auth mode of each listener and route', async () => {
+    // The gateway requires certificates, one route opts out: the handshake can then only request
+    // them, and `required` is enforced per route. That is what an operator needs to see.
+    const text = gomaMtlsExample.replace(
+      'routes:\n',
+      [
+        'routes:',
+        '  - name: open',
+        '    path: /public',
+        '    target: http://127.0.0.1:3000',
+        '    clientAuth: { mode: off }',
+        '  - name: partners',
+        '    path: /partners',
+        '    target: http://127.0.0.1:3000',
+        '    clientAuth: { mode: required, allowedSANs: ["URI:spiffe://partners/*"] }',
+        '',
+      ].join('\n'),
+    );
+    writeFile(dir, 'modes.yaml', text);
+    const result = await runCli(['validate', 'modes.yaml', '--schema-only'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(result.stdout.split('\n').slice(1), [
+      'client certificates (effective):',
+      '  listener webSecure :8443: requested at the handshake, enforced per route',
+      '  listener web :8080: plain HTTP, no certificates; routes that require one answer 401 here',
+      '  route open      off      (route clientAuth)',
+      '  route partners  required (route clientAuth), SANs URI:spiffe://partners/*',
+      '  route api       required (gateway default)',
+      '',
+    ]);
+    // `clientCA: ${CLIENT_CA}` with CLIENT_CA set but empty is an error at the value, not "no CA".
+    writeFile(
+      dir,
+      'empty-ca.yaml',
+      gomaMtlsExample.replace('clientCA:  /etc/goma/certs/ca.pem', 'clientCA: ${CLIENT_CA}'),
+    );
+    const empty = await runCli(['validate', 'empty-ca.yaml', '--schema-only'], { cwd: dir, env: { CLIENT_CA: '' } });
+    assert.equal(empty.code, 1);
+    assert.match(
+      empty.stderr,
+      /^empty-ca\.yaml:7:17: error: gateway\.tls\.clientAuth\.clientCA: clientCA is empty \(\$\{CLIENT_CA\} expands to ""\)/m,
     );
   });
 

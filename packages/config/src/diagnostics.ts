@@ -35,6 +35,7 @@ export const ConfigCode = {
   healthTimeout: 'GH_CONFIG_HEALTH_TIMEOUT',
   clientAuth: 'GH_CONFIG_CLIENT_AUTH',
   admin: 'GH_CONFIG_ADMIN',
+  emptyMaterial: 'GH_CONFIG_EMPTY_MATERIAL',
 } as const;
 export type ConfigCodeValue = (typeof ConfigCode)[keyof typeof ConfigCode];
 

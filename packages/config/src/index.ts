@@ -2,6 +2,7 @@ export type * from './types.ts';
 export { parseListenAddress } from './address.ts';
 export { isLoopbackAddress } from './admin.ts';
 export { parseCidr } from './cidr.ts';
+export { type EffectiveClientAuth, effectiveClientAuth, formatClientAuthModes } from './client-auth-modes.ts';
 export { ConfigCode, DiagnosticList } from './diagnostics.ts';
 export { formatDuration, parseDuration } from './duration.ts';
 export { expandEnv } from './env.ts';

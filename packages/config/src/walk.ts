@@ -369,7 +369,21 @@ function walkScalar(ctx: WalkContext, spec: Spec, node: Node | null, at: SourceP
         typeError(ctx, spec, at, 'a file path, PEM text or base64 of PEM', describe(node, value));
         return undefined;
       }
-      if (value.trim() === '') return undefined;
+      if (value.trim() === '') {
+        // Empty trust material is no trust at all: an empty `clientCA` would leave Node's public
+        // root store in its place. So it is an error, however the emptiness came about.
+        const raw = typeof node.value === 'string' ? node.value : '';
+        const viaEnv = raw.includes('${');
+        ctx.diags.error(
+          ConfigCode.emptyMaterial,
+          at,
+          `${at.path}: ${key} is empty${viaEnv ? ` (${raw.trim()} expands to ${JSON.stringify(value)})` : ''}`,
+          viaEnv
+            ? 'set the variable to a file path, PEM text or base64 of PEM, or remove the key'
+            : 'give a file path, PEM text or base64 of PEM, or remove the key',
+        );
+        return undefined;
+      }
       return materialRef(value, spec.material, ctx.configDir, at);
     }
     case 'status-range':

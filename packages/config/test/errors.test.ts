@@ -390,6 +390,63 @@ describe('sizes, versions, environment', () => {
   });
 });
 
+describe('empty trust material (no empty trust)', () => {
+  const tlsWith = (...clientAuth: string[]) =>
+    yaml(
+      'gateway:',
+      '  tls:',
+      '    certificates:',
+      '      - cert: /etc/tls/cert.pem',
+      '        key: /etc/tls/key.pem',
+      '    clientAuth:',
+      ...clientAuth,
+      ...minimalRoute,
+    );
+  it('rejects `clientCA: ""` at the value, instead of trusting nobody, or the public roots', () => {
+    const error = oneError(tlsWith('      clientCA: ""', '      required: true'), 'GH_CONFIG_EMPTY_MATERIAL', 7, 17);
+    assert.equal(error.path, 'gateway.tls.clientAuth.clientCA');
+    assert.match(error.message, /clientCA is empty/);
+  });
+  it('rejects a whitespace-only CRL', () => {
+    oneError(tlsWith('      clientCA: /etc/tls/ca.pem', '      crl: "  "'), 'GH_CONFIG_EMPTY_MATERIAL', 8, 12);
+  });
+  it('rejects `${CLIENT_CA}` that expands to an empty string, and names the variable', () => {
+    const text = tlsWith('      clientCA: ${CLIENT_CA}', '      required: true');
+    const error = oneError(text, 'GH_CONFIG_EMPTY_MATERIAL', 7, 17, { CLIENT_CA: '' });
+    assert.match(error.message, /\$\{CLIENT_CA\} expands to ""/);
+    // The same file with the variable set is valid.
+    assert.equal(load(text, { CLIENT_CA: '/etc/tls/ca.pem' }).ok, true);
+  });
+  it('rejects empty certificate, key and backend TLS fields too', () => {
+    const text = yaml(
+      'gateway:',
+      '  tls:',
+      '    certificates:',
+      "      - cert: ''",
+      '        key: " "',
+      'routes:',
+      '  - name: r',
+      '    path: /',
+      '    target: https://127.0.0.1:3000',
+      '    security:',
+      '      tls:',
+      '        rootCAs: ""',
+      '        clientCert: ${NONE:-}',
+      '        clientKey: ""',
+    );
+    const found = errors(text)
+      .filter((e) => e.code === 'GH_CONFIG_EMPTY_MATERIAL')
+      .map((e) => `${e.line}:${e.col} ${e.path}`);
+    assert.deepEqual(found, [
+      '4:15 gateway.tls.certificates[0].cert',
+      '5:14 gateway.tls.certificates[0].key',
+      '12:18 routes[0].security.tls.rootCAs',
+      '13:21 routes[0].security.tls.clientCert',
+      '14:20 routes[0].security.tls.clientKey',
+    ]);
+  });
+});
+
 describe('everything at once', () => {
   it('reports every error in one pass, in file order', () => {
     const text = yaml(

@@ -90,6 +90,7 @@ describe('defaults', () => {
       ciphers: DEFAULT_CIPHERS,
       ecdhCurve: 'X25519:P-256',
       sessionTicketRotationMs: 12 * 3_600_000,
+      sessionTimeoutMs: 300_000,
       expiryWarningDays: 14,
     });
     assert.equal(
@@ -130,7 +131,7 @@ describe('defaults', () => {
       h2ResetWindowMs: 10_000,
     });
     assert.deepEqual(g.proxy, { trustedProxies: [] });
-    assert.deepEqual(g.watch, { enabled: true, pollIntervalMs: 10_000, debounceMs: 200 });
+    assert.deepEqual(g.watch, { enabled: true, pollIntervalMs: 10_000, debounceMs: 200, pairGraceMs: 5_000 });
     assert.equal(g.workers, 0);
   });
   it('turns the HTTPS listener on at :8443 when there is a certificate', () => {
@@ -237,7 +238,7 @@ describe('Gatehouse keys', () => {
     assert.equal(g.limits.maxBodyBytes, 0);
     assert.equal(g.limits.maxUrlLength, 4096);
     assert.deepEqual(g.proxy.trustedProxies, ['10.0.0.0/8', '::1/128', '192.168.1.1/32']);
-    assert.deepEqual(g.watch, { enabled: false, pollIntervalMs: 60_000, debounceMs: 50 });
+    assert.deepEqual(g.watch, { enabled: false, pollIntervalMs: 60_000, debounceMs: 50, pairGraceMs: 5_000 });
     assert.equal(g.workers, 4);
   });
   it('turns a listener off with enabled: false', () => {
@@ -608,7 +609,7 @@ describe('Goma compatibility', () => {
       '        enableExploitProtection: false',
       '        tls:',
       '          skipVerification: true',
-      '          rootCAs: ""',
+      '          # rootCAs: "" would be an error: empty trust material is never "the default"',
       '      middlewares:',
       '    - name: api',
       '      path: /',

@@ -1,7 +1,13 @@
 // `gatehouse validate FILE`: the same checks the gateway runs before it takes a config, without
 // starting anything. Errors are printed compiler-style (file:line:col) so editors can jump to them.
 import { readFile } from 'node:fs/promises';
-import { type ConfigDiagnostic, formatDiagnostic, formatSummary, parseConfig } from '@gatehouse/config';
+import {
+  type ConfigDiagnostic,
+  formatClientAuthModes,
+  formatDiagnostic,
+  formatSummary,
+  parseConfig,
+} from '@gatehouse/config';
 import { loadMaterial } from '@gatehouse/pki';
 
 export const summary = 'Check a config file (and the certificates it names) without starting the gateway';
@@ -28,7 +34,8 @@ Options:
                       diagnostic with its stable code, key path, line and column
   -h, --help          show this text
 
-Output: diagnostics on stderr; on success one summary line on stdout.
+Output: diagnostics on stderr; on success a summary line on stdout, then the effective
+client-certificate mode of each listener and route.
 Exit status: 0 every file valid (warnings allowed), 1 a file invalid or unreadable, 2 usage error.
 `;
 
@@ -78,7 +85,12 @@ async function check(file: string, schemaOnly: boolean): Promise<Outcome | strin
       return { ok: false, errors: material.errors, warnings, summary: null, inMaterial: true };
     }
   }
-  const summary = `${formatSummary(result.config, file)}${schemaOnly ? ' (certificate files not read)' : ''}`;
+  // What is really enforced follows the summary: it is not always what a route says (Node asks for
+  // client certificates per server, not per name).
+  const summary = [
+    `${formatSummary(result.config, file)}${schemaOnly ? ' (certificate files not read)' : ''}`,
+    ...formatClientAuthModes(result.config),
+  ].join('\n');
   return { ok: true, errors: [], warnings, summary, inMaterial: false };
 }
 
