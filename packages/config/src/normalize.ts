@@ -156,6 +156,7 @@ export class Normalizer {
           enabled: bool(watch.enabled, true),
           pollIntervalMs: num(watch.pollInterval, 10_000),
           debounceMs: num(watch.debounce, 200),
+          pairGraceMs: num(watch.pairGrace, 5_000),
         },
         workers: num(gateway.workers, 0),
         strictSlash: bool(gateway.strictSlash, true),
@@ -311,6 +312,7 @@ export class Normalizer {
       ciphers: text(raw.ciphers) ?? '',
       ecdhCurve: text(raw.ecdhCurve) ?? '',
       sessionTicketRotationMs: num(raw.sessionTicketRotation, 12 * 3_600_000),
+      sessionTimeoutMs: num(raw.sessionTimeout, 300_000),
       expiryWarningDays: num(raw.expiryWarningDays, 14),
     };
   }

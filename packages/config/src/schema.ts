@@ -172,12 +172,14 @@ const routeClientAuth = obj({
   allowedSubjects: {
     spec: arr(str()),
     default: [],
-    description: 'Client subject DNs allowed (`CN=x,O=y`, `*` globs). Empty: any verified client.',
+    description:
+      'Client subject DNs allowed, RFC 4514 order (`CN=x,O=y`). Matched RDN by RDN: the same number of RDNs, and a `*` in one RDN never crosses a `,` (nor an escaped `\\,`). Empty: any verified client.',
   },
   allowedSANs: {
     spec: arr(str()),
     default: [],
-    description: 'Client SAN values allowed (DNS, URI or IP, without prefix; `*` globs). Empty: any verified client.',
+    description:
+      'Client SANs allowed: `DNS:name`, `URI:uri`, `IP:address` or `email:address`; an entry without a prefix matches DNS names only. `*` globs. Empty: any verified client.',
   },
 });
 
@@ -386,6 +388,12 @@ const gatewaySpec = obj({
         description:
           'How often the session-ticket keys (shared by all workers) are rotated; tickets sealed with the previous key are still accepted until the next rotation.',
       },
+      sessionTimeout: {
+        spec: duration(),
+        default: '300s',
+        description:
+          'How long a TLS session (TLS 1.2 session id or TLS 1.3 ticket) may be resumed. Any change of the client CA, CRL or client-auth mode ends every earlier session at once, whatever this says.',
+      },
       expiryWarningDays: {
         spec: int(0, 3650),
         default: 14,
@@ -581,6 +589,12 @@ const gatewaySpec = obj({
         spec: duration(),
         default: '200ms',
         description: 'Wait this long after the last change before reloading.',
+      },
+      pairGrace: {
+        spec: duration(),
+        default: '5s',
+        description:
+          'A certificate and its key that do not match yet (one written before the other during a rotation) are waited for this long, logged at info; only a pair still mismatched after it is a rejected reload.',
       },
     }),
   },

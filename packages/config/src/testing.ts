@@ -60,6 +60,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
       ciphers: '',
       ecdhCurve: 'X25519:P-256',
       sessionTicketRotationMs: 3_600_000,
+      sessionTimeoutMs: 300_000,
       expiryWarningDays: 14,
     },
     timeouts: {
@@ -91,7 +92,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
       h2ResetWindowMs: 1_000,
     },
     proxy: { trustedProxies: [] },
-    watch: { enabled: false, pollIntervalMs: 0, debounceMs: 100 },
+    watch: { enabled: false, pollIntervalMs: 0, debounceMs: 100, pairGraceMs: 5_000 },
     workers: 1,
     strictSlash: true,
   };

@@ -60,6 +60,8 @@ export interface TlsConfig {
   ecdhCurve: string;
   /** How often the primary rotates session-ticket keys. */
   sessionTicketRotationMs: number;
+  /** Lifetime of a resumable TLS session (session id or ticket), in ms. */
+  sessionTimeoutMs: number;
   /** Days before not-after at which a certificate gets an expiry warning. */
   expiryWarningDays: number;
 }
@@ -130,6 +132,8 @@ export interface WatchConfig {
   /** Slow polling fallback that catches events the watcher missed. */
   pollIntervalMs: number;
   debounceMs: number;
+  /** How long a mismatched certificate/key pair is waited for before a reload counts as rejected. */
+  pairGraceMs: number;
 }
 
 export interface GatewaySection {
@@ -195,9 +199,9 @@ export interface HealthCheckConfig {
 export type ClientAuthMode = 'required' | 'optional' | 'off';
 export interface RouteClientAuthConfig {
   mode: ClientAuthMode;
-  /** Exact strings or globs (`*`), matched against the subject DN as Node prints it (`CN=x,O=y`). */
+  /** Exact strings or globs (`*`), matched RDN by RDN against the RFC 4514 subject (`CN=x,O=y`). */
   allowedSubjects: string[];
-  /** Exact or glob, matched against `DNS:x`, `URI:x`, `IP:x` SAN entries without the prefix. */
+  /** Exact or glob, with a type prefix (`DNS:`, `URI:`, `IP:`, `email:`); no prefix means `DNS:`. */
   allowedSANs: string[];
 }
 

@@ -23,8 +23,16 @@
 //   keys of the context the connection started on, and refuses a resumption whose session id context
 //   differs, so every context of every worker carries the same values and a ticket issued by one
 //   worker, for any name, resumes on any other.
+//
+// The session id context is also what ends sessions when the client-auth material changes. A resumed
+// session skips certificate verification: it carries the verdict of the handshake that made it. So
+// the context is a hash of the client CA bundle, the CRL and the client-auth mode (sessionIdContextFor):
+// every worker computes the same value from the same snapshot, and after a revocation or a CA removal
+// no TLS 1.2 session and no TLS 1.3 ticket from before it resumes (OpenSSL compares the session's
+// context with the server's default context, which the data plane replaces on every commit; it checks
+// tickets and session ids alike, and falls back to a full handshake, which verifies the certificate).
 
-import { constants, randomBytes } from 'node:crypto';
+import { constants, createHash, randomBytes } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { TlsConfig } from '@gatehouse/config';
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from '@gatehouse/config/tls-defaults';
@@ -36,8 +44,21 @@ import type { ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts'
 // The defaults live with the schema that documents them; re-exported for callers of this module.
 export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE };
 
-/** The same for every context and every worker of any Gatehouse (at most 32 bytes for OpenSSL). */
-export const SESSION_ID_CONTEXT = 'gatehouse';
+/** OpenSSL's SSL_MAX_SID_CTX_LENGTH. */
+const SID_CTX_BYTES = 32;
+
+/**
+ * The session id context of every context of a generation: equal for equal client-auth material
+ * (CA bundle, CRL, mode), different as soon as one of them changes. 32 hex characters.
+ */
+export function sessionIdContextFor(shared: Pick<SharedServerTls, 'clientCA' | 'crl' | 'clientAuthMode'>): string {
+  const hash = createHash('sha256');
+  // Length-prefixed, so that no two different triples hash the same input.
+  for (const part of [shared.clientCA ?? '', shared.crl ?? '', shared.clientAuthMode ?? '']) {
+    hash.update(`${part.length}:`).update(part);
+  }
+  return `gh${hash.digest('hex')}`.slice(0, SID_CTX_BYTES);
+}
 
 /** Node's ticket key format: 16 bytes name, 16 bytes HMAC secret, 16 bytes AES key. */
 export const TICKET_KEYS_BYTES = 48;
@@ -66,6 +87,11 @@ export interface SharedServerTls {
   crl: string | null;
   tls: TlsConfig;
   ticketKeys: Buffer;
+  /**
+   * How client certificates are asked for (the data plane's requestCert/rejectUnauthorized and
+   * route modes, as one string): part of the session id context, so a mode change ends sessions.
+   */
+  clientAuthMode?: string;
 }
 
 /**
@@ -83,12 +109,17 @@ export function serverContextOptions(cert: ResolvedServerCertificate, shared: Sh
     honorCipherOrder: true,
     // No renegotiation (a client-initiated renegotiation is a DoS vector audits flag) and no compression (CRIME).
     secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION,
-    sessionIdContext: SESSION_ID_CONTEXT,
+    sessionIdContext: sessionIdContextFor(shared),
+    // Seconds; bounds TLS 1.2 sessions and TLS 1.3 tickets alike (OpenSSL's default is 7,200 s).
+    sessionTimeout: Math.max(1, Math.round((shared.tls.sessionTimeoutMs ?? 300_000) / 1000)),
     ticketKeys: currentTicketKeys(shared.ticketKeys),
+    // Always an explicit list: without `ca` Node loads its public root store into the context, and a
+    // server that requests client certificates would then accept any publicly issued one. No client
+    // CA configured means no client certificate verifies.
+    ca: shared.clientCA ? certificateBlocks(shared.clientCA) : [],
   };
   if (cert.passphrase) options.passphrase = cert.passphrase;
   // Node reads every certificate of a `ca` string but only the first CRL of a `crl` string: pass arrays.
-  if (shared.clientCA) options.ca = certificateBlocks(shared.clientCA);
   if (shared.crl) options.crl = splitCrls(shared.crl);
   return options;
 }

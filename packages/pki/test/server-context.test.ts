@@ -35,6 +35,7 @@ function tlsConfig(overrides: Partial<TlsConfig> = {}): TlsConfig {
     ciphers: CONFIG_DEFAULT_CIPHERS,
     ecdhCurve: 'X25519:P-256',
     sessionTicketRotationMs: 43_200_000,
+    sessionTimeoutMs: 300_000,
     expiryWarningDays: 14,
     ...overrides,
   };
@@ -58,7 +59,7 @@ interface Gateway {
 /** A TLS server the way the dataplane builds one: a context per certificate, SNI → context, default for the rest. */
 async function startGateway(
   certs: ResolvedServerCertificate[],
-  shared: { clientCA: string | null; crl: string | null; tls: TlsConfig; ticketKeys: Buffer },
+  shared: { clientCA: string | null; crl: string | null; tls: TlsConfig; ticketKeys: Buffer; clientAuthMode?: string },
 ): Promise<Gateway> {
   const contexts = new Map<string, tls.SecureContext>();
   let fallback: tls.SecureContext | null = null;
@@ -340,6 +341,51 @@ describe('serverContextOptions with real handshakes', () => {
       }
     } finally {
       for (const g of [w1, w2, stranger]) g.server.close();
+    }
+  });
+
+  it('resumed sessions: no session from before a CA removal or a CRL change resumes (TLS 1.2 and 1.3)', async () => {
+    const ticketKeys = generateTicketKeys();
+    const before = { clientCA: clientsA.certPem + clientsB.certPem, crl: null, tls: tlsConfig(), ticketKeys };
+    const certs = () => [resolved(ec, true), resolved(rsa)];
+    const [old, same, caRemoved, crlAdded, modeChanged] = await Promise.all([
+      startGateway(certs(), before),
+      startGateway(certs(), { ...before }),
+      startGateway(certs(), { ...before, clientCA: clientsA.certPem }),
+      startGateway(certs(), { ...before, crl: crlPem }),
+      startGateway(certs(), { ...before, clientAuthMode: 'required' }),
+    ]);
+    try {
+      for (const maxVersion of ['TLSv1.3', 'TLSv1.2'] as const) {
+        const auth = { cert: clients.b!.certPem, key: clients.b!.keyPem, maxVersion, servername: 'rsa.test' };
+        const first = await connect(old.port, auth);
+        const session = first.sessions.at(-1);
+        assert.ok(session, `${maxVersion}: a ticket`);
+        assert.equal((await connect(same.port, { ...auth, session })).reused, true, 'same material: resumes');
+        const afterRemoval = await connect(caRemoved.port, { ...auth, session });
+        assert.equal(afterRemoval.reused, false, `${maxVersion}: CA removed, no resumption`);
+        assert.equal(afterRemoval.answer?.authorized, false, 'the full handshake no longer verifies client-b');
+        assert.equal((await connect(crlAdded.port, { ...auth, session })).reused, false, `${maxVersion}: new CRL`);
+        assert.equal((await connect(modeChanged.port, { ...auth, session })).reused, false, `${maxVersion}: mode`);
+      }
+    } finally {
+      for (const g of [old, same, caRemoved, crlAdded, modeChanged]) g.server.close();
+    }
+  });
+
+  it("no empty trust: without a client CA the context trusts nobody, never Node's root store", async () => {
+    const shared = { clientCA: null, crl: null, tls: tlsConfig(), ticketKeys: generateTicketKeys() };
+    const options = serverContextOptions(resolved(ec, true), shared);
+    assert.deepEqual(options.ca, []);
+    assert.equal(options.sessionTimeout, 300);
+    const gw = await startGateway([resolved(ec, true)], shared);
+    try {
+      const server = gw.server as tls.Server & { requestCert: boolean };
+      server.requestCert = true;
+      const hs = await connect(gw.port, { cert: clients.a!.certPem, key: clients.a!.keyPem });
+      assert.equal(hs.answer?.authorized, false);
+    } finally {
+      gw.server.close();
     }
   });
 

@@ -36,12 +36,18 @@ export function currentTicketKey(keys: Buffer): Buffer {
 }
 
 /** What every context of a generation shares (protocol policy, client CA and CRLs, ticket keys). */
-export function sharedTlsOf(snapshot: Snapshot, ticketKeys: Buffer): SharedServerTls {
+export function sharedTlsOf(
+  snapshot: Snapshot,
+  ticketKeys: Buffer,
+  clientAuth: ClientAuthPolicy = compileClientAuth(snapshot),
+): SharedServerTls {
   return {
     clientCA: snapshot.tls.clientCA,
     crl: snapshot.tls.crl,
     tls: snapshot.config.gateway.tls,
     ticketKeys: currentTicketKey(ticketKeys),
+    // With the CA bundle and the CRL, this decides the session id context: a change ends sessions.
+    clientAuthMode: `${clientAuth.gatewayMode}/${clientAuth.requestCert}/${clientAuth.rejectAtHandshake}`,
   };
 }
 
@@ -97,7 +103,8 @@ export class SniStore {
   static build(snapshot: Snapshot, ticketKeys: Buffer): SniStore {
     const certificates = snapshot.tls.certificates;
     if (certificates.length === 0) throw new GenerationBuildError('no server certificate for the HTTPS listener');
-    const shared = sharedTlsOf(snapshot, ticketKeys);
+    const clientAuth = compileClientAuth(snapshot);
+    const shared = sharedTlsOf(snapshot, ticketKeys, clientAuth);
     sessionTickets.update(ticketKeys);
     const entries: Entry[] = [];
     for (const cert of certificates) {
@@ -116,7 +123,7 @@ export class SniStore {
     const fallback = entries.find((e) => e.cert.isDefault) ?? (entries[0] as Entry);
     return new SniStore(
       snapshot.generation,
-      compileClientAuth(snapshot),
+      clientAuth,
       shared,
       entries,
       fallback,
