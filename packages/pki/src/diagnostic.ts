@@ -28,6 +28,7 @@ export const MaterialCode = {
   crlMissingForCA: 'GH_CRL_MISSING_FOR_CA',
   crlExpired: 'GH_CRL_EXPIRED',
   crlNotYetValid: 'GH_CRL_NOT_YET_VALID',
+  keyFileMode: 'GH_KEY_FILE_MODE',
 } as const;
 export type MaterialCodeValue = (typeof MaterialCode)[keyof typeof MaterialCode];
 

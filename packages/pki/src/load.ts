@@ -68,6 +68,15 @@ async function resolveAll(config: GatewayConfig): Promise<Map<MaterialRef, Mater
   return new Map(refs.map((ref, i) => [ref, results[i]!]));
 }
 
+/** Warnings found while reading (a private key others can read or write), once per file. */
+function readWarnings(resolved: Map<MaterialRef, MaterialResolution>): ConfigDiagnostic[] {
+  const byFile = new Map<string, ConfigDiagnostic>();
+  for (const [ref, result] of resolved) {
+    if (result.ok && result.warning) byFile.set(ref.path ?? result.origin, result.warning);
+  }
+  return [...byFile.values()];
+}
+
 /**
  * Reads and checks all material of `config`. Never throws: a failure is a value whose `errors` name
  * the config key, file and reason, and `files` lists every referenced file either way.
@@ -93,6 +102,7 @@ export async function loadMaterial(config: GatewayConfig, options: LoadMaterialO
 async function loadChecked(config: GatewayConfig, now: number, files: string[]): Promise<MaterialLoad> {
   const findings = new Findings();
   const resolved = await resolveAll(config);
+  findings.addAll(readWarnings(resolved));
   const text = (ref: MaterialRef | null): MaterialResolution | null => (ref ? (resolved.get(ref) ?? null) : null);
 
   const tls = config.gateway.tls;

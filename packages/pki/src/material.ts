@@ -9,7 +9,7 @@ import { diagnostic, MaterialCode } from './diagnostic.ts';
 import { countPemBegins, splitPemBlocks } from './inspect.ts';
 
 export type MaterialResolution =
-  | { ok: true; pem: string; origin: string }
+  | { ok: true; pem: string; origin: string; warning?: ConfigDiagnostic }
   | { ok: false; diagnostic: ConfigDiagnostic };
 
 const KEY_LABELS = new Set(['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
@@ -98,8 +98,9 @@ export async function resolveMaterial(ref: MaterialRef): Promise<MaterialResolut
   }
   const path = ref.path ?? '';
   let text: string;
+  let mode: number;
   try {
-    text = await readBounded(path);
+    ({ text, mode } = await readBounded(path));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -126,7 +127,35 @@ export async function resolveMaterial(ref: MaterialRef): Promise<MaterialResolut
     }
     return fail(ref, MaterialCode.unreadable, `${path} cannot be read: ${(error as Error).message}`, null);
   }
-  return checkMaterialText(ref, text);
+  const checked = checkMaterialText(ref, text);
+  if (!checked.ok || ref.kind !== 'private-key') return checked;
+  const warning = keyFileModeWarning(ref, path, mode);
+  return warning === null ? checked : { ...checked, warning };
+}
+
+/** Group- or world-writable, or world-readable: the bits OpenSSH complains about for a private key. */
+const UNPROTECTED_KEY_BITS = 0o022 | 0o004;
+
+/**
+ * Pure: a warning when a private key file's mode lets others read or replace it, as OpenSSH's
+ * "UNPROTECTED PRIVATE KEY FILE" does (a warning, not an error: the key still works, and a key
+ * readable by a group the gateway runs in is a deliberate setup).
+ */
+export function keyFileModeWarning(ref: MaterialRef, path: string, mode: number): ConfigDiagnostic | null {
+  const bits = mode & 0o777;
+  if ((bits & UNPROTECTED_KEY_BITS) === 0) return null;
+  const octal = bits.toString(8).padStart(4, '0');
+  const what: string[] = [];
+  if (bits & 0o020) what.push('group-writable');
+  if (bits & 0o002) what.push('world-writable');
+  if (bits & 0o004) what.push('world-readable');
+  return diagnostic(
+    'warning',
+    ref.at,
+    MaterialCode.keyFileMode,
+    `private key ${path} has mode ${octal} (${what.join(', ')}); anyone with that access can read or replace it`,
+    `chmod ${(bits & 0o740).toString(8).padStart(4, '0')} ${path} (0600, or 0640 with the gateway's group)`,
+  );
 }
 
 /** Certificate material is a few KiB; anything past this is not what the config meant. */
@@ -135,7 +164,7 @@ const NOT_REGULAR = 'GH_NOT_REGULAR';
 const TOO_LARGE = 'GH_TOO_LARGE';
 
 /** Reads a regular file of at most MATERIAL_MAX_BYTES; a FIFO or device would block or never end. */
-async function readBounded(path: string): Promise<string> {
+async function readBounded(path: string): Promise<{ text: string; mode: number }> {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
@@ -150,7 +179,7 @@ async function readBounded(path: string): Promise<string> {
         },
       );
     }
-    return await handle.readFile('utf8');
+    return { text: await handle.readFile('utf8'), mode: info.mode };
   } finally {
     await handle.close();
   }

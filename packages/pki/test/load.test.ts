@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type GatewayConfig, parseConfig } from '@gatehouse/config';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -109,6 +109,31 @@ routes:
         insecureSkipVerify: true
 `;
   }
+
+  it('key files: warns, as OpenSSH does, about a private key that is group/world-writable or world-readable', async () => {
+    writeFileSync(join(dir, 'bundle.pem'), root.certPem + clientRoot.certPem);
+    const loose = join(dir, 'loose-key.pem');
+    writeFileSync(loose, readFileSync(ec.keyPath));
+    const file = join(dir, 'gatehouse.yaml');
+    const warningsFor = async (mode: number) => {
+      chmodSync(loose, mode);
+      const load = await loadMaterial(config(goodYaml({ ecKey: loose }), file));
+      assert.deepEqual(load.errors, [], 'a loose key is a warning, never an error');
+      return load.warnings.filter((w) => w.code === 'GH_KEY_FILE_MODE');
+    };
+    for (const mode of [0o600, 0o640, 0o400]) assert.deepEqual(await warningsFor(mode), [], mode.toString(8));
+    const [worldReadable] = await warningsFor(0o644);
+    assert.equal(worldReadable?.path, 'gateway.tls.certificates[0].key');
+    assert.equal(
+      worldReadable?.message,
+      `private key ${loose} has mode 0644 (world-readable); anyone with that access can read or replace it`,
+    );
+    assert.match(worldReadable?.hint ?? '', /^chmod 0640 /);
+    const [writable] = await warningsFor(0o662);
+    assert.match(writable?.message ?? '', /mode 0662 \(group-writable, world-writable\)/);
+    // The other keys of the same config (0600, written by the dev PKI) are not mentioned.
+    assert.equal((await warningsFor(0o666)).length, 1);
+  });
 
   it('resolves a complete config: certificates, default, client CA bundle, CRL and upstream identities', async () => {
     writeFileSync(join(dir, 'bundle.pem'), root.certPem + clientRoot.certPem);
@@ -262,7 +287,7 @@ routes:
 `;
     const cfg = config(yaml, join(rotDir, 'gh.yaml'));
     writeFileSync(certPath, v1.certPem);
-    writeFileSync(keyPath, v1.keyPem);
+    writeFileSync(keyPath, v1.keyPem, { mode: 0o600 });
     assert.equal((await loadMaterial(cfg)).material?.certificates[0]?.serial, v1.serial);
     writeFileSync(keyPath, v2.keyPem);
     const half = await loadMaterial(cfg);
