@@ -320,12 +320,13 @@ ${extra}`;
   });
 
   it(`${IN_PLACE_REWRITES} in-place rewrites, key first and certificate 200 ms later`, async (t) => {
-    let mismatchesRejected = 0;
+    let mismatchesWaited = 0;
+    const first = gateway.lines.length;
     for (let i = 0; i < IN_PLACE_REWRITES; i++) {
       const next = await issue('inplace.test');
       const mark = gateway.lines.length;
       writeFileSync(paths.inplaceKey(), next.keyPem);
-      const rejected = logAfter(mark, (l) => l.msg === 'reload rejected', 'reload rejected', 2000).then(
+      const waited = logAfter(mark, (l) => l.msg === 'waiting for the matching key', 'waiting', 2000).then(
         () => true,
         () => false,
       );
@@ -333,17 +334,20 @@ ${extra}`;
       writeFileSync(paths.inplaceCert(), next.certPem);
       const changed = Date.now();
       visibleAfter.inplace!.push(await awaitSerial('inplace.test', next.serial, changed));
-      if (await rejected) mismatchesRejected++;
+      if (await waited) mismatchesWaited++;
     }
-    t.diagnostic(`mismatched pair rejected in ${mismatchesRejected} of ${IN_PLACE_REWRITES} rewrites`);
+    t.diagnostic(`mismatched pair waited for in ${mismatchesWaited} of ${IN_PLACE_REWRITES} rewrites`);
     assertNoFailures('in-place rewrites');
-    // The moment between the two writes is a mismatched pair: the gateway must have refused it
-    // (it keeps serving the old pair) rather than serve it. Timing on a busy machine can let a
-    // reload read both files after the second write; most rewrites must still show the refusal.
+    // The moment between the two writes is a mismatched pair: the gateway must not serve it (it keeps
+    // the old pair), and, being a normal rotation gap shorter than `watch.pairGrace`, it is logged at
+    // info, never as a rejected reload. Timing on a busy machine can let a reload read both files
+    // after the second write; most rewrites must still show the wait.
     assert.ok(
-      mismatchesRejected >= IN_PLACE_REWRITES / 2,
-      `mismatched key/certificate rejected in ${mismatchesRejected} of ${IN_PLACE_REWRITES} rewrites`,
+      mismatchesWaited >= IN_PLACE_REWRITES / 2,
+      `mismatched key/certificate waited for in ${mismatchesWaited} of ${IN_PLACE_REWRITES} rewrites`,
     );
+    const rejected = gateway.lines.slice(first).filter((l) => l.msg === 'reload rejected');
+    assert.deepEqual(rejected, [], 'a rotation gap within the grace period is not a rejection');
   });
 
   it('a new handshake shows each new certificate within 1 s', (t) => {

@@ -32,6 +32,7 @@ import type {
 import { runTwoPhase, SerialQueue } from './rollout.ts';
 import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
 import { newTicketKeyRing, rotateTicketKeys, type TicketKeyRing, wireTicketKeys } from './ticket-keys.ts';
+import { PairGrace } from './pair-grace.ts';
 import { MaterialWatcher } from './watcher.ts';
 import { type AdminServer, startAdminServer } from './admin-server.ts';
 import { startExpiryWarnings } from './expiry.ts';
@@ -95,6 +96,9 @@ export class Primary implements GatewayApi {
   private readonly boundListeners: GatewayConfig['gateway']['entryPoints'];
   private tickets: TicketKeyRing;
   private ticketTimer: NodeJS.Timeout | null = null;
+  /** A certificate and its key that do not match yet, during a rotation: waited for, then rejected. */
+  private readonly pairGrace = new PairGrace();
+  private pairGraceTimer: NodeJS.Timeout | null = null;
   private watcher: MaterialWatcher | null = null;
   private health: HealthScheduler | null = null;
   private metrics: PrimaryMetrics | null = null;
@@ -352,6 +356,8 @@ export class Primary implements GatewayApi {
     });
     this.watcher?.setFiles(build.files);
     if (build.kind === 'unchanged') {
+      this.pairGrace.reset();
+      this.clearPairGraceTimer();
       this.logger.info({ trigger, generation }, 'reload unchanged');
       return {
         accepted: true,
@@ -363,8 +369,17 @@ export class Primary implements GatewayApi {
       };
     }
     if (build.kind === 'rejected') {
+      if (trigger === 'file') {
+        const verdict = this.pairGrace.decide(build.errors, this.current.config.gateway.watch.pairGraceMs, Date.now());
+        if (verdict.kind === 'wait') return this.awaitMatchingPair(build.errors, build.warnings, verdict);
+      } else {
+        this.pairGrace.reset();
+      }
+      this.clearPairGraceTimer();
       return this.rejectReload(trigger, build.errors, build.warnings, null);
     }
+    this.pairGrace.reset();
+    this.clearPairGraceTimer();
     const changes = describeChanges(this.current, build.snapshot);
     const snapshot = pinListeners(build.snapshot, this.boundListeners);
     if (changes.listenersChanged) {
@@ -448,6 +463,38 @@ export class Primary implements GatewayApi {
     }
     this.adminToken = token;
     this.admin?.setToken(token);
+  }
+
+  /**
+   * One half of a certificate/key pair changed and the other has not yet: an info line, no metric.
+   * The other half's own change event reloads again; if none comes, the reload at the end of the
+   * grace period is a real rejection.
+   */
+  private awaitMatchingPair(
+    errors: ConfigDiagnostic[],
+    warnings: ConfigDiagnostic[],
+    verdict: { remainingMs: number; first: boolean },
+  ): ReloadOutcome {
+    const generation = this.current.generation;
+    const files = [...new Set(errors.map((e) => e.file).filter((f) => f))];
+    if (verdict.first) {
+      this.logger.info(
+        { generation, files, graceMs: verdict.remainingMs, mismatched: errors.map(formatDiagnostic) },
+        'waiting for the matching key',
+      );
+    }
+    this.clearPairGraceTimer();
+    this.pairGraceTimer = setTimeout(() => {
+      this.pairGraceTimer = null;
+      void this.reload('file');
+    }, verdict.remainingMs);
+    this.pairGraceTimer.unref();
+    return rejected(generation, errors, warnings, 'waiting for the matching key');
+  }
+
+  private clearPairGraceTimer(): void {
+    if (this.pairGraceTimer) clearTimeout(this.pairGraceTimer);
+    this.pairGraceTimer = null;
   }
 
   private rejectReload(
@@ -596,6 +643,7 @@ export class Primary implements GatewayApi {
   private stopBackground(): void {
     if (this.ticketTimer) clearInterval(this.ticketTimer);
     this.ticketTimer = null;
+    this.clearPairGraceTimer();
     void this.watcher?.close().catch(() => {});
     this.watcher = null;
     void this.health?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'health close failed'));
