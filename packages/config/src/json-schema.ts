@@ -40,6 +40,8 @@ function specSchema(spec: Spec, defs: Record<string, Json>): Json {
     }
     case 'array':
       return { type: 'array', items: specSchema(spec.items, defs) };
+    case 'map':
+      return { type: 'object', additionalProperties: specSchema(spec.values, defs) };
     case 'string': {
       if (spec.enum) return { enum: [...spec.enum, ...Object.keys(spec.aliases ?? {})] };
       return spec.pattern ? withEnv({ type: 'string', pattern: spec.pattern }) : { type: 'string' };

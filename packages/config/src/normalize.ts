@@ -3,6 +3,7 @@
 // names, Goma's older spellings) and fills what depends on other keys (client identity defaults).
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLoopbackAddress } from './admin.ts';
+import { checkChallengeListeners, normalizeCertManager } from './cert-manager.ts';
 import { parseCidr } from './cidr.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
@@ -162,8 +163,8 @@ export class Normalizer {
         strictSlash: bool(gateway.strictSlash, true),
       },
       routes: [],
+      certManager: null,
     };
-    this.listeners(config);
 
     const listenerAsksForCerts = tls.clientAuth !== null;
     const routes: RouteConfig[] = [];
@@ -190,6 +191,9 @@ export class Normalizer {
       }
     }
     config.routes = routes;
+    config.certManager = normalizeCertManager(this, raw.certManager, routes);
+    this.listeners(config);
+    checkChallengeListeners(this, config);
     return config;
   }
 
@@ -202,7 +206,8 @@ export class Normalizer {
   private listeners(config: GatewayConfig): void {
     const entryPoints = config.gateway.entryPoints;
     const { tls } = config.gateway;
-    if (entryPoints.webSecure !== null && tls.certificates.length === 0) {
+    const automatic = config.certManager?.providers.some((p) => p.names.length > 0) ?? false;
+    if (entryPoints.webSecure !== null && tls.certificates.length === 0 && !automatic) {
       // HTTPS is on by default only when there is a certificate to serve (Goma would generate a
       // self-signed one; we would rather not serve a certificate nobody trusts).
       const explicit = ['gateway.entryPoints.webSecure.address', 'gateway.entryPoints.webSecure.enabled'].find((p) =>
@@ -366,6 +371,7 @@ export class Normalizer {
         on: list(retry.on).filter((c): c is RetryCondition => c === 'connect-failure' || c === 'reset'),
       },
       maxBodyBytes: num(raw.maxBodySize, 0),
+      tlsProvider: raw.tls === undefined ? null : text(section(raw.tls).provider),
       at,
     };
   }

@@ -9,6 +9,8 @@ function typeName(spec: Spec): string {
       return 'map';
     case 'array':
       return `list of ${typeName(spec.items)}`;
+    case 'map':
+      return 'map by name';
     case 'string':
       return spec.enum ? spec.enum.map((e) => `\`${e}\``).join(' | ') : 'string';
     case 'boolean':
@@ -44,7 +46,7 @@ function defaultText(field: Field): string {
 
 function objectOf(spec: Spec): ObjectSpec | null {
   if (spec.kind === 'object') return spec;
-  if (spec.kind === 'array') return objectOf(spec.items);
+  if (spec.kind === 'array' || spec.kind === 'map') return objectOf(spec.kind === 'array' ? spec.items : spec.values);
   if (spec.kind === 'union') {
     for (const option of spec.options) {
       const found = objectOf(option);
@@ -63,7 +65,7 @@ function rows(spec: ObjectSpec, prefix: string, out: string[], goma: GomaRows, s
   for (const [key, field] of Object.entries(spec.fields)) {
     const inner = objectOf(field.spec);
     const isList = field.spec.kind === 'array';
-    const path = `${prefix}${key}${isList && inner ? '[]' : ''}`;
+    const path = `${prefix}${key}${isList && inner ? '[]' : field.spec.kind === 'map' && inner ? '.<name>' : ''}`;
     const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
     if (field.gomaUnsupported) {
       (field.gomaRefused ? goma.refused : goma.ignored).push(`| \`${path}\` | ${cell(field.description)} |`);

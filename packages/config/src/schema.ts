@@ -12,6 +12,7 @@ import {
   checkPath,
   checkServerName,
 } from './checks.ts';
+import { certManagerField, routeTlsField } from './cert-manager.ts';
 import { ConfigCode } from './diagnostics.ts';
 import {
   address,
@@ -340,7 +341,7 @@ export const routeSpec: ObjectSpec = obj(
       deprecated: 'write `security.tls.insecureSkipVerify`',
       description: 'Goma v1: do not verify the backend certificate.',
     },
-    tls: gomaRefused('Goma v1 route certificates; list them under `gateway.tls.certificates`.'),
+    tls: routeTlsField,
     maintenance: gomaRefused('Goma maintenance mode; not supported by Gatehouse.'),
   },
   { defName: 'route' },
@@ -645,11 +646,9 @@ export const configSpec: ObjectSpec = obj(
     gateway: { spec: gatewaySpec, description: 'Listeners, TLS, timeouts, logging and limits.' },
     routes: { spec: arr(routeSpec), default: [], description: 'Routes: which requests go to which backends.' },
     middlewares: gomaRefused('Goma middleware definitions; not supported by Gatehouse.'),
-    certManager: gomaRefused(
-      'Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).',
-    ),
+    certManager: certManagerField,
     certificateManager: {
-      ...gomaRefused('Goma ACME certificate manager; not supported by Gatehouse (use certbot; files are watched).'),
+      ...certManagerField,
       alias: 'certManager',
       deprecated: 'write `certManager`',
     },

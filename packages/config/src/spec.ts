@@ -76,6 +76,11 @@ export interface LiteralSpec extends SpecBase {
   kind: 'literal';
   values: ReadonlyArray<string | number>;
 }
+/** A map whose keys the operator names (`certManager.providers.<name>`); every value has one spec. */
+export interface MapSpec extends SpecBase {
+  kind: 'map';
+  values: Spec;
+}
 /** Anything: only for Goma keys that Gatehouse accepts and ignores. */
 export interface AnySpec extends SpecBase {
   kind: 'any';
@@ -84,6 +89,7 @@ export interface AnySpec extends SpecBase {
 export type Spec =
   | ObjectSpec
   | ArraySpec
+  | MapSpec
   | StringSpec
   | BooleanSpec
   | IntegerSpec
@@ -130,6 +136,7 @@ export const obj = (fields: Record<string, Field>, extra: Partial<ObjectSpec> = 
   ...extra,
 });
 export const arr = (items: Spec, extra: Partial<ArraySpec> = {}): ArraySpec => ({ kind: 'array', items, ...extra });
+export const map = (values: Spec, extra: Partial<MapSpec> = {}): MapSpec => ({ kind: 'map', values, ...extra });
 export const str = (extra: Partial<StringSpec> = {}): StringSpec => ({ kind: 'string', ...extra });
 export const bool = (): BooleanSpec => ({ kind: 'boolean' });
 export const int = (minimum?: number, maximum?: number, extra: Partial<IntegerSpec> = {}): IntegerSpec => ({

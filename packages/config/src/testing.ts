@@ -39,6 +39,7 @@ export function testRoute(partial: Partial<RouteConfig> & { name: string }): Rou
     clientIdentity: null,
     retry: { attempts: 1, on: ['connect-failure', 'reset'] },
     maxBodyBytes: 0,
+    tlsProvider: null,
     at,
     ...partial,
   };
@@ -104,5 +105,5 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
         ? { ...base, ...value }
         : value;
   }
-  return { version: 2, file: TEST_FILE, gateway, routes };
+  return { version: 2, file: TEST_FILE, gateway, routes, certManager: null };
 }

@@ -247,7 +247,30 @@ export interface RouteConfig {
   retry: RetryConfig;
   /** 0 = the gateway default. */
   maxBodyBytes: number;
+  /** The certManager provider that issues certificates for the route's hosts; null: none. */
+  tlsProvider: string | null;
   at: SourcePos;
+}
+
+/** One ACME account and what it is asked to certify (`certManager.providers.<name>`). */
+export interface AcmeProviderConfig {
+  name: string;
+  email: string;
+  directoryUrl: string;
+  /** Absolute; the account key and certificates live in a folder beside it. */
+  storageFile: string;
+  challengeType: 'http-01' | 'tls-alpn-01';
+  /** CA of the ACME server's own TLS; null: system roots. */
+  caBundle: MaterialRef | null;
+  termsAccepted: boolean;
+  /** Host names of the enabled routes served by this provider: lower-case, sorted, without ports. */
+  names: string[];
+  at: SourcePos;
+}
+
+export interface CertManagerConfig {
+  defaultProvider: string | null;
+  providers: AcmeProviderConfig[];
 }
 
 export interface GatewayConfig {
@@ -256,6 +279,8 @@ export interface GatewayConfig {
   file: string;
   gateway: GatewaySection;
   routes: RouteConfig[];
+  /** null: no automatic certificates. */
+  certManager: CertManagerConfig | null;
 }
 
 export type Severity = 'error' | 'warning';

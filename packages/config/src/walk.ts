@@ -51,6 +51,7 @@ function elsewhere(root: ObjectSpec, key: string): string | undefined {
       if (seen.has(spec)) return;
       seen.add(spec);
       if (spec.kind === 'array') return visit(spec.items, `${path}[]`, seen);
+      if (spec.kind === 'map') return visit(spec.values, `${path}.<name>`, seen);
       if (spec.kind === 'union') {
         for (const option of spec.options) visit(option, path, seen);
         return;
@@ -195,6 +196,19 @@ export function walk(ctx: WalkContext, spec: Spec, rawNode: unknown, path: strin
         return undefined;
       }
       return node.items.map((item, index) => walk(ctx, spec.items, item, `${path}[${index}]`, at));
+    }
+    case 'map': {
+      if (!isMap(node)) {
+        typeError(ctx, spec, at, 'a map of names', describe(node));
+        return undefined;
+      }
+      const out: Plain = {};
+      for (const { key, keyNode, value } of entries(ctx, node, path, at)) {
+        const keyPath = childPath(path, key);
+        ctx.keys.set(keyPath, position(ctx, keyNode, keyPath, at));
+        out[key] = walk(ctx, spec.values, value, keyPath, ctx.keys.get(keyPath) as SourcePos);
+      }
+      return out;
     }
     case 'union': {
       const option = pickOption(spec.options, node);

@@ -2,7 +2,7 @@
 // about, and keys Gatehouse cannot honour are refused with a message that says so.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errors, minimalRoute, ok, warnings, yaml } from './helpers.ts';
+import { errors, load, minimalRoute, ok, warnings, yaml } from './helpers.ts';
 
 describe('Goma zero values mean "not set"', () => {
   it('takes tls.default: {} and tls.clientAuth: {} as absent', () => {
@@ -99,12 +99,14 @@ describe('Goma keys Gatehouse reads differently', () => {
       ['GH_CONFIG_ENUM gateway.proxy.ipHeaders[0]'],
     );
   });
-  it('knows the deprecated certificateManager as certManager, and refuses both until ACME is configured', () => {
-    const found = errors(yaml('certificateManager:', '  acme: { email: a@example.com }', ...minimalRoute));
+  it('knows the deprecated certificateManager as certManager', () => {
+    const result = load(yaml('certificateManager:', '  acme: { email: a@example.com }', ...minimalRoute));
+    assert.ok(result.ok, JSON.stringify(result));
     assert.deepEqual(
-      found.map((e) => `${e.code} ${e.path}`),
-      ['GH_CONFIG_UNSUPPORTED_KEY certificateManager'],
+      result.warnings.map((w) => `${w.code} ${w.path}`),
+      ['GH_CONFIG_DEPRECATED_KEY certificateManager'],
     );
+    assert.equal(result.config.certManager?.providers[0]?.email, 'a@example.com');
   });
   it('refuses Go plugins with a message that says Gatehouse cannot load them', () => {
     const [error] = errors(yaml('plugins:', '  path: /etc/goma/plugins', ...minimalRoute));

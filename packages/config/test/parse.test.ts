@@ -175,6 +175,7 @@ describe('defaults', () => {
       clientIdentity: null,
       retry: { attempts: 1, on: ['connect-failure', 'reset'] },
       maxBodyBytes: 0,
+      tlsProvider: null,
       at: { file: FILE, line: 2, col: 5, path: 'routes[0]' },
     });
   });
@@ -569,7 +570,6 @@ describe('Goma compatibility', () => {
       '7:5 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.passThrough',
       '10:5 GH_CONFIG_UNSUPPORTED_KEY gateway.monitoring.host',
       '11:1 GH_CONFIG_UNSUPPORTED_KEY middlewares',
-      '14:1 GH_CONFIG_UNSUPPORTED_KEY certManager',
       '16:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
       '21:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',
       '23:7 GH_CONFIG_UNSUPPORTED_KEY routes[0].security.enableExploitProtection',
