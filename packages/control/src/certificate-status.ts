@@ -1,6 +1,7 @@
 // The certificate facts /status, metrics and expiry warnings report, derived from a snapshot. Pure.
 import type { Snapshot } from '@gatehouse/dataplane';
 import { certificateBlocks, daysLeft, inspectCertificate } from '@gatehouse/pki';
+import { renewalTime } from './acme/renewal.ts';
 import type { CertificateStatus } from './gateway-api.ts';
 
 export function certificateStatuses(snapshot: Snapshot, now: number): CertificateStatus[] {
@@ -15,6 +16,12 @@ export function certificateStatuses(snapshot: Snapshot, now: number): Certificat
       notAfter: cert.notAfter,
       daysLeft: daysLeft(cert.notAfter, now),
       source: cert.source,
+      ...(cert.provider === undefined
+        ? {}
+        : {
+            provider: cert.provider,
+            nextRenewal: new Date(renewalTime(Date.parse(cert.notBefore), Date.parse(cert.notAfter))).toISOString(),
+          }),
     });
   }
   if (snapshot.tls.clientCA)

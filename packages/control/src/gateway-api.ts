@@ -3,6 +3,9 @@
 import type { ConfigDiagnostic } from '@gatehouse/config';
 import type { StatsMessage } from '@gatehouse/dataplane';
 
+/** What asked for a reload: a watched file, SIGHUP, the admin endpoint, or a new ACME certificate. */
+export type ReloadTrigger = 'file' | 'signal' | 'admin' | 'acme';
+
 export interface ReloadOutcome {
   accepted: boolean;
   /** The generation now serving (the new one when accepted, the old one when rejected). */
@@ -27,6 +30,10 @@ export interface CertificateStatus {
   notAfter: string;
   daysLeft: number;
   source: string;
+  /** The certManager provider that issued it (ACME certificates only). */
+  provider?: string;
+  /** When it is renewed (ACME certificates only), ISO 8601. */
+  nextRenewal?: string;
 }
 
 export interface BackendStatus {
@@ -63,7 +70,7 @@ export interface Readiness {
 }
 
 export interface GatewayApi {
-  reload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome>;
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome>;
   /** Rolling restart of the workers, one at a time; resolves when every worker is replaced. */
   restart(): Promise<void>;
   status(): Promise<StatusReport>;

@@ -20,6 +20,10 @@ export interface PrimaryMetrics {
   certificates(list: CertificateStatus[]): void;
   /** The admin listener refused a request (cross-site, foreign Host, missing or wrong token). */
   adminRefused(code: string): void;
+  /** One ACME order finished (first issuance or renewal). */
+  acmeOrder(provider: string, result: 'success' | 'failure'): void;
+  /** Consecutive failed orders of a name; 0 again after a success (alert on > 0). */
+  acmeFailures(provider: string, name: string, count: number): void;
   /** Drops the backend series of backends no longer configured (after a reload). */
   retainBackends(keep: Array<{ route: string; backend: string }>): void;
   /** The whole instance in the Prometheus text format. */
@@ -135,6 +139,18 @@ export function createPrimaryMetrics(): PrimaryMetrics {
     labelNames: ['reason'],
     registers: [registry],
   });
+  const acmeOrders = new Counter({
+    name: 'gatehouse_acme_orders_total',
+    help: 'ACME certificate orders (first issuance and renewal), by provider and result',
+    labelNames: ['provider', 'result'],
+    registers: [registry],
+  });
+  const acmeFailures = new Gauge({
+    name: 'gatehouse_acme_consecutive_failures',
+    help: 'Failed ACME orders in a row for a name (0 after a success); the current certificate keeps serving',
+    labelNames: ['provider', 'name'],
+    registers: [registry],
+  });
 
   // Both results exist from the start, so rate() works before the first rejection.
   reloads.inc({ result: 'accepted' }, 0);
@@ -182,6 +198,15 @@ export function createPrimaryMetrics(): PrimaryMetrics {
     adminRefused(code) {
       // GH_ADMIN_CROSS_SITE → cross_site
       adminRefused.inc({ reason: code.replace(/^GH_ADMIN_/, '').toLowerCase() });
+    },
+    acmeOrder(provider, result) {
+      acmeOrders.inc({ provider, result: 'success' }, 0);
+      acmeOrders.inc({ provider, result: 'failure' }, 0);
+      acmeOrders.inc({ provider, result });
+    },
+    acmeFailures(provider, name, count) {
+      if (count === 0) acmeFailures.remove({ provider, name });
+      else acmeFailures.set({ provider, name }, count);
     },
     retainBackends(keep) {
       const wanted = new Set(keep.map((b) => backendKey(b.route, b.backend)));

@@ -16,6 +16,7 @@ import {
 import { HealthScheduler, type HealthTransition } from '@gatehouse/health';
 import { generateTicketKeys } from '@gatehouse/pki';
 import type { Logger } from 'pino';
+import { AcmeManager, type ChallengeSet } from './acme/manager.ts';
 import { certificateStatuses } from './certificate-status.ts';
 import { ensureListenerMigration, TCP_MIGRATE_REQ } from './listener-migration.ts';
 import { errorMessage, RolloutAbortedError, ShuttingDownError } from './errors.ts';
@@ -25,6 +26,7 @@ import type {
   GatewayApi,
   Readiness,
   ReloadOutcome,
+  ReloadTrigger,
   RouteStatus,
   StatusReport,
   WorkerStatus,
@@ -82,6 +84,9 @@ export interface PrimaryOptions {
  */
 const PREPARE_RESEND_MS = 5_000;
 
+/** How long every worker gets to acknowledge a new set of ACME challenges. */
+const CHALLENGE_ACK_TIMEOUT_MS = 10_000;
+
 type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
 
 export class Primary implements GatewayApi {
@@ -104,6 +109,8 @@ export class Primary implements GatewayApi {
   private metrics: PrimaryMetrics | null = null;
   private admin: AdminServer | null = null;
   private expiry: { stop(): void } | null = null;
+  private acme: AcmeManager | null = null;
+  private challengeId = 0;
   private lastReload: StatusReport['lastReload'] = null;
   private adminToken: string | null;
   private restarting: Promise<void> | null = null;
@@ -224,6 +231,7 @@ export class Primary implements GatewayApi {
       getCertificates: () => this.currentCertificates,
       days: gateway.tls.expiryWarningDays,
     });
+    this.applyAcme();
     if ((gateway.admin.address || gateway.admin.socket) && this.metrics) {
       try {
         this.admin = await startAdminServer({
@@ -266,6 +274,8 @@ export class Primary implements GatewayApi {
       });
       if (!result.committed) throw new RolloutAbortedError(snapshot.generation, result.reason);
       worker.generation = snapshot.generation;
+      // Before it listens, so that it answers a validation already under way like the others.
+      if (this.acme) worker.trySend({ type: 'gh:acme-challenges', id: 0, ...this.acme.challenges() });
     });
     await worker.waitForListening(timeoutMs);
   }
@@ -323,12 +333,12 @@ export class Primary implements GatewayApi {
 
   // ---- GatewayApi ----
 
-  reload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     return this.queue.coalesce('reload', () => this.runReload(trigger));
   }
 
   /** A reload never throws: an unexpected error is a rejected reload, and the old generation serves on. */
-  private async runReload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
+  private async runReload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     try {
       return await this.tryReload(trigger);
     } catch (error) {
@@ -336,7 +346,7 @@ export class Primary implements GatewayApi {
     }
   }
 
-  private async tryReload(trigger: 'file' | 'signal' | 'admin'): Promise<ReloadOutcome> {
+  private async tryReload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
     const generation = this.current.generation;
     if (this.state !== 'running') {
       const why =
@@ -433,6 +443,7 @@ export class Primary implements GatewayApi {
     );
     this.health?.apply(snapshot.config, snapshot.upstreamTls);
     this.applyAdminToken(snapshot.config.gateway.admin.token);
+    this.applyAcme();
     if (previous.config.gateway.tls.sessionTicketRotationMs !== snapshot.config.gateway.tls.sessionTicketRotationMs) {
       this.scheduleTicketRotation();
     }
@@ -548,7 +559,11 @@ export class Primary implements GatewayApi {
       lastReload: this.lastReload,
       workers,
       routes: this.routeHealth(),
-      certificates: certificateStatuses(this.current, Date.now()),
+      certificates: certificateStatuses(this.current, Date.now()).map((cert) => {
+        // A failing renewal is retried sooner than the planned date: show when.
+        const next = cert.provider ? this.acme?.nextAttempt(cert.provider, cert.names[0] ?? '') : null;
+        return next ? { ...cert, nextRenewal: new Date(next).toISOString() } : cert;
+      }),
     };
   }
 
@@ -650,6 +665,59 @@ export class Primary implements GatewayApi {
     this.health = null;
     this.expiry?.stop();
     this.expiry = null;
+    this.acme?.stop();
+    this.acme = null;
+  }
+
+  // ---- ACME ----
+
+  /** Starts the ACME manager when the config asks for certificates, and gives it the current names. */
+  private applyAcme(): void {
+    const wanted = this.current.config.certManager?.providers.some((p) => p.names.length > 0) ?? false;
+    if (!wanted && this.acme === null) return;
+    if (this.acme === null) {
+      const logger = this.componentLogger('acme');
+      this.acme = new AcmeManager({
+        logger,
+        publishChallenges: (set) => this.publishChallenges(set),
+        install: async () => (await this.reload('acme')).accepted,
+        orderResult: (provider, result) => this.metrics?.acmeOrder(provider, result),
+        failures: (provider, name, count) => this.metrics?.acmeFailures(provider, name, count),
+      });
+    }
+    this.acme.apply(this.current.config, this.current.tls.certificates);
+  }
+
+  /**
+   * Sends the whole challenge set to every worker that serves and waits until each has acknowledged
+   * it. A worker that exits meanwhile is not waited for; one that stays silent fails the order.
+   */
+  private publishChallenges(set: ChallengeSet): Promise<void> {
+    const id = ++this.challengeId;
+    const workers = this.pool.alive().filter((w) => w.generation > 0);
+    return Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve, reject) => {
+            const done = (error: Error | null) => {
+              clearTimeout(timer);
+              off();
+              offExit();
+              if (error) reject(error);
+              else resolve();
+            };
+            const timer = setTimeout(
+              () => done(new Error(`worker ${worker.id} did not acknowledge the ACME challenges`)),
+              CHALLENGE_ACK_TIMEOUT_MS,
+            );
+            const off = worker.onMessage((message) => {
+              if (message.type === 'gh:acme-ack' && message.id === id) done(null);
+            });
+            const offExit = worker.onExit(() => done(null));
+            if (!worker.trySend({ type: 'gh:acme-challenges', id, ...set })) done(null);
+          }),
+      ),
+    ).then(() => {});
   }
 
   private async removePidFile(): Promise<void> {

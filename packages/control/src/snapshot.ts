@@ -7,6 +7,8 @@ import type { ConfigDiagnostic, GatewayConfig, GatewaySection } from '@gatehouse
 import { parseConfig } from '@gatehouse/config';
 import type { BackendHealth, Snapshot } from '@gatehouse/dataplane';
 import { loadMaterial, referencedFiles } from '@gatehouse/pki';
+import { fallbackCertificate } from './acme/fallback-certificate.ts';
+import { readStoredCertificates } from './acme/storage.ts';
 import { errorMessage } from './errors.ts';
 
 /** Every file the config references by path, in config order, without duplicates. */
@@ -87,7 +89,9 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
   const config = parsed.config;
   // Hash before the material is read: if a file changes while it is loaded, the hash is the older
   // one, so the watcher's next event still sees a difference and reloads.
-  const referenced = materialFiles(config);
+  // ACME certificates are material like any other: read from their storage, hashed, watched.
+  const stored = await readStoredCertificates(config, inputs.now);
+  const referenced = unique([...materialFiles(config), ...stored.files]);
   const hashed = await Promise.all(
     referenced.map(async (path): Promise<HashedFile> => ({ path, bytes: await readFile(path).catch(() => null) })),
   );
@@ -106,11 +110,29 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
       files,
     };
   }
+  const certificates = [...material.material.certificates, ...stored.certificates];
+  if (material.material.certificates.length === 0 && config.gateway.entryPoints.webSecure !== null) {
+    try {
+      certificates.unshift(await fallbackCertificate());
+    } catch (error) {
+      return {
+        kind: 'rejected',
+        errors: [
+          fileDiagnostic(
+            config.file,
+            `no certificate is configured and the default one could not be generated: ${errorMessage(error)}`,
+          ),
+        ],
+        warnings,
+        files,
+      };
+    }
+  }
   const snapshot: Snapshot = {
     generation: inputs.generation,
     config,
     tls: {
-      certificates: material.material.certificates,
+      certificates,
       clientCA: material.material.clientCA,
       crl: material.material.crl,
       ticketKeys: inputs.ticketKeys,

@@ -77,7 +77,22 @@ export interface StatsRequestMessage {
   id: number;
 }
 
+/**
+ * Every pending ACME challenge, the whole set each time (it replaces the previous one). The worker
+ * answers gh:acme-ack once it serves exactly this set, so the primary tells the ACME server to
+ * validate only after every worker can answer.
+ */
+export interface AcmeChallengesMessage {
+  type: 'gh:acme-challenges';
+  id: number;
+  /** HTTP-01: token → key authorization, answered on the plain HTTP listener. */
+  http: Array<[string, string]>;
+  /** TLS-ALPN-01: the self-signed challenge certificate for a name, offered under ALPN `acme-tls/1`. */
+  alpn: Array<{ name: string; certPem: string; keyPem: string }>;
+}
+
 export type PrimaryToWorker =
+  | AcmeChallengesMessage
   | PrepareMessage
   | CommitMessage
   | AbortMessage
@@ -134,7 +149,13 @@ export interface DrainedMessage {
   type: 'gh:drained';
 }
 
+export interface AcmeAckMessage {
+  type: 'gh:acme-ack';
+  id: number;
+}
+
 export type WorkerToPrimary =
+  | AcmeAckMessage
   | ReadyMessage
   | FailedMessage
   | ListeningMessage

@@ -3,7 +3,9 @@
 //   gh:commit  → `forwarder.generation = prepared` (one assignment); the first commit binds the
 //                listeners → gh:listening | gh:bind-failed + exit 1
 //   gh:abort   → drop the prepared generation
+//   gh:acme-challenges → gh:acme-ack once they are answered
 //   gh:health, gh:ticket-keys, gh:stats-request, gh:drain → gh:drained + exit 0
+import { applyChallenges } from './edge/acme-challenges.ts';
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
 import { drainWorker } from './drain.ts';
 import { ListenerBindError } from './errors.ts';
@@ -60,6 +62,15 @@ export class WorkerRuntime {
         return this.drain(m.deadlineMs);
       case 'gh:stats-request':
         this.stats(m.id);
+        return;
+      case 'gh:acme-challenges':
+        try {
+          applyChallenges(m);
+          this.send({ type: 'gh:acme-ack', id: m.id });
+        } catch (error) {
+          // No ack: the primary does not ask the ACME server to validate what this worker cannot answer.
+          this.logger?.error({ err: error }, 'ACME challenge set rejected');
+        }
         return;
     }
   }

@@ -18,6 +18,8 @@ export interface ResolvedServerCertificate {
   isDefault: boolean;
   /** Where it came from, for logs and /status: a file path or `<inline>` plus the key path. */
   source: string;
+  /** The certManager provider that issued it; absent for configured certificates. */
+  provider?: string;
 }
 
 /** The outbound TLS identity of a route, read and checked by the primary. */

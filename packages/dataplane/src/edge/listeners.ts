@@ -3,6 +3,7 @@
 // `reusePort` (Linux, Node >= 22.12) and `exclusive`, so the kernel spreads connections and the
 // primary never relays one. Addresses come from the first generation only; the servers live for
 // the worker's life and only their settings and TLS store change with a new generation.
+import { answerHttpChallenge, interceptAlpnChallenges } from './acme-challenges.ts';
 import http from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
 import net, { type Socket } from 'node:net';
@@ -142,7 +143,12 @@ export class Listeners {
     const addresses: string[] = [];
     const web = gateway.entryPoints.web;
     if (web !== null) {
-      const server = http.createServer(serverOptions, forwarder.handleRequest as http.RequestListener);
+      // ACME HTTP-01 answers come before every route and middleware (acme-challenges.ts).
+      const handleRequest = forwarder.handleRequest as http.RequestListener;
+      const onWebRequest: http.RequestListener = (req, res) => {
+        if (!answerHttpChallenge(req, res)) handleRequest(req, res);
+      };
+      const server = http.createServer(serverOptions, onWebRequest);
       server.on('clientError', onHttpClientError);
       // A client that sends its request and then half-closes (`printf 'GET / ...' | nc`, scripts that
       // shutdown(SHUT_WR)) still gets its answer, as from nginx: by default Node's server takes the
@@ -166,6 +172,7 @@ export class Listeners {
           'this Node has no session-ticket key hook: after each key rotation, tickets issued before it cost one full handshake',
         );
       }
+      interceptAlpnChallenges(server);
       server.on('secureConnection', onSecureConnection);
       server.on('tlsClientError', onTlsClientError);
       addresses.push(await this.listen('webSecure', secure, server, forwarder, 'https'));

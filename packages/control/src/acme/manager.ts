@@ -1,0 +1,348 @@
+// The primary's one ACME client per provider: it orders a certificate for every name that has none,
+// renews each one on time, and hands the result to the primary, which rolls it out to the workers
+// with the two-phase rollout of any certificate change. Workers never talk to the ACME server: they
+// get the pending challenges (HTTP-01 tokens, TLS-ALPN-01 certificates) pushed, and the manager
+// tells the ACME server to validate only after every worker has acknowledged them.
+//
+// Each name is ordered on its own, at most one order per provider at a time, in the background: a
+// name that waits (for its first certificate, or after a failure) never holds up start-up or any
+// other name, and serves the default certificate (or its current one) meanwhile.
+import { X509Certificate } from 'node:crypto';
+import type { AcmeProviderConfig, GatewayConfig } from '@gatehouse/config';
+import type { AcmeChallengesMessage, ResolvedServerCertificate } from '@gatehouse/dataplane';
+import { resolveMaterial } from '@gatehouse/pki';
+import * as acme from 'acme-client';
+import type { Logger } from 'pino';
+import { errorMessage } from '../errors.ts';
+import { takeRetryAfter, trustFor } from './acme-http.ts';
+import { renewalTime, retryDelayMs } from './renewal.ts';
+import { loadOrCreateAccountKey, storeCertificate } from './storage.ts';
+
+export type ChallengeSet = Omit<AcmeChallengesMessage, 'type' | 'id'>;
+
+export interface AcmeHost {
+  logger: Logger;
+  /** Makes `set` the challenges every worker answers; resolves once each has acknowledged it. */
+  publishChallenges(set: ChallengeSet): Promise<void>;
+  /** Rolls stored certificates out (a reload); resolves true when the new generation serves. */
+  install(): Promise<boolean>;
+  orderResult(provider: string, result: 'success' | 'failure'): void;
+  /** Consecutive failed orders of a name (0 after a success): what an alert watches. */
+  failures(provider: string, name: string, count: number): void;
+}
+
+interface NameState {
+  provider: string;
+  name: string;
+  timer: NodeJS.Timeout | null;
+  /** Epoch ms of the next attempt; null while an order runs. */
+  nextAt: number | null;
+  failures: number;
+  lastError: string | null;
+  /** The certificate now serving this name, from the current generation. */
+  current: ResolvedServerCertificate | null;
+  /** Queued or ordering: the order decides what comes next. */
+  busy: boolean;
+}
+
+interface ProviderRuntime {
+  config: AcmeProviderConfig;
+  /** Identity of the account settings; a change makes a new client. */
+  identity: string;
+  client: Promise<acme.Client> | null;
+  /** Orders of one provider run one after another. */
+  tail: Promise<void>;
+}
+
+export class AcmeManager {
+  private readonly host: AcmeHost;
+  private readonly providers = new Map<string, ProviderRuntime>();
+  private readonly names = new Map<string, NameState>();
+  private readonly http = new Map<string, string>();
+  private readonly alpn = new Map<string, { certPem: string; keyPem: string }>();
+  private publishing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(host: AcmeHost) {
+    this.host = host;
+  }
+
+  /** The challenges pending now, for a worker that joins while an order runs. */
+  challenges(): ChallengeSet {
+    return {
+      http: [...this.http],
+      alpn: [...this.alpn].map(([name, pair]) => ({ name, ...pair })),
+    };
+  }
+
+  /** Epoch ms of the next renewal or retry of a name; null when none is planned. */
+  nextAttempt(provider: string, name: string): number | null {
+    return this.names.get(key(provider, name))?.nextAt ?? null;
+  }
+
+  /**
+   * Takes the names of `config` and the certificates the current generation serves. Called at start
+   * and after every accepted reload (including the ones that install an ACME certificate).
+   */
+  apply(config: GatewayConfig, serving: readonly ResolvedServerCertificate[]): void {
+    if (this.stopped) return;
+    const wanted = new Set<string>();
+    for (const provider of config.certManager?.providers ?? []) {
+      if (provider.names.length === 0) continue;
+      this.useProvider(provider);
+      for (const name of provider.names) {
+        const id = key(provider.name, name);
+        wanted.add(id);
+        const current = serving.find((c) => c.provider === provider.name && c.names.includes(name)) ?? null;
+        let state = this.names.get(id);
+        if (!state) {
+          state = {
+            provider: provider.name,
+            name,
+            timer: null,
+            nextAt: null,
+            failures: 0,
+            lastError: null,
+            current,
+            busy: false,
+          };
+          this.names.set(id, state);
+          if (!current) {
+            this.host.logger.info(
+              { provider: provider.name, name },
+              'no ACME certificate yet; serving the default certificate until it is issued',
+            );
+          }
+        }
+        state.current = current;
+        // An order in flight, or a retry after a failure, keeps its own timing.
+        if (!state.busy && state.failures === 0) this.schedule(state);
+      }
+    }
+    for (const [id, state] of this.names) {
+      if (wanted.has(id)) continue;
+      if (state.timer) clearTimeout(state.timer);
+      this.names.delete(id);
+      this.host.failures(state.provider, state.name, 0);
+    }
+    for (const [name, runtime] of this.providers) {
+      if (![...this.names.values()].some((s) => s.provider === name)) this.providers.delete(runtime.config.name);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const state of this.names.values()) if (state.timer) clearTimeout(state.timer);
+    this.names.clear();
+  }
+
+  private useProvider(config: AcmeProviderConfig): void {
+    const identity = JSON.stringify([
+      config.directoryUrl,
+      config.storageFile,
+      config.email,
+      config.caBundle,
+      config.termsAccepted,
+    ]);
+    const existing = this.providers.get(config.name);
+    if (existing && existing.identity === identity) {
+      existing.config = config;
+      return;
+    }
+    this.providers.set(config.name, { config, identity, client: null, tail: existing?.tail ?? Promise.resolve() });
+  }
+
+  private schedule(state: NameState): void {
+    if (state.timer) clearTimeout(state.timer);
+    const now = Date.now();
+    const at = state.current
+      ? renewalTime(Date.parse(state.current.notBefore), Date.parse(state.current.notAfter))
+      : now;
+    this.arm(state, Math.max(at, now));
+  }
+
+  private arm(state: NameState, at: number): void {
+    if (state.timer) clearTimeout(state.timer);
+    state.nextAt = at;
+    // setTimeout holds 32-bit milliseconds (24.8 days); a later renewal re-arms on the way.
+    const delay = Math.min(Math.max(0, at - Date.now()), 2 ** 31 - 1);
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      if (Date.now() + 1000 < at) this.arm(state, at);
+      else this.enqueue(state);
+    }, delay);
+    state.timer.unref();
+  }
+
+  private enqueue(state: NameState): void {
+    const runtime = this.providers.get(state.provider);
+    if (!runtime || this.stopped) return;
+    state.nextAt = null;
+    state.busy = true;
+    const run = runtime.tail
+      .then(() => this.order(runtime, state))
+      .finally(() => {
+        state.busy = false;
+      });
+    runtime.tail = run.catch(() => {});
+  }
+
+  private async order(runtime: ProviderRuntime, state: NameState): Promise<void> {
+    if (this.stopped || this.names.get(key(state.provider, state.name)) !== state) return;
+    const provider = runtime.config;
+    const renewal = state.current !== null;
+    const started = Date.now();
+    try {
+      const client = await this.client(runtime);
+      const issued = await this.issue(client, provider, state.name);
+      await storeCertificate(provider, state.name, issued.certPem, issued.keyPem, Date.now());
+      const leaf = new X509Certificate(issued.certPem);
+      state.failures = 0;
+      state.lastError = null;
+      this.host.orderResult(provider.name, 'success');
+      this.host.failures(provider.name, state.name, 0);
+      const notBefore = leaf.validFromDate.getTime();
+      const notAfter = leaf.validToDate.getTime();
+      this.host.logger.info(
+        {
+          provider: provider.name,
+          name: state.name,
+          serial: leaf.serialNumber.toUpperCase(),
+          notAfter: new Date(notAfter).toISOString(),
+          nextRenewal: new Date(renewalTime(notBefore, notAfter)).toISOString(),
+          durationMs: Date.now() - started,
+        },
+        renewal ? 'ACME certificate renewed' : 'ACME certificate issued',
+      );
+      const installed = await this.host.install();
+      if (!installed) {
+        this.host.logger.error(
+          { provider: provider.name, name: state.name },
+          'ACME certificate stored but not installed: the reload was rejected; the next accepted reload installs it',
+        );
+      }
+      // From the new leaf, not from what serves: a rejected install must not order again at once.
+      if (!this.stopped) this.arm(state, Math.max(Date.now(), renewalTime(notBefore, notAfter)));
+    } catch (error) {
+      state.failures += 1;
+      state.lastError = errorMessage(error);
+      const delay = retryDelayMs(state.failures, takeRetryAfter(provider.directoryUrl));
+      this.host.orderResult(provider.name, 'failure');
+      this.host.failures(provider.name, state.name, state.failures);
+      this.host.logger.error(
+        {
+          provider: provider.name,
+          name: state.name,
+          renewal,
+          error: state.lastError,
+          failures: state.failures,
+          retryInMs: delay,
+          keepsServing: state.current ? `serial ${state.current.serial}` : 'the default certificate',
+        },
+        renewal ? 'ACME renewal failed' : 'ACME order failed',
+      );
+      if (!this.stopped) this.arm(state, Date.now() + delay);
+    }
+  }
+
+  private client(runtime: ProviderRuntime): Promise<acme.Client> {
+    runtime.client ??= this.createClient(runtime.config).catch((error: unknown) => {
+      runtime.client = null;
+      throw error;
+    });
+    return runtime.client;
+  }
+
+  private async createClient(provider: AcmeProviderConfig): Promise<acme.Client> {
+    let caPem: string | null = null;
+    if (provider.caBundle) {
+      const resolved = await resolveMaterial(provider.caBundle);
+      if (!resolved.ok) throw new Error(`acme.caBundle: ${resolved.diagnostic.message}`);
+      caPem = resolved.pem;
+    }
+    trustFor(provider.directoryUrl, caPem);
+    const accountKey = await loadOrCreateAccountKey(provider, () => acme.crypto.createPrivateEcdsaKey());
+    const client = new acme.Client({
+      directoryUrl: provider.directoryUrl,
+      accountKey,
+      backoffAttempts: 12,
+      backoffMin: 250,
+      backoffMax: 5_000,
+    });
+    // Finds the existing account for this key, or creates it: no order is placed.
+    await client.createAccount({
+      termsOfServiceAgreed: provider.termsAccepted,
+      ...(provider.email ? { contact: [`mailto:${provider.email}`] } : {}),
+    });
+    return client;
+  }
+
+  private async issue(
+    client: acme.Client,
+    provider: AcmeProviderConfig,
+    name: string,
+  ): Promise<{ certPem: string; keyPem: string }> {
+    const order = await client.createOrder({ identifiers: [{ type: 'dns', value: name }] });
+    const authorizations = await client.getAuthorizations(order);
+    for (const authz of authorizations) {
+      if (authz.status === 'valid') continue;
+      const challenge = authz.challenges.find((c) => c.type === provider.challengeType);
+      if (!challenge) {
+        throw new Error(`the ACME server offers no ${provider.challengeType} challenge for ${authz.identifier.value}`);
+      }
+      const keyAuthorization = await client.getChallengeKeyAuthorization(challenge);
+      const release = await this.present(provider, authz, challenge, keyAuthorization);
+      try {
+        await client.completeChallenge(challenge);
+        await client.waitForValidStatus(challenge);
+      } catch (error) {
+        // acme-client's message is the ACME server's own detail of the failed validation.
+        throw new Error(`${provider.challengeType} validation of ${authz.identifier.value}: ${errorMessage(error)}`);
+      } finally {
+        await release();
+      }
+    }
+    const keyPem = (await acme.crypto.createPrivateEcdsaKey()).toString();
+    const [, csr] = await acme.crypto.createCsr({ commonName: name, altNames: [name] }, keyPem);
+    const finalized = await client.finalizeOrder(order, csr);
+    const certPem = await client.getCertificate(finalized);
+    return { certPem, keyPem };
+  }
+
+  /** Puts the challenge on every worker; the returned function takes it away again. */
+  private async present(
+    provider: AcmeProviderConfig,
+    authz: acme.Authorization,
+    challenge: { type: string; token: string },
+    keyAuthorization: string,
+  ): Promise<() => Promise<void>> {
+    if (provider.challengeType === 'http-01') {
+      this.http.set(challenge.token, keyAuthorization);
+      await this.publish();
+      return async () => {
+        this.http.delete(challenge.token);
+        await this.publish().catch(() => {});
+      };
+    }
+    const name = authz.identifier.value;
+    const alpnKey = await acme.crypto.createPrivateEcdsaKey();
+    const [, alpnCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization, alpnKey);
+    this.alpn.set(name, { certPem: alpnCert.toString(), keyPem: alpnKey.toString() });
+    await this.publish();
+    return async () => {
+      this.alpn.delete(name);
+      await this.publish().catch(() => {});
+    };
+  }
+
+  /** One publication at a time, each carrying the whole current set. */
+  private publish(): Promise<void> {
+    const run = this.publishing.then(() => this.host.publishChallenges(this.challenges()));
+    this.publishing = run.catch(() => {});
+    return run;
+  }
+}
+
+function key(provider: string, name: string): string {
+  return `${provider}\u0000${name}`;
+}
