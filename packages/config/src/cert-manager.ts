@@ -162,14 +162,17 @@ export function normalizeCertManager(n: Normalizer, raw: unknown, routes: RouteC
     }
   }
   const byName = new Map(providers.map((p) => [p.name, p]));
+  // Providers the spec already refused (e.g. `type: vault`): naming them is not a second error.
+  const refused = new Set(Object.keys(section(block?.providers)).filter((name) => !byName.has(name)));
   let defaultProvider = block && typeof block.defaultProvider === 'string' ? block.defaultProvider : null;
   if (defaultProvider !== null && !byName.has(defaultProvider)) {
-    diags.error(
-      ConfigCode.enum,
-      n.at('certManager.defaultProvider'),
-      `certManager.defaultProvider: no provider is named "${defaultProvider}"`,
-      providers.length > 0 ? `name one of: ${[...byName.keys()].join(', ')}` : 'add it under `certManager.providers`',
-    );
+    if (!refused.has(defaultProvider))
+      diags.error(
+        ConfigCode.enum,
+        n.at('certManager.defaultProvider'),
+        `certManager.defaultProvider: no provider is named "${defaultProvider}"`,
+        providers.length > 0 ? `name one of: ${[...byName.keys()].join(', ')}` : 'add it under `certManager.providers`',
+      );
     defaultProvider = null;
   }
   if (defaultProvider === null && providers.length === 1) defaultProvider = (providers[0] as AcmeProviderConfig).name;
@@ -184,6 +187,7 @@ export function normalizeCertManager(n: Normalizer, raw: unknown, routes: RouteC
     if (written === null || written === '') chosen = defaultProvider;
     else if (written.toLowerCase() === NO_PROVIDER) chosen = null;
     else if (byName.has(written)) chosen = written;
+    else if (refused.has(written)) continue;
     else {
       // Goma falls back to the default provider here; a typo would then order certificates from
       // the wrong account or CA, so it is an error.
