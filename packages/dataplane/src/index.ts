@@ -26,3 +26,24 @@ export {
   GenerationBuildError,
   ListenerBindError,
 } from './errors.ts';
+export {
+  type BucketRule,
+  type BucketState,
+  bucketRule,
+  isIdle,
+  leaseSize,
+  msUntilToken,
+  newBucket,
+  type RateUnit,
+  refill,
+  strike,
+  UNIT_MS,
+} from './middleware/rate-limit/token-bucket.ts';
+export {
+  type LeaseAnswer,
+  type LeaseAnswerMessage,
+  type LeaseAsk,
+  type LeaseAskMessage,
+  type RateLimitStoreMessage,
+  rateLimitBucketId,
+} from './middleware/rate-limit/lease-messages.ts';

@@ -4,6 +4,11 @@
 // so that other users of the cluster channel (prom-client's aggregator) are left alone.
 import type { GatewayConfig } from '@gatehouse/config';
 import type { ResolvedServerCertificate, ResolvedUpstreamTls } from '@gatehouse/pki';
+import type {
+  LeaseAnswerMessage,
+  LeaseAskMessage,
+  RateLimitStoreMessage,
+} from './middleware/rate-limit/lease-messages.ts';
 
 export type { ResolvedServerCertificate, ResolvedUpstreamTls };
 
@@ -99,7 +104,8 @@ export type PrimaryToWorker =
   | HealthMessage
   | TicketKeysMessage
   | DrainMessage
-  | StatsRequestMessage;
+  | StatsRequestMessage
+  | LeaseAnswerMessage;
 
 // ---- worker → primary ----
 
@@ -162,4 +168,6 @@ export type WorkerToPrimary =
   | BindFailedMessage
   | PassiveMessage
   | StatsMessage
-  | DrainedMessage;
+  | DrainedMessage
+  | LeaseAskMessage
+  | RateLimitStoreMessage;

@@ -1,0 +1,92 @@
+// The Lua script against a real redis-server: the token-bucket rules, bans, two "instances" (two
+// clients) sharing one bucket, and a server killed under it (every call fails fast, then recovers).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type RedisServer, startRedis } from '../../../../test/support/redis.ts';
+import { missingPackage } from '../../../../test/support/services.ts';
+import {
+  REDIS_ALLOW,
+  REDIS_BANNED,
+  REDIS_DENY,
+  RedisRateLimitStore,
+} from '../../src/middleware/rate-limit/redis-store.ts';
+import { bucketRule } from '../../src/middleware/rate-limit/token-bucket.ts';
+
+describe('Redis rate-limit store', { skip: missingPackage('redis-server', 'redis-server') }, () => {
+  let redis: RedisServer;
+  const stores: RedisRateLimitStore[] = [];
+  const states: Array<[boolean, string | null]> = [];
+  const store = () => {
+    const s = new RedisRateLimitStore(
+      { host: '127.0.0.1', port: redis.port, password: null, db: 0, tls: null, timeoutMs: 200 },
+      'test',
+      (ok, error) => states.push([ok, error]),
+    );
+    stores.push(s);
+    return s;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    for (const s of stores) s.close();
+    await redis?.stop();
+  });
+
+  it('allows exactly the bucket, shared by two clients (two instances)', async () => {
+    const a = store();
+    const b = store();
+    const rule = bucketRule('hour', 20, 5, 0, 0);
+    const verdicts = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a : b).check('r\u0000m', 'k1', rule)),
+    );
+    assert.equal(verdicts.filter((v) => v.verdict === REDIS_ALLOW).length, 25);
+    const refused = verdicts.find((v) => v.verdict === REDIS_DENY);
+    assert.ok(refused !== undefined && refused.waitMs > 60_000, 'next token in about 3 minutes');
+  });
+
+  it('bans on the banAfter-th refusal; the ban then answers before the bucket', async () => {
+    const a = store();
+    const rule = bucketRule('hour', 1, 0, 2, 30_000);
+    const seq: number[] = [];
+    for (let i = 0; i < 5; i++) seq.push((await a.check('r\u0000m', 'abuser', rule)).verdict);
+    assert.deepEqual(seq, [REDIS_ALLOW, REDIS_DENY, REDIS_DENY, REDIS_BANNED, REDIS_BANNED]);
+    const banned = await a.check('r\u0000m', 'abuser', rule);
+    assert.ok(banned.waitMs > 29_000 && banned.waitMs <= 30_000);
+  });
+
+  it('fails fast while Redis is gone, reports it once, and recovers when it is back', async () => {
+    const a = store();
+    const rule = bucketRule('second', 1000, 0, 0, 0);
+    assert.equal((await a.check('r\u0000m', 'x', rule)).verdict, REDIS_ALLOW);
+    states.length = 0;
+    await redis.kill();
+    const started = Date.now();
+    await assert.rejects(a.check('r\u0000m', 'x', rule));
+    assert.equal(a.ok, false);
+    assert.equal(a.usable(Date.now()), false, 'left alone for a second after a failure');
+    await assert.rejects(a.check('r\u0000m', 'x', rule));
+    assert.ok(Date.now() - started < 5000, 'bounded by the timeout, not hanging');
+    assert.deepEqual(
+      states.map(([ok]) => ok),
+      [false],
+      'one report for the outage',
+    );
+    await redis.restart();
+    let recovered = false;
+    for (let i = 0; i < 50 && !recovered; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      if (!a.usable(Date.now())) continue;
+      recovered = await a.check('r\u0000m', 'x', rule).then(
+        (v) => v.verdict === REDIS_ALLOW,
+        () => false,
+      );
+    }
+    assert.equal(recovered, true);
+    assert.deepEqual(
+      states.map(([ok]) => ok),
+      [false, true],
+    );
+  });
+});
