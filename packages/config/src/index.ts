@@ -1,4 +1,5 @@
 export type * from './types.ts';
+export type * from './middleware/limits-types.ts';
 export { parseListenAddress } from './address.ts';
 export { isLoopbackAddress } from './admin.ts';
 export { parseCidr } from './cidr.ts';

@@ -51,14 +51,10 @@ function instance(workers: number, rule: BucketRule, id = 'api\u0000rl'): Instan
 /** One request on worker `w`: resolves with its verdict. */
 function request(inst: Instance, w: number, key: string): Promise<Verdict> {
   return new Promise((resolve) => {
-    const waiter = { leaseDecided: (verdict: Verdict) => resolve(verdict) };
-    const entry: LeaseEntry = (inst.tables[w] as LeaseTable).take(
-      inst.buckets[w] as LeaseBucket,
-      key,
-      inst.clock.now,
-      waiter,
-    );
-    if (entry.verdict !== WAIT) resolve(entry.verdict);
+    const table = inst.tables[w] as LeaseTable;
+    const entry: LeaseEntry = table.take(inst.buckets[w] as LeaseBucket, key, inst.clock.now);
+    if (entry.verdict === WAIT) table.park(entry, { leaseDecided: (verdict: Verdict) => resolve(verdict) });
+    else resolve(entry.verdict);
   });
 }
 
@@ -159,8 +155,9 @@ describe('per-instance rate limit: ledger and leases', () => {
     const table = inst.tables[0] as LeaseTable;
     const unknown = table.bucket('gone\u0000rl', false);
     const verdict = await new Promise<Verdict>((resolve) => {
-      const e = table.take(unknown, 'k', inst.clock.now, { leaseDecided: resolve });
-      if (e.verdict !== WAIT) resolve(e.verdict);
+      const e = table.take(unknown, 'k', inst.clock.now);
+      if (e.verdict === WAIT) table.park(e, { leaseDecided: resolve });
+      else resolve(e.verdict);
     });
     assert.equal(verdict, DENY);
     stop(inst);

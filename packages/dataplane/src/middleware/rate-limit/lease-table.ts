@@ -110,10 +110,10 @@ export class LeaseTable {
   }
 
   /**
-   * Decides one request on `key`. Returns the key's entry with `verdict` set; WAIT means the waiter
-   * was parked and will be called once.
+   * Decides one request on `key`. Returns the key's entry with `verdict` set. WAIT: no token here
+   * and no cached refusal; the caller must `park` a waiter on the entry at once.
    */
-  take(bucket: LeaseBucket, key: string, now: number, waiter: LeaseWaiter): LeaseEntry {
+  take(bucket: LeaseBucket, key: string, now: number): LeaseEntry {
     let entry = bucket.keys.get(key);
     if (entry === undefined) {
       entry = new LeaseEntry(bucket, key);
@@ -133,14 +133,14 @@ export class LeaseTable {
       }
       return entry;
     }
-    if (entry.deniedUntil > now) {
-      entry.verdict = DENY;
-      return entry;
-    }
-    entry.waiters.push(waiter);
-    entry.verdict = WAIT;
-    if (!entry.asking) this.enqueue(entry);
+    entry.verdict = entry.deniedUntil > now ? DENY : WAIT;
     return entry;
+  }
+
+  /** Parks a request on an entry whose `take` said WAIT; the waiter is called once. */
+  park(entry: LeaseEntry, waiter: LeaseWaiter): void {
+    entry.waiters.push(waiter);
+    if (!entry.asking) this.enqueue(entry);
   }
 
   private enqueue(entry: LeaseEntry): void {
