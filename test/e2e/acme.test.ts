@@ -295,4 +295,33 @@ describe('ACME renewal of short-lived certificates under load', { skip }, () => 
     assert.notEqual(line.serial, first.serial);
     assert.ok(afterRenewal > 0, 'requests ran after the renewal');
   });
+
+  it('keeps the current certificate when a renewal fails, retries with backoff, and says so in metrics', async () => {
+    assert.ok(gateway);
+    const running = gateway;
+    await s.pebble.stopServer();
+    const failed = await running.waitForLog(
+      (l) => l.msg === 'ACME renewal failed' && l.name === 'a.acme.test',
+      60_000,
+      'a failed renewal',
+    );
+    assert.match(String(failed.error), /ECONNREFUSED|connect/i);
+    assert.ok(Number(failed.retryInMs) >= 5_000, JSON.stringify(failed));
+    const keeps = /serial (\S+)/.exec(String(failed.keepsServing))?.[1];
+    const now = await served(s.secure, 'a.acme.test', s.pebble.caBundlePath);
+    assert.equal(now.serial, keeps, 'the certificate in place still serves');
+    const metrics = (await get(`http://127.0.0.1:${s.admin}/metrics`)).body;
+    assert.match(metrics, /gatehouse_acme_consecutive_failures\{provider="http",name="a.acme.test"\} [1-9]/);
+    assert.match(metrics, /gatehouse_acme_orders_total\{provider="http",result="failure"\} [1-9]/);
+    // Back up (a fresh pebble: new account database, new roots): the retry renews, the alert clears.
+    const since = running.lines.length;
+    await s.pebble.start();
+    await running.waitForLog(
+      (l) => running.lines.indexOf(l) >= since && l.msg === 'ACME certificate renewed' && l.name === 'a.acme.test',
+      90_000,
+      'the renewal after the server came back',
+    );
+    const cleared = (await get(`http://127.0.0.1:${s.admin}/metrics`)).body;
+    assert.doesNotMatch(cleared, /gatehouse_acme_consecutive_failures\{provider="http",name="a.acme.test"\}/);
+  });
 });

@@ -14,6 +14,14 @@ interface AcmeAxiosDefaults {
 
 const agents = new Map<string, Agent>();
 const retryAfter = new Map<string, number>();
+const transportErrors = new Map<string, string>();
+
+interface ResponseHandler {
+  fulfilled: (value: unknown) => unknown;
+  rejected: (error: unknown) => unknown;
+  synchronous: boolean;
+  runWhen: null;
+}
 let installed = false;
 
 function originOf(url: string | undefined): string {
@@ -42,6 +50,22 @@ function install(): void {
     }
     return response;
   });
+  // acme-client 5.4 cannot report a connection that fails for good: its retry handler then reads
+  // `config` of a response that never came and throws a TypeError instead. A handler placed in
+  // front of it (axios runs `handlers` in order) notes what really happened.
+  const handlers = (acme.axios.interceptors.response as unknown as { handlers: ResponseHandler[] }).handlers;
+  handlers.unshift({
+    fulfilled: (value) => value,
+    rejected: (error) => {
+      const failure = error as { response?: unknown; code?: string; message?: string; config?: { url?: string } };
+      if (failure.response === undefined) {
+        transportErrors.set(originOf(failure.config?.url), [failure.code, failure.message].filter(Boolean).join(': '));
+      }
+      return Promise.reject(error);
+    },
+    synchronous: false,
+    runWhen: null,
+  });
 }
 
 /** The ACME server at `directoryUrl` is checked against the system roots plus `caPem`. */
@@ -59,4 +83,17 @@ export function takeRetryAfter(directoryUrl: string): number | null {
   const ms = retryAfter.get(origin) ?? null;
   retryAfter.delete(origin);
   return ms;
+}
+
+/**
+ * What went wrong, in words an operator can act on: the network error behind acme-client's
+ * TypeError when the server could not be reached, else the error's own message (for an ACME
+ * problem document, the server's `detail`).
+ */
+export function failureDetail(error: unknown, directoryUrl: string): string {
+  const origin = originOf(directoryUrl);
+  const transport = transportErrors.get(origin);
+  transportErrors.delete(origin);
+  if (error instanceof TypeError && transport) return `cannot reach ${origin}: ${transport}`;
+  return error instanceof Error ? error.message : String(error);
 }

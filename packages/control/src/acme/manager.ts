@@ -13,8 +13,7 @@ import type { AcmeChallengesMessage, ResolvedServerCertificate } from '@gatehous
 import { resolveMaterial } from '@gatehouse/pki';
 import * as acme from 'acme-client';
 import type { Logger } from 'pino';
-import { errorMessage } from '../errors.ts';
-import { takeRetryAfter, trustFor } from './acme-http.ts';
+import { failureDetail, takeRetryAfter, trustFor } from './acme-http.ts';
 import { renewalTime, retryDelayMs } from './renewal.ts';
 import { loadOrCreateAccountKey, storeCertificate } from './storage.ts';
 
@@ -224,8 +223,11 @@ export class AcmeManager {
       // From the new leaf, not from what serves: a rejected install must not order again at once.
       if (!this.stopped) this.arm(state, Math.max(Date.now(), renewalTime(notBefore, notAfter)));
     } catch (error) {
+      // The next attempt starts from the directory and the account again: the server may have
+      // been replaced or reset (an account it no longer knows fails every request).
+      runtime.client = null;
       state.failures += 1;
-      state.lastError = errorMessage(error);
+      state.lastError = failureDetail(error, provider.directoryUrl);
       const delay = retryDelayMs(state.failures, takeRetryAfter(provider.directoryUrl));
       this.host.orderResult(provider.name, 'failure');
       this.host.failures(provider.name, state.name, state.failures);
@@ -297,7 +299,9 @@ export class AcmeManager {
         await client.waitForValidStatus(challenge);
       } catch (error) {
         // acme-client's message is the ACME server's own detail of the failed validation.
-        throw new Error(`${provider.challengeType} validation of ${authz.identifier.value}: ${errorMessage(error)}`);
+        throw new Error(
+          `${provider.challengeType} validation of ${authz.identifier.value}: ${failureDetail(error, provider.directoryUrl)}`,
+        );
       } finally {
         await release();
       }
