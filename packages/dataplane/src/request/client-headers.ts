@@ -71,8 +71,9 @@ export function impersonatesProtected(rules: HeaderRules, name: string): boolean
 
 /**
  * Applies the rules to one request: deletes the dropped fields from `headers` (the object that is
- * forwarded) and returns a refusal, or null. `raw`: the request's rawHeaders. `upgrade`: the request
- * is a protocol upgrade (its Connection is rewritten by the caller instead).
+ * forwarded). Returns a refusal, or the bytes of the client's field names and values (what Node's
+ * parser counts against maxHeaderSize besides the target; see header-room.ts). `raw`: the request's
+ * rawHeaders. `upgrade`: the request is a protocol upgrade (the caller rewrites its Connection).
  */
 export function screenClientHeaders(
   raw: readonly string[],
@@ -81,11 +82,13 @@ export function screenClientHeaders(
   trusted: TrustedProxies,
   peer: string | undefined,
   upgrade: boolean,
-): HeaderRefusal | null {
+): HeaderRefusal | number {
   /** 0: not yet asked, 1: trusted, 2: not trusted. */
   let trust = 0;
+  let bytes = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
+    bytes += name.length + (raw[i + 1] as string).length;
     if (name.indexOf('_') !== -1) {
       const lower = name.toLowerCase();
       if (!rules.allowUnderscores || impersonatesProtected(rules, lower)) delete headers[lower];
@@ -124,7 +127,7 @@ export function screenClientHeaders(
     if (trust === 0) trust = isTrusted(trusted, peer) ? 1 : 2;
     if (trust === 2) delete headers[name.toLowerCase()];
   }
-  return null;
+  return bytes;
 }
 
 /** Does a Connection value name a field that frames the message or chose its route? */
