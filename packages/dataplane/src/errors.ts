@@ -69,6 +69,34 @@ export const ERROR_KINDS = Object.freeze({
   targetTooLong: kind(414, 'GH_REQUEST_URI_TOO_LONG', 'request target too long'),
   headersTooLarge: kind(431, 'GH_REQUEST_HEADERS_TOO_LARGE', 'request headers too large'),
 
+  // ---- the canonical request (request/canonical-path.ts, canonical-host.ts, client-headers.ts, header-room.ts) ----
+  pathEncodedSlash: kind(400, 'GH_REQUEST_PATH_ENCODED_SLASH', 'path holds an encoded "/" or "\\" (%2F, %5C)'),
+  pathEncodedNul: kind(400, 'GH_REQUEST_PATH_ENCODED_NUL', 'path holds an encoded NUL (%00)'),
+  pathBackslash: kind(400, 'GH_REQUEST_PATH_BACKSLASH', 'path holds a "\\"'),
+  pathBadEscape: kind(400, 'GH_REQUEST_PATH_ESCAPE', 'path holds a "%" that is not followed by two hex digits'),
+  pathEncodedDot: kind(400, 'GH_REQUEST_PATH_ENCODED_DOT', 'path holds a dot segment spelled with an escape (%2E)'),
+  pathDotParameter: kind(
+    400,
+    'GH_REQUEST_PATH_DOT_PARAMETER',
+    'path holds a dot segment with a parameter (".;", "..;")',
+  ),
+  pathFragment: kind(400, 'GH_REQUEST_PATH_FRAGMENT', 'request target holds a fragment ("#")'),
+  hostNotCanonical: kind(
+    400,
+    'GH_REQUEST_HOST_INVALID',
+    'Host is not a canonical authority (empty label, escape, bad port or bare IPv6)',
+  ),
+  connectionNamesFraming: kind(
+    400,
+    'GH_REQUEST_CONNECTION_HEADER',
+    'Connection names Content-Length, Transfer-Encoding, Host, TE or Upgrade',
+  ),
+  headerRoom: kind(
+    431,
+    'GH_REQUEST_HEADERS_UPSTREAM_TOO_LARGE',
+    'request headers with what the gateway adds are larger than limits.maxHeaderBytes',
+  ),
+
   // ---- client certificates (tls/client-auth.ts) ----
   clientCertRequired: kind(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required'),
   clientCertNeedsTls: kind(401, 'GH_CLIENT_CERT_REQUIRED', 'client certificate required: use HTTPS'),

@@ -8,17 +8,9 @@
 // bare IPv6 address without brackets. The common case, already canonical, costs one scan and
 // returns the same string.
 
-export interface HostRefusal {
-  readonly status: 400;
-  readonly code: string;
-  readonly reason: string;
-}
+import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 
-export const HOST_REFUSAL: HostRefusal = Object.freeze({
-  status: 400,
-  code: 'GH_REQUEST_HOST_INVALID',
-  reason: 'Host is not a canonical authority (empty label, escape, bad port or bare IPv6)',
-});
+export const HOST_REFUSAL = ERROR_KINDS.hostNotCanonical;
 
 const DOT = 46;
 const COLON = 58;
@@ -54,7 +46,7 @@ function isValidPort(host: string, from: number): boolean {
  * The canonical form of a Host header or :authority value (`name` or `name:port`), or why it is
  * refused. Characters outside an authority are the framing guard's business (it runs first).
  */
-export function canonicalHost(host: string): string | HostRefusal {
+export function canonicalHost(host: string): string | ErrorKind {
   const colon = portColon(host);
   if (colon === -2) return HOST_REFUSAL;
   let nameEnd = colon === -1 ? host.length : colon;

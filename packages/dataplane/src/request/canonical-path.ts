@@ -14,24 +14,17 @@
 // The query string is never touched. A path that holds no `%`, `\`, `//` or `/.` needs no work:
 // one char-code scan, no allocation, and the same string comes back.
 
-export interface PathRefusal {
-  readonly status: 400;
-  readonly code: string;
-  readonly reason: string;
-}
+import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 
-function refusal(code: string, reason: string): PathRefusal {
-  return Object.freeze({ status: 400, code, reason });
-}
-
+/** Why a path has no canonical form; each is a 400. */
 export const PATH_REFUSAL = {
-  encodedSlash: refusal('GH_REQUEST_PATH_ENCODED_SLASH', 'path holds an encoded "/" or "\\" (%2F, %5C)'),
-  encodedNul: refusal('GH_REQUEST_PATH_ENCODED_NUL', 'path holds an encoded NUL (%00)'),
-  backslash: refusal('GH_REQUEST_PATH_BACKSLASH', 'path holds a "\\"'),
-  badEscape: refusal('GH_REQUEST_PATH_ESCAPE', 'path holds a "%" that is not followed by two hex digits'),
-  encodedDot: refusal('GH_REQUEST_PATH_ENCODED_DOT', 'path holds a dot segment spelled with an escape (%2E)'),
-  dotParameter: refusal('GH_REQUEST_PATH_DOT_PARAMETER', 'path holds a dot segment with a parameter (".;", "..;")'),
-  fragment: refusal('GH_REQUEST_PATH_FRAGMENT', 'request target holds a fragment ("#")'),
+  encodedSlash: ERROR_KINDS.pathEncodedSlash,
+  encodedNul: ERROR_KINDS.pathEncodedNul,
+  backslash: ERROR_KINDS.pathBackslash,
+  badEscape: ERROR_KINDS.pathBadEscape,
+  encodedDot: ERROR_KINDS.pathEncodedDot,
+  dotParameter: ERROR_KINDS.pathDotParameter,
+  fragment: ERROR_KINDS.pathFragment,
 } as const;
 
 const SLASH = 47;
@@ -79,7 +72,7 @@ function segmentNeedsWork(path: string, i: number, end: number): boolean {
  * The canonical form of an origin-form request target (`/path?query`), or why it is refused.
  * Anything that does not start with `/` (`*`) comes back unchanged.
  */
-export function canonicalPath(target: string): string | PathRefusal {
+export function canonicalPath(target: string): string | ErrorKind {
   if (target.charCodeAt(0) !== SLASH) return target;
   let end = target.indexOf('?');
   if (end === -1) end = target.length;
@@ -95,7 +88,7 @@ export function canonicalPath(target: string): string | PathRefusal {
 }
 
 /** The slow path: decode, split into segments, resolve, join. Rare, so plain strings and an array. */
-function rebuild(target: string, end: number): string | PathRefusal {
+function rebuild(target: string, end: number): string | ErrorKind {
   const out: string[] = [];
   let segment = '';
   /** The current segment holds a dot that came from `%2E`. */

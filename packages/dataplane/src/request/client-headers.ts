@@ -14,19 +14,10 @@
 // Nothing is allocated unless a header has to go.
 import type { IncomingHttpHeaders } from 'node:http';
 import { equalsLower } from '../edge/field-syntax.ts';
+import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import { isTrusted, type TrustedProxies } from './trusted-proxies.ts';
 
-export interface HeaderRefusal {
-  readonly status: 400;
-  readonly code: string;
-  readonly reason: string;
-}
-
-export const CONNECTION_REFUSAL: HeaderRefusal = Object.freeze({
-  status: 400,
-  code: 'GH_REQUEST_CONNECTION_HEADER',
-  reason: 'Connection names Content-Length, Transfer-Encoding, Host, TE or Upgrade',
-});
+export const CONNECTION_REFUSAL = ERROR_KINDS.connectionNamesFraming;
 
 export interface HeaderRules {
   /** `gateway.proxy.allowUnderscoresInHeaders`. */
@@ -82,7 +73,7 @@ export function screenClientHeaders(
   trusted: TrustedProxies,
   peer: string | undefined,
   upgrade: boolean,
-): HeaderRefusal | number {
+): ErrorKind | number {
   /** 0: not yet asked, 1: trusted, 2: not trusted. */
   let trust = 0;
   let bytes = 0;

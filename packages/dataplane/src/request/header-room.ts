@@ -26,16 +26,9 @@ export const FIXED_ADDED_BYTES =
   'x-request-id'.length +
   128;
 
-/** Refusal for a request whose forwarded head would not fit. */
-export const HEADER_ROOM_REFUSAL = Object.freeze({
-  status: 431 as const,
-  code: 'GH_REQUEST_HEADERS_UPSTREAM_TOO_LARGE',
-  reason: 'request headers with what the gateway adds are larger than limits.maxHeaderBytes',
-});
-
 /** The forwarded head as Node's parser counts it: target, names and values (pseudo-headers skipped). */
-export function forwardedHeadBytes(url: string, headers: Readonly<Record<string, unknown>>): number {
-  let bytes = url.length;
+export function forwardedHeadBytes(urlLength: number, headers: Readonly<Record<string, unknown>>): number {
+  let bytes = urlLength;
   for (const name in headers) {
     if (name.charCodeAt(0) === 58 /* : */) continue;
     const value = headers[name];
@@ -48,18 +41,19 @@ export function forwardedHeadBytes(url: string, headers: Readonly<Record<string,
 }
 
 /**
- * Would the forwarded head reach `limit` (0: no limit)? `clientFieldBytes`: the client's names and
- * values (screenClientHeaders). `addedBound`: an upper bound of what the caller added beyond
- * FIXED_ADDED_BYTES (the Host copied to X-Forwarded-Host, the identity header, a replaced Host).
+ * Would the forwarded head reach `limit` (0: no limit)? `urlLength`: the forwarded target's length
+ * (or a bound of it). `clientFieldBytes`: the client's names and values (screenClientHeaders).
+ * `addedBound`: an upper bound of what the caller added beyond FIXED_ADDED_BYTES (the Host copied
+ * to X-Forwarded-Host, the identity header, a replaced Host).
  */
 export function exceedsHeaderRoom(
   limit: number,
-  url: string,
+  urlLength: number,
   clientFieldBytes: number,
   addedBound: number,
   headers: Readonly<Record<string, unknown>>,
 ): boolean {
   if (limit <= 0) return false;
-  if (url.length + clientFieldBytes + FIXED_ADDED_BYTES + addedBound < limit) return false;
-  return forwardedHeadBytes(url, headers) >= limit;
+  if (urlLength + clientFieldBytes + FIXED_ADDED_BYTES + addedBound < limit) return false;
+  return forwardedHeadBytes(urlLength, headers) >= limit;
 }
