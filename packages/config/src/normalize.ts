@@ -152,6 +152,7 @@ export class Normalizer {
           trustedProxies: (section(gateway.proxy).enabled === false ? [] : list(section(gateway.proxy).trustedProxies))
             .map((c) => (typeof c === 'string' ? parseCidr(c) : null))
             .flatMap((p) => (p && 'cidr' in p ? [p.cidr] : [])),
+          allowUnderscoresInHeaders: bool(section(gateway.proxy).allowUnderscoresInHeaders, false),
         },
         watch: {
           enabled: bool(watch.enabled, true),

@@ -556,6 +556,12 @@ const gatewaySpec = obj({
         default: [],
         description: "Addresses or CIDRs (IPv4 and IPv6) whose X-Forwarded-* headers are believed. Empty: nobody's.",
       },
+      allowUnderscoresInHeaders: {
+        spec: bool(),
+        default: false,
+        description:
+          'Pass request headers with `_` in their names (dropped by default, as by nginx). Even then, a name that reads as a header Gatehouse sets once `_` is `-` is dropped.',
+      },
       enabled: {
         spec: bool(),
         description:

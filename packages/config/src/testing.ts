@@ -92,7 +92,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
       h2MaxResetsPerWindow: 100,
       h2ResetWindowMs: 1_000,
     },
-    proxy: { trustedProxies: [] },
+    proxy: { trustedProxies: [], allowUnderscoresInHeaders: false },
     watch: { enabled: false, pollIntervalMs: 0, debounceMs: 100, pairGraceMs: 5_000 },
     workers: 1,
     strictSlash: true,

@@ -125,6 +125,8 @@ export interface LimitsConfig {
 export interface ProxyConfig {
   /** CIDRs whose X-Forwarded-* headers are believed. Empty: trust nobody. */
   trustedProxies: string[];
+  /** Pass request headers whose names contain `_` (except spellings of protected headers). */
+  allowUnderscoresInHeaders: boolean;
 }
 
 export interface WatchConfig {

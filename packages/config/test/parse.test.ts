@@ -130,7 +130,7 @@ describe('defaults', () => {
       h2MaxResetsPerWindow: 200,
       h2ResetWindowMs: 10_000,
     });
-    assert.deepEqual(g.proxy, { trustedProxies: [] });
+    assert.deepEqual(g.proxy, { trustedProxies: [], allowUnderscoresInHeaders: false });
     assert.deepEqual(g.watch, { enabled: true, pollIntervalMs: 10_000, debounceMs: 200, pairGraceMs: 5_000 });
     assert.equal(g.workers, 0);
   });
