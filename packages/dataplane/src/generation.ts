@@ -14,6 +14,7 @@ import { type BackendHealth, backendKey, type ResolvedUpstreamTls, type Snapshot
 import { type RouteMetrics, routeMetricsFor, unrecordedRouteMetrics } from './metrics.ts';
 import { Router } from './request/router.ts';
 import { SniStore } from './tls/sni-store.ts';
+import { compileHeaderRules, type HeaderRules } from './request/client-headers.ts';
 import { compileTrustedProxies, type TrustedProxies } from './request/trusted-proxies.ts';
 import type { UpstreamPool } from './upstream/pool.ts';
 
@@ -191,6 +192,8 @@ export class Generation {
   /** By config route index; null for disabled routes. */
   readonly routes: ReadonlyArray<CompiledRoute | null>;
   readonly trusted: TrustedProxies;
+  /** Which client headers may pass (underscores, protected names). */
+  readonly headerRules: HeaderRules;
   readonly limits: LimitsConfig;
   readonly timeouts: TimeoutsConfig;
   readonly clientAuth: ClientAuthPolicy;
@@ -231,6 +234,10 @@ export class Generation {
         (key) => health.entry(key, snapshot.health[key]),
       );
     });
+    this.headerRules = compileHeaderRules(
+      config.gateway.proxy.allowUnderscoresInHeaders,
+      this.routes.flatMap((route) => (route?.identity.header ? [route.identity.header] : [])),
+    );
   }
 
   /** Builds every live object; throws GenerationBuildError. Agents it acquired are released on failure. */

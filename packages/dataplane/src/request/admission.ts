@@ -1,18 +1,19 @@
 // Admission: the steps that decide whether a request goes to a backend, and to which one. Plain
 // requests and WebSocket upgrades both come through admit(), so a step added here (the middleware
 // chain) applies to both. Each refusal is answered by refuse() and admit() returns null.
-import { rejectRequest, originForm } from '../edge/framing-guard.ts';
+import { rejectRequest } from '../edge/framing-guard.ts';
 import { ERROR_KINDS } from '../errors.ts';
 import type { CompiledBackend, CompiledRoute } from '../generation.ts';
 import { checkClientAuth } from '../tls/client-auth.ts';
 import { limitRequestBody } from './body-limit.ts';
+import { canonicalize } from './canonicalize.ts';
 import { requestIdFor } from './headers.ts';
 import { CLOSE, redirect, refuse } from './refusal.ts';
 import type { RequestState } from './request-state.ts';
 import { METHOD_NOT_ALLOWED } from './router.ts';
 import { slashRedirectLocation } from './trailing-slash.ts';
 
-/** framing guard → route (or its slash redirect) → client certificate → [middleware chain] → body limit → backend pick. */
+/** framing guard → canonical path, host and headers → route (or its slash redirect) → client certificate → [middleware chain] → body limit → backend pick. */
 export function admit(state: RequestState): CompiledBackend | null {
   const generation = state.generation;
   const req = state.req;
@@ -21,8 +22,9 @@ export function admit(state: RequestState): CompiledBackend | null {
   const rejection = rejectRequest(req, generation.limits);
   if (rejection !== null) return refuse(state, rejection, CLOSE);
 
-  const target = originForm(req.url ?? '/');
-  state.target = target;
+  const notCanonical = canonicalize(state);
+  if (notCanonical !== null) return refuse(state, notCanonical, CLOSE);
+  const target = state.target;
   const host = headers.host ?? (headers[':authority'] as string | undefined);
   const index = generation.router.lookup(host, state.method, target);
   if (index < 0) {

@@ -66,7 +66,8 @@ export class Forwarder {
     try {
       const backend = admit(state);
       if (backend === null) return;
-      prepareForward(state, backend);
+      const tooLarge = prepareForward(state, backend);
+      if (tooLarge !== null) return void refuse(state, tooLarge, null);
       const noBody = hasNoBody(req);
       state.bodiless = !state.http2 && noBody;
       state.retryable = noBody && (state.route?.retryAttempts ?? 0) > 0 && isIdempotent(state.method);
@@ -88,9 +89,10 @@ export class Forwarder {
     try {
       const backend = admit(state);
       if (backend === null) return;
-      prepareForward(state, backend);
+      const tooLarge = prepareForward(state, backend);
+      if (tooLarge !== null) return void refuse(state, tooLarge, null);
+      // The status is the backend's answer: 101 on 'upgrade', its refusal on 'response' (proxy-events.ts).
       this.dispatch(state, backend);
-      state.status = 101;
     } catch (error) {
       this.logger.error({ err: error }, 'upgrade handling failed');
       socket.destroy();
@@ -108,7 +110,11 @@ export class Forwarder {
     state.upstreamConnectMs = -1;
     const req = state.req as IncomingMessage;
     req.url = joinBasePath(backend.basePath, state.upstreamPath);
-    if (!backend.route.forwardHost) req.headers.host = backend.hostHeader;
+    if (!backend.route.forwardHost) {
+      req.headers.host = backend.hostHeader;
+      // http-proxy-3 makes the upstream Host from an HTTP/2 request's :authority.
+      if (state.http2) req.headers[':authority'] = backend.hostHeader;
+    }
     const res = state.res;
     if (res === null) {
       this.proxy.ws(req, state.upgradeSocket, state.upgradeHead, backend.proxyOptions);

@@ -47,6 +47,32 @@ export function onProxyReq(
 
 export function onProxyReqWs(proxyReq: ClientRequest, req: IncomingMessage): void {
   onProxyReq(proxyReq, req, null, null, null);
+  const state = req.requestState;
+  if (state === undefined) return;
+  proxyReq.requestState = state;
+  proxyReq.once('upgrade', onUpstreamUpgrade);
+  proxyReq.once('response', onUpstreamRefusedUpgrade);
+}
+
+/** The backend switched protocols (this = the upstream request). */
+function onUpstreamUpgrade(this: ClientRequest): void {
+  const state = this.requestState;
+  this.requestState = undefined;
+  if (state === undefined) return;
+  state.responded = true;
+  state.status = 101;
+}
+
+/**
+ * The backend answered the upgrade with an ordinary response (403, 426, a redirect): http-proxy-3
+ * relays its status line and body to the client socket; the access line records that status.
+ */
+function onUpstreamRefusedUpgrade(this: ClientRequest, response: IncomingMessage): void {
+  const state = this.requestState;
+  this.requestState = undefined;
+  if (state === undefined) return;
+  state.responded = true;
+  state.status = response.statusCode ?? 0;
 }
 
 /** (this = the upstream socket) */

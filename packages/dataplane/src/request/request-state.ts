@@ -18,6 +18,10 @@ declare module 'http' {
   interface ServerResponse {
     requestState?: RequestState | undefined;
   }
+  interface ClientRequest {
+    /** An upgrade's upstream request, until the backend answers it. */
+    requestState?: RequestState | undefined;
+  }
 }
 declare module 'http2' {
   interface Http2ServerRequest {
@@ -73,8 +77,10 @@ export class RequestState implements AccessRecord {
   clientAborted = false;
   route: CompiledRoute | null = null;
   backend: CompiledBackend | null = null;
-  /** The target in origin-form, as routed. */
+  /** The canonical target in origin-form: what is routed, checked and forwarded. */
   target = '';
+  /** The client's header names and values in bytes, for the header-room check. */
+  clientFieldBytes = 0;
   /** Path to forward, after rewrite, before the backend's base path. */
   upstreamPath = '';
   upstreamStart = 0;
