@@ -14,6 +14,7 @@ import {
 } from './checks.ts';
 import { certManagerField, routeTlsField } from './cert-manager.ts';
 import { ConfigCode } from './diagnostics.ts';
+import { checkSanPattern } from './san-pattern.ts';
 import {
   address,
   arr,
@@ -177,7 +178,7 @@ const routeClientAuth = obj({
       'Client subject DNs allowed, RFC 4514 order (`CN=x,O=y`). Matched RDN by RDN: the same number of RDNs, and a `*` in one RDN never crosses a `,` (nor an escaped `\\,`). Empty: any verified client.',
   },
   allowedSANs: {
-    spec: arr(str()),
+    spec: arr(str({ check: checkSanPattern, code: ConfigCode.clientAuth, expected: 'a SAN pattern' })),
     default: [],
     description:
       'Client SANs allowed: `DNS:name`, `URI:uri`, `IP:address` or `email:address`; an entry without a prefix matches DNS names only. `*` globs. Empty: any verified client.',

@@ -447,6 +447,26 @@ describe('empty trust material (no empty trust)', () => {
   });
 });
 
+describe('allow-lists', () => {
+  it('allow-list globs: an allowedSANs entry with an unknown type prefix is an error at the entry', () => {
+    const text = yaml(
+      'gateway:',
+      '  tls:',
+      '    certificates: [{ cert: /c.pem, key: /k.pem }]',
+      '    clientAuth: { clientCA: /ca.pem }',
+      'routes:',
+      '  - name: r',
+      '    path: /',
+      '    target: http://127.0.0.1:3000',
+      '    clientAuth:',
+      '      allowedSANs: ["URI:spiffe://x/*", "dirName:CN=x", "*.ok.test", "IP:10.0.0.1", "email:a@b.c"]',
+    );
+    const error = oneError(text, 'GH_CONFIG_CLIENT_AUTH', 10, 41);
+    assert.equal(error.path, 'routes[0].clientAuth.allowedSANs[1]');
+    assert.match(error.message, /`dirName:` is not a SAN type/);
+  });
+});
+
 describe('everything at once', () => {
   it('reports every error in one pass, in file order', () => {
     const text = yaml(

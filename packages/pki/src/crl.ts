@@ -126,11 +126,20 @@ export function parseCrls(pem: string): CrlInfo[] {
 
 /** DER of a certificate's subject Name (tbsCertificate: [0] version, serial, signature, issuer, validity, subject). */
 export function certificateSubjectDer(cert: X509Certificate): Buffer {
+  return certificateNameDer(cert, 4, 'subject Name');
+}
+
+/** DER of a certificate's issuer Name, comparable with a CRL's `issuerDer`. */
+export function certificateIssuerDer(cert: X509Certificate): Buffer {
+  return certificateNameDer(cert, 2, 'issuer Name');
+}
+
+function certificateNameDer(cert: X509Certificate, index: number, what: string): Buffer {
   const der = cert.raw;
   const outer = expect(readTlv(der, 0, der.length), SEQUENCE, 'Certificate');
   const tbs = expect(children(der, outer)[0], SEQUENCE, 'TBSCertificate');
   const fields = children(der, tbs);
   const first = fields[0]?.tag === 0xa0 ? 1 : 0;
-  const subject = expect(fields[first + 4], SEQUENCE, 'subject Name');
-  return Buffer.from(der.subarray(subject.offset, subject.end));
+  const name = expect(fields[first + index], SEQUENCE, what);
+  return Buffer.from(der.subarray(name.offset, name.end));
 }

@@ -1,6 +1,7 @@
 export type * from './types.ts';
 export * from './errors.ts';
 export * from './crl.ts';
+export * from './client-trust.ts';
 export * from './diagnostic.ts';
 export * from './dev-pki.ts';
 export * from './expiry.ts';

@@ -17,6 +17,7 @@ import { metrics } from '../metrics.ts';
 import { onClientError } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
 import { installSniStore, rotateTicketKeys } from '../tls/sni-store.ts';
+import { registerContext, tagHandshake } from '../tls/connection-trust.ts';
 
 export type ListenerName = 'web' | 'webSecure';
 
@@ -70,6 +71,7 @@ function onSocketClose(this: Socket): void {
 }
 
 function onSecureConnection(this: TlsServer, socket: TLSSocket): void {
+  tagHandshake(socket);
   metrics.tlsHandshakes.inc({ listener: 'webSecure', result: 'ok' });
   if (socket.isSessionReused()) metrics.tlsResumed.inc();
 }
@@ -167,6 +169,7 @@ export class Listeners {
         { limits: gateway.limits, timeouts },
       ) as unknown as TlsServer;
       const ownContext = serverDefaultContext(server);
+      if (ownContext !== null) registerContext(ownContext, generation.sni.clientAuth);
       if (ownContext === null || !sessionTickets.install(ownContext)) {
         forwarder.logger.warn(
           'this Node has no session-ticket key hook: after each key rotation, tickets issued before it cost one full handshake',

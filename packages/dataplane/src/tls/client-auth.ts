@@ -8,9 +8,17 @@
 // only when a route has an allow-list (whose verdict is then cached on the connection).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { ClientAuthMode, GatewayConfig } from '@gatehouse/config';
+import {
+  type ClientAuthMode,
+  effectiveClientAuth,
+  type GatewayConfig,
+  parseSanPattern,
+  type SanType,
+} from '@gatehouse/config';
+import { type ClientTrust, compileClientTrust, sessionIdContextFor } from '@gatehouse/pki';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import { type PeerIdentity, peerIdentity, tlsSocketOf } from './client-identity.ts';
+import { trustDenial } from './connection-trust.ts';
 
 export type Matcher = (value: string) => boolean;
 
@@ -19,7 +27,7 @@ export interface RoutePolicy {
   /** null: no allow-list on subjects. */
   readonly subject: Matcher | null;
   /** null: no allow-list on SANs. */
-  readonly san: Matcher | null;
+  readonly san: SanMatcher | null;
   /** Two routes with the same key enforce the same thing (for the 421 check). */
   readonly key: string;
 }
@@ -39,6 +47,15 @@ export interface ClientAuthPolicy {
   readonly requestCert: boolean;
   /** `rejectUnauthorized` for the HTTPS server: the handshake itself enforces `required`. */
   readonly rejectAtHandshake: boolean;
+  /**
+   * The client-auth material (CA bundle, CRL, mode) as one key: the session id context of every
+   * TLS context, and what an open connection's handshake is compared with (connection-trust.ts).
+   */
+  readonly trustKey: string;
+  /** The CA bundle alone, hashed: unchanged when only the CRL or the mode changed. */
+  readonly caKey: string;
+  /** The same material, parsed, for re-verifying open connections after it changed. */
+  readonly trust: ClientTrust;
 }
 
 const MIXED = '\u0000mixed';
@@ -70,19 +87,54 @@ export function verifyFailure(code: string | Error | null | undefined): ErrorKin
 
 /**
  * A glob over exact strings: `*` is any run of characters (including none), everything else is
- * literal. Compiled to one anchored RegExp per list, at snapshot time.
+ * literal. Compiled to one anchored RegExp per list, at snapshot time. `star` is the RegExp a `*`
+ * becomes.
  */
-export function compileGlobs(patterns: readonly string[]): Matcher | null {
+export function compileGlobs(patterns: readonly string[], star = '.*'): Matcher | null {
   if (patterns.length === 0) return null;
   const exact = new Set<string>();
   const globs: string[] = [];
   for (const p of patterns) {
-    if (p.includes('*')) globs.push(p.split('*').map(escapeRegExp).join('.*'));
+    if (p.includes('*')) globs.push(p.split('*').map(escapeRegExp).join(star));
     else exact.add(p);
   }
   const re = globs.length > 0 ? new RegExp(`^(?:${globs.join('|')})$`, 's') : null;
   if (re === null) return (value) => exact.has(value);
   return (value) => exact.has(value) || re.test(value);
+}
+
+/**
+ * Subject DNs (RFC 4514, `CN=x,O=y`) match RDN by RDN: a `*` stays inside one attribute value, so it
+ * never crosses a `,` between RDNs nor an escaped `\,` inside a value, and the number of RDNs must
+ * be the same. `CN=admin,O=*` matches `CN=admin,O=Acme` but not `CN=admin,O=Acme,C=DE`, and
+ * `CN=*,O=Acme` does not match `CN=x\, O=Acme,O=Evil`.
+ */
+export function compileSubjectGlobs(patterns: readonly string[]): Matcher | null {
+  return compileGlobs(patterns, '(?:[^\\\\,]|\\\\[^,])*');
+}
+
+/** SAN globs by type: an entry `URI:spiffe://x/*` is matched against URI SANs only. */
+export type SanMatcher = (identity: Pick<PeerIdentity, 'dns' | 'uris' | 'ips' | 'emails'>) => boolean;
+
+export function compileSanGlobs(patterns: readonly string[]): SanMatcher | null {
+  if (patterns.length === 0) return null;
+  const byType: Record<SanType, string[]> = { DNS: [], URI: [], IP: [], email: [] };
+  for (const pattern of patterns) {
+    const parsed = parseSanPattern(pattern);
+    // The validator refuses malformed entries; one that slipped through matches nothing.
+    if ('type' in parsed) byType[parsed.type].push(parsed.value);
+  }
+  const dns = compileGlobs(byType.DNS);
+  const uri = compileGlobs(byType.URI);
+  const ip = compileGlobs(byType.IP);
+  const email = compileGlobs(byType.email);
+  const any = (matcher: Matcher | null, values: readonly string[]) => {
+    if (matcher === null) return false;
+    for (const value of values) if (matcher(value)) return true;
+    return false;
+  };
+  return (identity) =>
+    any(dns, identity.dns) || any(uri, identity.uris) || any(ip, identity.ips) || any(email, identity.emails);
 }
 
 function escapeRegExp(text: string): string {
@@ -92,8 +144,8 @@ function escapeRegExp(text: string): string {
 function routePolicy(mode: ClientAuthMode, subjects: readonly string[], sans: readonly string[]): RoutePolicy {
   return Object.freeze({
     mode,
-    subject: compileGlobs(subjects),
-    san: compileGlobs(sans),
+    subject: compileSubjectGlobs(subjects),
+    san: compileSanGlobs(sans),
     key: `${mode}\u0000${subjects.join('\u0001')}\u0000${sans.join('\u0001')}`,
   });
 }
@@ -119,26 +171,31 @@ function lowerAscii(text: string): string {
   return text;
 }
 
+/** The material a snapshot carries (PEM text), absent in tests that only look at modes. */
+export interface ClientAuthMaterial {
+  clientCA: string | null;
+  crl: string | null;
+}
+
 /** Once per snapshot. */
-export function compileClientAuth(snapshot: { config: Pick<GatewayConfig, 'gateway' | 'routes'> }): ClientAuthPolicy {
-  const gatewayAuth = snapshot.config.gateway.tls.clientAuth;
-  const gatewayMode: ClientAuthMode =
-    gatewayAuth === null || gatewayAuth.clientCA === null ? 'off' : gatewayAuth.required ? 'required' : 'optional';
+export function compileClientAuth(snapshot: {
+  config: Pick<GatewayConfig, 'gateway' | 'routes'>;
+  tls?: ClientAuthMaterial;
+}): ClientAuthPolicy {
+  // The handshake switches come from the same pure computation that `gatehouse validate` prints.
+  const effective = effectiveClientAuth(snapshot.config);
+  const gatewayMode = effective.gatewayMode;
   const gatewayPolicy = routePolicy(gatewayMode, [], []);
   const routes = new Map<string, RoutePolicy>();
   const exactHosts = new Map<string, string>();
   const wildcardHosts = new Map<string, string>();
   let perRoute = false;
-  let anyRouteAuth = false;
-  let anyLooser = false;
   for (const route of snapshot.config.routes) {
     if (!route.enabled) continue;
     const own = route.clientAuth;
     const policy = own === null ? gatewayPolicy : routePolicy(own.mode, own.allowedSubjects, own.allowedSANs);
     routes.set(route.name, policy);
     if (policy.key !== gatewayPolicy.key) perRoute = true;
-    if (own !== null && own.mode !== 'off') anyRouteAuth = true;
-    if (policy.mode !== 'required') anyLooser = true;
     for (const host of route.hosts) {
       const wildcard = host.startsWith('*.');
       const name = hostOnly(wildcard ? host.slice(2) : host);
@@ -154,11 +211,21 @@ export function compileClientAuth(snapshot: { config: Pick<GatewayConfig, 'gatew
     exactHosts,
     wildcardHosts,
     perRoute,
-    requestCert: gatewayMode !== 'off' || anyRouteAuth,
-    // A route that is optional or off must be reachable without a certificate, so then the
-    // handshake lets everyone in and `required` is enforced per request instead.
-    rejectAtHandshake: gatewayMode === 'required' && !anyLooser,
+    requestCert: effective.requestCert,
+    rejectAtHandshake: effective.rejectAtHandshake,
+    trustKey: sessionIdContextFor({
+      clientCA: snapshot.tls?.clientCA ?? null,
+      crl: snapshot.tls?.crl ?? null,
+      clientAuthMode: clientAuthModeKey(gatewayMode, effective.requestCert, effective.rejectAtHandshake),
+    }),
+    caKey: sessionIdContextFor({ clientCA: snapshot.tls?.clientCA ?? null, crl: null, clientAuthMode: '' }),
+    trust: compileClientTrust(snapshot.tls?.clientCA ?? null, snapshot.tls?.crl ?? null),
   });
+}
+
+/** How client certificates are asked for, as the session id context hashes it. */
+export function clientAuthModeKey(mode: ClientAuthMode, requestCert: boolean, rejectAtHandshake: boolean): string {
+  return `${mode}/${requestCert}/${rejectAtHandshake}`;
 }
 
 /** The policy key for a host name (SNI or Host): exact route host, then one-label wildcard, then the default. */
@@ -216,6 +283,14 @@ export function checkClientAuth(policy: ClientAuthPolicy, routeName: string, req
     }
     return verifyFailure(socket.authorizationError);
   }
+  const needsCertificate = route.mode === 'required' || route.subject !== null || route.san !== null;
+  // `authorized` alone proves nothing: Node has reported it true for a resumed TLS 1.3 session
+  // that carried no certificate (nodejs/node#35317). A route that needs one checks that it is there.
+  if (needsCertificate && !presentedCertificate(socket)) return ERROR_KINDS.clientCertRequired;
+  // The handshake verified the certificate against the material of its time; after a change of
+  // CA bundle or CRL the connection answers to the new one (once per connection and change).
+  const stale = trustDenial(policy, socket);
+  if (stale !== null) return stale;
   if (route.subject === null && route.san === null) return null;
   const identity = peerIdentity(socket);
   if (identity === null) return ERROR_KINDS.clientCertRequired;
@@ -237,26 +312,17 @@ export function checkClientAuth(policy: ClientAuthPolicy, routeName: string, req
 /** Pure: the allow-list decision for a verified identity. */
 export function allowListVerdict(
   route: RoutePolicy,
-  identity: Pick<PeerIdentity, 'subject' | 'sans'>,
+  identity: Pick<PeerIdentity, 'subject' | 'dns' | 'uris' | 'ips' | 'emails'>,
 ): ErrorKind | null {
   if (route.subject !== null && !route.subject(identity.subject)) return ERROR_KINDS.clientCertSubjectNotAllowed;
-  if (route.san !== null) {
-    let ok = false;
-    for (const san of identity.sans) {
-      if (route.san(san)) {
-        ok = true;
-        break;
-      }
-    }
-    if (!ok) return ERROR_KINDS.clientCertSanNotAllowed;
-  }
+  if (route.san !== null && !route.san(identity)) return ERROR_KINDS.clientCertSanNotAllowed;
   return null;
 }
 
 const kPresented = Symbol('gatehouse.certPresented');
 type PresentedCarrier = { [kPresented]?: boolean };
 
-/** Did the peer send a certificate at all? Asked only for unauthorized sockets; cached. */
+/** Did the peer send a certificate at all? Cached per connection. */
 function presentedCertificate(socket: TLSSocket): boolean {
   const carrier = socket as unknown as PresentedCarrier;
   let presented = carrier[kPresented];

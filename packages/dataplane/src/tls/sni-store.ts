@@ -19,7 +19,8 @@ import {
   type SharedServerTls,
   serverContextOptions,
 } from '@gatehouse/pki';
-import { type ClientAuthPolicy, compileClientAuth, modeForHost } from './client-auth.ts';
+import { type ClientAuthPolicy, clientAuthModeKey, compileClientAuth, modeForHost } from './client-auth.ts';
+import { registerContext } from './connection-trust.ts';
 import { GenerationBuildError } from '../errors.ts';
 import type { Snapshot } from '../messages.ts';
 import { serverDefaultContext, sessionTickets } from './session-tickets.ts';
@@ -47,7 +48,7 @@ export function sharedTlsOf(
     tls: snapshot.config.gateway.tls,
     ticketKeys: currentTicketKey(ticketKeys),
     // With the CA bundle and the CRL, this decides the session id context: a change ends sessions.
-    clientAuthMode: `${clientAuth.gatewayMode}/${clientAuth.requestCert}/${clientAuth.rejectAtHandshake}`,
+    clientAuthMode: clientAuthModeKey(clientAuth.gatewayMode, clientAuth.requestCert, clientAuth.rejectAtHandshake),
   };
 }
 
@@ -118,6 +119,7 @@ export class SniStore {
         });
       }
       sessionTickets.install(context);
+      registerContext(context, clientAuth);
       entries.push({ cert, context });
     }
     const fallback = entries.find((e) => e.cert.isDefault) ?? (entries[0] as Entry);
@@ -226,7 +228,10 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
   server.setSecureContext(store.defaultContextOptions());
   // setSecureContext made a new default context: the one OpenSSL seals and opens tickets with.
   const ownContext = serverDefaultContext(server);
-  if (ownContext !== null) sessionTickets.install(ownContext);
+  if (ownContext !== null) {
+    sessionTickets.install(ownContext);
+    registerContext(ownContext, store.clientAuth);
+  }
   const switches = server as unknown as ServerSwitches;
   switches.requestCert = store.clientAuth.requestCert;
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;

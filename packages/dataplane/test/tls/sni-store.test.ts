@@ -10,12 +10,16 @@ import { issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import {
   checkClientAuth,
   compileClientAuth,
+  allowListVerdict,
   compileGlobs,
+  compileSanGlobs,
+  compileSubjectGlobs,
   modeForHost,
   verifyFailure,
 } from '../../src/tls/client-auth.ts';
 import { ERROR_KINDS, GenerationBuildError } from '../../src/errors.ts';
 import { installSniStore, rotateTicketKeys, SniStore } from '../../src/tls/sni-store.ts';
+import { tagHandshake } from '../../src/tls/connection-trust.ts';
 import { sessionTickets } from '../../src/tls/session-tickets.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
 
@@ -149,6 +153,45 @@ routes:
     assert.equal(compileGlobs([]), null);
   });
 
+  it('allow-list globs: subjects match RDN by RDN; `*` never crosses `,` nor an escaped `\\,`', () => {
+    const m = compileSubjectGlobs(['CN=admin,O=*', 'CN=*,O=Acme']) as (v: string) => boolean;
+    assert.equal(m('CN=admin,O=Acme'), true);
+    assert.equal(m('CN=admin,O=Acme\\, Inc'), false, '`*` does not cross an escaped comma');
+    const escaped = compileSubjectGlobs(['CN=admin,O=Acme\\, *']) as (v: string) => boolean;
+    assert.equal(escaped('CN=admin,O=Acme\\, Inc'), true, 'written out, an escaped comma matches itself');
+    assert.equal(m('CN=admin,O=Acme,C=DE'), false, 'one RDN more: `*` does not take `Acme,C=DE`');
+    assert.equal(m('CN=x,O=Evil,O=Acme'), false);
+    assert.equal(m('CN=x\\,O=Evil,O=Acme'), false, '`*` does not cross an escaped comma either');
+    assert.equal(m('CN=anyone,O=Acme'), true);
+    assert.equal(m('xCN=admin,O=a'), false);
+    assert.equal(compileSubjectGlobs([]), null);
+  });
+
+  it('allow-list globs: SAN entries carry a type prefix, and an entry without one matches DNS names only', () => {
+    const identity = {
+      dns: ['good.clients.test'],
+      uris: ['spiffe://partners/billing'],
+      ips: ['10.0.0.7'],
+      emails: ['ops@example.com'],
+    };
+    const allowed = (...patterns: string[]) =>
+      (compileSanGlobs(patterns) as NonNullable<ReturnType<typeof compileSanGlobs>>)(identity);
+    assert.equal(allowed('*.clients.test'), true);
+    assert.equal(allowed('DNS:*.clients.test'), true);
+    assert.equal(allowed('spiffe://partners/*'), false, 'a URI pattern without `URI:` is a DNS pattern');
+    assert.equal(allowed('URI:spiffe://partners/*'), true);
+    assert.equal(allowed('URI:*.clients.test'), false, 'a URI entry never matches a DNS SAN');
+    assert.equal(allowed('IP:10.0.0.*'), true);
+    assert.equal(allowed('10.0.0.7'), false, 'an IP needs `IP:`');
+    assert.equal(allowed('email:ops@example.com'), true);
+    assert.equal(allowed('DNS:ops@example.com'), false);
+    const route = { ...compileClientAuth(snapshotOf(routesYaml(false), fx, [resolved(fx.servers.ec)])).gatewayPolicy };
+    assert.equal(
+      allowListVerdict({ ...route, san: compileSanGlobs(['URI:spiffe://other/*']) }, { subject: 'CN=x', ...identity }),
+      ERROR_KINDS.clientCertSanNotAllowed,
+    );
+  });
+
   it('names verification failures', () => {
     assert.equal(verifyFailure('CERT_HAS_EXPIRED'), ERROR_KINDS.clientCertExpired);
     assert.equal(verifyFailure('CERT_REVOKED'), ERROR_KINDS.clientCertRevoked);
@@ -173,11 +216,14 @@ describe('a real HTTPS server with the store', () => {
     installSniStore(null, store);
     // The route is named by the test in a header: the router is not what is under test here.
     server = https.createServer(store.serverOptions(), (req, res) => {
+      if (req.headers['x-claim-authorized'] === '1') (req.socket as tls.TLSSocket).authorized = true;
       const denial = checkClientAuth(store.clientAuth, String(req.headers['x-route']), req);
       res.writeHead(denial ? denial.status : 200, { 'content-type': 'text/plain' });
       res.end(denial ? denial.message : 'ok');
     });
     installSniStore(server, store);
+    // As the worker's listener does: which material each handshake was verified against.
+    server.on('secureConnection', tagHandshake);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     port = (server.address() as AddressInfo).port;
@@ -217,6 +263,7 @@ describe('a real HTTPS server with the store', () => {
     route: string,
     leaf: LeafHandle | null,
     host = servername,
+    claimAuthorized = false,
   ): Promise<[number, string]> {
     return new Promise((resolve, reject) => {
       const req = https.request(
@@ -225,7 +272,7 @@ describe('a real HTTPS server with the store', () => {
           port,
           servername,
           path: '/',
-          headers: { host, 'x-route': route },
+          headers: { host, 'x-route': route, ...(claimAuthorized ? { 'x-claim-authorized': '1' } : {}) },
           ca: fx.root.certPem,
           ...(leaf ? { cert: leaf.fullchainPem, key: leaf.keyPem } : {}),
           agent: false,
@@ -257,6 +304,22 @@ describe('a real HTTPS server with the store', () => {
   it('a route that requires a certificate gets 401 without one', async () => {
     assert.deepEqual(await get('strict.test', 'strict', null), [401, 'client certificate required']);
     assert.deepEqual(await get('strict.test', 'strict', fx.clients.good), [200, 'ok']);
+  });
+
+  it('certificate presence: a `required` route refuses a connection without a peer certificate even when Node says authorized (nodejs/node#35317)', async () => {
+    // Node 20 reports `authorized: true` for a TLS 1.3 resumption that carried no certificate; the
+    // test server sets it the same way for a connection that sent none.
+    assert.deepEqual(await get('strict.test', 'strict', null, 'strict.test', true), [
+      401,
+      'client certificate required',
+    ]);
+    assert.deepEqual(await get('rsa.test', 'admins', null, 'rsa.test', true), [401, 'client certificate required']);
+    assert.deepEqual(
+      await get('open.test', 'open', null, 'open.test', true),
+      [200, 'ok'],
+      'optional: no certificate is fine',
+    );
+    assert.deepEqual(await get('strict.test', 'strict', fx.clients.good, 'strict.test', true), [200, 'ok']);
   });
 
   it('mode off ignores even a bad certificate', async () => {

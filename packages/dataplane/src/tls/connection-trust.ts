@@ -1,0 +1,116 @@
+// Open connections and changed trust material. OpenSSL verifies a client certificate once, at the
+// handshake; an HTTP/1.1 keep-alive connection or an h2 session outlives that. When a generation
+// changes the client-auth material (CA bundle, CRL, mode: its `trustKey`), the next request on a
+// connection made under the old material re-verifies the peer's chain against the new material
+// (pki verifyClientChain), once per connection and material; the verdict is kept on the socket. A
+// connection made under the current material costs one string compare per request.
+//
+// Which material a handshake used is read from the context it ran on: the SNI callback's context
+// (Node keeps it on the socket's handle) or, without SNI, the server's default context of the
+// moment the connection arrived. Each context of a generation is registered with that generation's
+// mark. A socket whose context is unknown (Node internals changed) is re-verified, never trusted.
+import { X509Certificate } from 'node:crypto';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { verifyClientChain } from '@gatehouse/pki';
+import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
+import type { ClientAuthPolicy } from './client-auth.ts';
+
+const kHandshake = Symbol('gatehouse.handshakeTrust');
+const kTrustVerdict = Symbol('gatehouse.trustVerdict');
+type TrustCarrier = {
+  [kHandshake]?: TrustMark;
+  [kTrustVerdict]?: { key: string; denial: ErrorKind | null };
+};
+
+/** The material a handshake was verified against; one object per generation, shared by its sockets. */
+interface TrustMark {
+  trustKey: string;
+  caKey: string;
+}
+
+/** Never equal to a policy's keys. */
+const STALE: TrustMark = Object.freeze({ trustKey: '\u0000stale', caKey: '\u0000stale' });
+
+/** Native SecureContext → the material it verifies client certificates with. */
+const marks = new WeakMap<object, TrustMark>();
+/** The mark of each policy, so that all contexts of a generation share one object. */
+const markOf = new WeakMap<ClientAuthPolicy, TrustMark>();
+
+/**
+ * Every CA any generation of this worker trusted, by fingerprint: they may complete a chain whose
+ * intermediate the client sent at the handshake (Node does not show it to a server afterwards),
+ * never end one. Bounded by the CAs an operator ever configured.
+ */
+const knownCas = new Map<string, X509Certificate>();
+
+/** `context` (a tls.SecureContext) verifies client certificates with `policy`'s material. */
+export function registerContext(context: SecureContext, policy: ClientAuthPolicy): void {
+  let mark = markOf.get(policy);
+  if (mark === undefined) {
+    mark = Object.freeze({ trustKey: policy.trustKey, caKey: policy.caKey });
+    markOf.set(policy, mark);
+    for (const ca of policy.trust.anchors) knownCas.set(ca.fingerprint256, ca);
+  }
+  const native = (context as unknown as { context?: object }).context;
+  if (native !== undefined) marks.set(native, mark);
+}
+
+interface HandshakeInternals {
+  _handle?: { sni_context?: object } | null;
+  _tlsOptions?: { secureContext?: { context?: object } };
+}
+
+/** On 'secureConnection': which material this handshake was verified against. */
+export function tagHandshake(socket: TLSSocket): void {
+  const internals = socket as unknown as HandshakeInternals;
+  const native = internals._handle?.sni_context ?? internals._tlsOptions?.secureContext?.context;
+  (socket as unknown as TrustCarrier)[kHandshake] = (native !== undefined && marks.get(native)) || STALE;
+}
+
+/**
+ * null when the connection's certificate passes the current material (or there is none to check).
+ * Called only for authorized connections of routes that look at certificates.
+ */
+export function trustDenial(policy: ClientAuthPolicy, socket: TLSSocket): ErrorKind | null {
+  const carrier = socket as unknown as TrustCarrier;
+  const handshake = carrier[kHandshake] ?? STALE;
+  if (handshake.trustKey === policy.trustKey) return null;
+  const cached = carrier[kTrustVerdict];
+  if (cached !== undefined && cached.key === policy.trustKey) return cached.denial;
+  const chain = peerChain(socket);
+  let denial: ErrorKind | null = null;
+  if (chain.length > 0) {
+    const failure = verifyClientChain(policy.trust, chain, Date.now(), {
+      // Same CA bundle as at the handshake (only the CRL or the mode changed): the chain is known
+      // to end at one of its CAs; what is left to check is revocation and dates.
+      anchorVerified: handshake.caKey === policy.caKey,
+      intermediates: [...knownCas.values()],
+    });
+    if (failure !== null) denial = VERIFY_KINDS[failure] ?? ERROR_KINDS.clientCertInvalid;
+  }
+  carrier[kTrustVerdict] = { key: policy.trustKey, denial };
+  return denial;
+}
+
+const VERIFY_KINDS: Readonly<Record<string, ErrorKind>> = Object.freeze({
+  UNABLE_TO_GET_ISSUER_CERT: ERROR_KINDS.clientCertUnknownCa,
+  CERT_HAS_EXPIRED: ERROR_KINDS.clientCertExpired,
+  CERT_NOT_YET_VALID: ERROR_KINDS.clientCertNotYetValid,
+  CERT_REVOKED: ERROR_KINDS.clientCertRevoked,
+  UNABLE_TO_GET_CRL: ERROR_KINDS.clientCertNoCrl,
+});
+
+/** The peer's certificates as it sent them, leaf first. */
+function peerChain(socket: TLSSocket): X509Certificate[] {
+  const leaf = socket.getPeerX509Certificate();
+  if (leaf === undefined) return [];
+  const chain = [leaf];
+  let detailed = socket.getPeerCertificate(true) as { raw?: Buffer; issuerCertificate?: unknown } | null;
+  for (let i = 0; i < 10 && detailed?.issuerCertificate; i++) {
+    const issuer = detailed.issuerCertificate as { raw?: Buffer; issuerCertificate?: unknown };
+    if (issuer === detailed || issuer.raw === undefined) break;
+    chain.push(new X509Certificate(issuer.raw));
+    detailed = issuer;
+  }
+  return chain;
+}
