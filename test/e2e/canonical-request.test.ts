@@ -9,12 +9,14 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
+import { rawExchange } from '../support/raw-http.ts';
 
 interface Seen {
   url: string;
@@ -33,6 +35,8 @@ let roomBackendOverflows = 0;
 const seen: Seen[] = [];
 const upgrades: Seen[] = [];
 let gateway: GatewayProcess;
+let configPath = '';
+let configText = '';
 let webPort = 0;
 let securePort = 0;
 
@@ -96,10 +100,8 @@ before(async () => {
   webPort = await freePort();
   securePort = await freePort();
   const target = `http://127.0.0.1:${backendPort}`;
-  const config = join(dir, 'gatehouse.yaml');
-  writeFileSync(
-    config,
-    `version: 2
+  configPath = join(dir, 'gatehouse.yaml');
+  configText = `version: 2
 gateway:
   entryPoints:
     web: {address: "127.0.0.1:${webPort}"}
@@ -138,9 +140,9 @@ routes:
     path: /
     target: ${target}
     clientAuth: {mode: off}
-`,
-  );
-  gateway = await startGateway(config, { workers: 2 });
+`;
+  writeFileSync(configPath, configText);
+  gateway = await startGateway(configPath, { workers: 2 });
 });
 
 after(async () => {
@@ -183,20 +185,8 @@ async function curl(
 }
 
 /** Sends raw bytes to the plain listener, returns what came back until the gateway closed (bounded). */
-function raw(bytes: string, timeoutMs = 4000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(webPort, '127.0.0.1', () => socket.write(bytes, 'latin1'));
-    let answer = '';
-    socket.setEncoding('latin1').on('data', (d: string) => {
-      answer += d;
-    });
-    socket.on('error', () => {});
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(answer);
-    });
-  });
+async function raw(bytes: string, timeoutMs = 4000): Promise<string> {
+  return (await rawExchange(webPort, bytes, timeoutMs)).answer;
 }
 
 async function settle(): Promise<void> {
@@ -402,6 +392,18 @@ describe('headers a client cannot forge', () => {
     });
   }
 
+  it('a WebSocket upgrade gets the same canonical path: /site/../admin/ws needs a certificate', async () => {
+    upgrades.length = 0;
+    const ws =
+      'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    const traversal = await raw(`GET /site/../admin/ws HTTP/1.1\r\nHost: site.test\r\n${ws}\r\n`);
+    const escaped = await raw(`GET /site/%2e%2e/admin/ws HTTP/1.1\r\nHost: site.test\r\n${ws}\r\n`);
+    await settle();
+    assert.equal(statusOf(traversal), 401, traversal);
+    assert.equal(statusOf(escaped), 400, escaped);
+    assert.equal(upgrades.length, 0);
+  });
+
   it('an upgrade forwards Connection: upgrade only, so the next hop keeps the X-Forwarded-For Gatehouse set', async () => {
     upgrades.length = 0;
     const answer = await raw(
@@ -481,5 +483,28 @@ describe('framing, refused upgrades and header room', () => {
     assert.equal(statusOf(answer), 200, answer.slice(0, 200));
     assert.equal(roomBackendOverflows, 0);
     assert.equal(seen.length, 1);
+  });
+});
+
+describe('gateway.proxy.allowUnderscoresInHeaders: true (after a reload)', () => {
+  it('passes names with "_", but never one that reads as a header Gatehouse sets', async () => {
+    const since = Date.now();
+    writeFileSync(
+      configPath,
+      configText.replace('  limits:\n', '  proxy:\n    allowUnderscoresInHeaders: true\n  limits:\n'),
+    );
+    await gateway.waitForLog((l) => l.msg === 'reload accepted' && Number(l.time) >= since, 20_000, 'reload accepted');
+    seen.length = 0;
+    const answer = await raw(
+      'GET /u2 HTTP/1.1\r\nHost: site.test\r\nMy_Header: v\r\nX_Forwarded_For: 6.6.6.6\r\nX_Real_IP: 6.6.6.6\r\n' +
+        'X_Forwarded_Client_Cert: Hash=forged\r\nX_Request_ID: forged\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(statusOf(answer), 200, answer);
+    const names = (seen[0]?.rawHeaders ?? []).filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    assert.deepEqual(
+      names.filter((n) => n.includes('_')),
+      ['my_header'],
+    );
+    assert.equal(seen[0]?.headers['x-forwarded-for'], '127.0.0.1');
   });
 });

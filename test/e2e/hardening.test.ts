@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCa, issueCertificate } from '@gatehouse/pki';
 import { RawH2 } from '../../packages/dataplane/test/h2-raw.ts';
 import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
+import { rawExchange } from '../support/raw-http.ts';
 
 interface Seen {
   method: string;
@@ -139,23 +140,7 @@ after(async () => {
 
 /** Sends raw bytes, returns everything the gateway answered until it closed (bounded). */
 function raw(bytes: string, timeoutMs = 4000): Promise<{ answer: string; closed: boolean }> {
-  return new Promise((resolve) => {
-    const socket = net.connect(webPort, '127.0.0.1', () => socket.write(bytes, 'latin1'));
-    let answer = '';
-    let closed = false;
-    socket.setEncoding('latin1').on('data', (d: string) => {
-      answer += d;
-    });
-    socket.on('error', () => {});
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve({ answer, closed });
-    });
-    socket.on('end', () => {
-      closed = true;
-    });
-  });
+  return rawExchange(webPort, bytes, timeoutMs);
 }
 
 async function settle(): Promise<void> {
