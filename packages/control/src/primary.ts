@@ -8,6 +8,7 @@ import type { ConfigDiagnostic, GatewayConfig } from '@gatehouse/config';
 import { formatDiagnostic, isLoopbackAddress } from '@gatehouse/config';
 import {
   backendKey,
+  type LeaseAsk,
   type Snapshot,
   type StatsMessage,
   type WorkerToPrimary,
@@ -40,6 +41,7 @@ import { type AdminServer, startAdminServer } from './admin-server.ts';
 import { startExpiryWarnings } from './expiry.ts';
 import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.ts';
 import { type ManagedWorker, WorkerPool } from './workers.ts';
+import { RateLimitLedger } from './rate-limit-ledger.ts';
 
 // ---- the start-up load, before any logger or worker exists ----
 
@@ -83,6 +85,8 @@ export interface PrimaryOptions {
  * slow cold start (4-6 s measured on a loaded 2-core machine) rarely sees a duplicate.
  */
 const PREPARE_RESEND_MS = 5_000;
+/** How often the rate-limit ledger forgets buckets that are full again. */
+const RATE_LIMIT_SWEEP_MS = 5_000;
 
 /** How long every worker gets to acknowledge a new set of ACME challenges. */
 const CHALLENGE_ACK_TIMEOUT_MS = 10_000;
@@ -118,6 +122,11 @@ export class Primary implements GatewayApi {
   private pidFile: string | null = null;
   private readonly componentLoggers: Logger[] = [];
   private statsId = 0;
+  /** The per-instance rate-limit buckets; workers lease tokens from it. */
+  private readonly rateLimits: RateLimitLedger;
+  /** Workers that lease tokens, by id: answers, wakes and bans go to them. */
+  private readonly leaseHolders = new Map<number, ManagedWorker>();
+  private rateLimitSweep: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
   private resolveStopped: (code: number) => void = () => {};
   /** Resolves with the exit code once the primary has drained and stopped. */
@@ -134,6 +143,9 @@ export class Primary implements GatewayApi {
     this.adminToken = this.current.config.gateway.admin.token;
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
+    });
+    this.rateLimits = new RateLimitLedger((id, items) => {
+      this.leaseHolders.get(id)?.trySend({ type: 'gh:rl-answer', items });
     });
     this.pool = new WorkerPool({
       size: options.workers,
@@ -286,6 +298,9 @@ export class Primary implements GatewayApi {
 
   private onWorkerMessage(worker: ManagedWorker, message: WorkerToPrimary): void {
     switch (message.type) {
+      case 'gh:rl-ask':
+        this.leaseAsk(worker, message.items);
+        break;
       case 'gh:passive':
         this.health?.reportPassive(message.events);
         break;
@@ -300,6 +315,22 @@ export class Primary implements GatewayApi {
       default:
         break;
     }
+  }
+
+  private leaseAsk(worker: ManagedWorker, items: LeaseAsk[]): void {
+    if (!this.leaseHolders.has(worker.id)) {
+      this.leaseHolders.set(worker.id, worker);
+      worker.onExit(() => {
+        this.leaseHolders.delete(worker.id);
+        this.rateLimits.workerGone(worker.id);
+      });
+    }
+    if (this.rateLimitSweep === null) {
+      this.rateLimitSweep = setInterval(() => this.rateLimits.sweep(), RATE_LIMIT_SWEEP_MS);
+      this.rateLimitSweep.unref();
+    }
+    this.rateLimits.workers = this.pool.size;
+    this.rateLimits.ask(worker.id, items);
   }
 
   private onHealthTransition(t: HealthTransition): void {
@@ -667,6 +698,8 @@ export class Primary implements GatewayApi {
     this.expiry = null;
     this.acme?.stop();
     this.acme = null;
+    if (this.rateLimitSweep !== null) clearInterval(this.rateLimitSweep);
+    this.rateLimitSweep = null;
   }
 
   // ---- ACME ----

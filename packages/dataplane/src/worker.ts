@@ -14,6 +14,7 @@ import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
 import { collectProcessMetrics, eventLoopLagMs, sampleEventLoopUtilization, servedCount } from './metrics.ts';
+import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { sessionTickets } from './tls/session-tickets.ts';
 
@@ -26,6 +27,8 @@ export class WorkerRuntime {
   private readonly exit: (code: number) => void;
   private readonly pool = new UpstreamPool();
   private readonly health = new HealthTable();
+  /** This worker's leases of the per-instance rate-limit buckets (the primary owns the buckets). */
+  readonly leases: LeaseTable;
   private readonly listeners = new Listeners();
   private readonly startedAt = Date.now();
   private current: Generation | null = null;
@@ -40,6 +43,7 @@ export class WorkerRuntime {
   constructor(send: Send, exit: (code: number) => void) {
     this.send = send;
     this.exit = exit;
+    this.leases = new LeaseTable((message) => this.send(message));
   }
 
   /** Handles one message from the primary; foreign messages (prom-client's) are ignored. */
@@ -62,6 +66,9 @@ export class WorkerRuntime {
         return this.drain(m.deadlineMs);
       case 'gh:stats-request':
         this.stats(m.id);
+        return;
+      case 'gh:rl-answer':
+        this.leases.answer(m.items);
         return;
       case 'gh:acme-challenges':
         try {
