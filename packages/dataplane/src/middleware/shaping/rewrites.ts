@@ -1,10 +1,13 @@
 // Redirects and path rewrites. Regular expressions are compiled once per rule; a request runs only
 // the ones its route's config asks for.
 //
-// A rewritten path is normalised again (dot segments, repeated slashes, escaped unreserved
-// characters), so a rewrite can never smuggle `..` to the backend. The request stays in the route
+// A rewritten path goes through the same canonical form as a request path (request/canonical-path.ts),
+// so a rewrite can never smuggle `..` or an encoded slash to the backend; one that has no canonical
+// form is refused. The request stays in the route
 // that matched it: routing is not redone, so a rewrite cannot move a request into another route's
 // policy; the middlewares after the rewrite see the rewritten path.
+import type { ErrorKind } from '../../errors.ts';
+import { canonicalPath } from '../../request/canonical-path.ts';
 import type {
   AddPrefixRule,
   RedirectRegexRule,
@@ -18,38 +21,6 @@ import type {
 export function splitTarget(target: string): [string, string] {
   const q = target.indexOf('?');
   return q === -1 ? [target, ''] : [target.slice(0, q), target.slice(q)];
-}
-
-const UNRESERVED = /[A-Za-z0-9\-._~]/;
-
-/**
- * RFC 3986 §6.2.2 normalisation of a path: escapes of unreserved characters decoded (others
- * upper-cased), repeated slashes merged, `.` and `..` segments removed (never above the root).
- */
-export function normalizePath(path: string): string {
-  let decoded = path;
-  if (path.indexOf('%') !== -1) {
-    decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
-      const ch = String.fromCharCode(Number.parseInt(hex, 16));
-      return UNRESERVED.test(ch) ? ch : m.toUpperCase();
-    });
-  }
-  const out: string[] = [];
-  const segments = decoded.split('/');
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i] as string;
-    if (s === '' || s === '.') {
-      if (i === segments.length - 1) out.push('');
-      continue;
-    }
-    if (s === '..') {
-      out.pop();
-      if (i === segments.length - 1) out.push('');
-      continue;
-    }
-    out.push(s);
-  }
-  return `/${out.join('/')}`;
 }
 
 /** Go's regexp replacement syntax, as Goma writes it: `$1`, `${1}`, `${name}`; `$$` is a dollar. */
@@ -73,19 +44,21 @@ export function compileRegexRule(rule: RegexRule): CompiledRegexRule {
   return { pattern: new RegExp(rule.pattern), replacement: toJsReplacement(rule.replacement) };
 }
 
-/** rewriteRegex: the new target (query kept), or null when the pattern does not match the path. */
-export function rewriteTarget(c: CompiledRegexRule, target: string): string | null {
+/**
+ * rewriteRegex: the new target (query kept, path canonical), null when the pattern does not match
+ * the path, or the refusal when the rewritten path has no canonical form.
+ */
+export function rewriteTarget(c: CompiledRegexRule, target: string): string | ErrorKind | null {
   const [path, query] = splitTarget(target);
   if (!c.pattern.test(path)) return null;
   const rewritten = path.replace(c.pattern, c.replacement);
-  return normalizePath(rewritten.startsWith('/') ? rewritten : `/${rewritten}`) + query;
+  return canonicalPath((rewritten.startsWith('/') ? rewritten : `/${rewritten}`) + query);
 }
 
-/** addPrefix: `/api/x` with prefix `/v1` becomes `/v1/api/x`. */
-export function addPrefix(rule: AddPrefixRule, target: string): string {
-  const [path, query] = splitTarget(target);
+/** addPrefix: `/api/x` with prefix `/v1` becomes `/v1/api/x` (canonical, or the refusal). */
+export function addPrefix(rule: AddPrefixRule, target: string): string | ErrorKind {
   const prefix = rule.prefix.endsWith('/') ? rule.prefix.slice(0, -1) : rule.prefix;
-  return normalizePath(prefix + path) + query;
+  return canonicalPath(prefix + target);
 }
 
 export interface CompiledStripQuery {
