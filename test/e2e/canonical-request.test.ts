@@ -438,6 +438,44 @@ describe('headers a client cannot forge', () => {
   });
 });
 
+describe('HTTP/2 gets the same canonical request', () => {
+  /** One h2 request without a client certificate; returns the status. */
+  async function h2Status(servername: string, path: string, authority: string): Promise<number> {
+    const session = http2.connect(`https://${servername}:${securePort}`, {
+      ca: root.certPem,
+      servername,
+      host: '127.0.0.1',
+    } as http2.SecureClientSessionOptions);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': path, ':authority': authority });
+      const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+      stream.resume();
+      await once(stream, 'end');
+      return Number(headers[':status']);
+    } finally {
+      session.close();
+    }
+  }
+
+  it(':path /site/../admin/x and /%61dmin/x are /admin/x (401); /site/%2e%2e/admin/x is 400', async () => {
+    seen.length = 0;
+    const authority = `site.test:${securePort}`;
+    assert.equal(await h2Status('site.test', '/site/../admin/x', authority), 401);
+    assert.equal(await h2Status('site.test', '/%61dmin/x', authority), 401);
+    assert.equal(await h2Status('site.test', '/site/%2e%2e/admin/x', authority), 400);
+    await settle();
+    assert.equal(seen.length, 0);
+  });
+
+  it(':authority API.test. (trailing dot) is api.test: 401 without a certificate, not the catch-all', async () => {
+    seen.length = 0;
+    assert.equal(await h2Status('api.test', '/x', `API.test.:${securePort}`), 401);
+    await settle();
+    assert.equal(seen.length, 0);
+  });
+});
+
 describe('framing, refused upgrades and header room', () => {
   it('a request line without an HTTP version (HTTP/0.9 style) gets 400, nothing forwarded', async () => {
     seen.length = 0;
