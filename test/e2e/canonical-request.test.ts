@@ -495,6 +495,44 @@ describe('framing, refused upgrades and header room', () => {
     assert.match(answer, /no websocket here/);
     const line = await gateway.waitForLog((l) => l.msg === 'request' && l.reqId === id, 10_000, 'the access line');
     assert.equal(line.status, 403);
+    // curl reads the relayed answer as the backend's HTTP/1.1 response, not as HTTP/0.9.
+    const r = await run('curl', [
+      '-sS',
+      '-i',
+      '--max-time',
+      '10',
+      '-H',
+      'Connection: Upgrade',
+      '-H',
+      'Upgrade: websocket',
+      '-H',
+      'Sec-WebSocket-Version: 13',
+      '-H',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      `http://127.0.0.1:${webPort}/ws-refused`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(r.stdout, /no websocket here/);
+    // A backend that does not speak WebSocket at all answers the upgrade as a plain request.
+    const plain = await run('curl', [
+      '-sS',
+      '-i',
+      '--max-time',
+      '10',
+      '-H',
+      'Connection: Upgrade',
+      '-H',
+      'Upgrade: websocket',
+      '-H',
+      `X-Request-ID: ${id}-plain`,
+      `http://127.0.0.1:${webPort}/room`,
+    ]);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(plain.stdout, /room ok/);
+    const plainLine = await gateway.waitForLog((l) => l.msg === 'request' && l.reqId === `${id}-plain`, 10_000);
+    assert.equal(plainLine.status, 200);
   });
 
   it('header room: a request within maxHeaderBytes never reaches a backend with the same limit over it', async () => {
