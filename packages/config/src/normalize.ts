@@ -130,6 +130,7 @@ export class Normalizer {
           enableRouteHealthCheck: bool(monitoring.enableRouteHealthCheck, false),
           enableMetrics: bool(monitoring.enableMetrics, false),
           metricsPath: text(monitoring.metricsPath) ?? '/metrics',
+          host: text(monitoring.host)?.toLowerCase().replace(/\.$/, '') ?? null,
         },
         admin: {
           address: address(admin.address, null),

@@ -492,7 +492,11 @@ const gatewaySpec = obj({
       enableLiveness: { spec: bool(), default: true, description: 'Serve `/healthz`.' },
       enableRouteHealthCheck: { spec: bool(), default: false, description: 'Serve `/healthz/routes`.' },
       includeRouteHealthErrors: goma('Goma route-health error detail; not supported by Gatehouse.'),
-      host: gomaRefused('Goma monitoring host restriction; use the admin listener instead.'),
+      host: {
+        spec: str({ emptyIsAbsent: true, check: checkHost, code: ConfigCode.host, expected: 'a host name' }),
+        description:
+          '`/metrics` and `/healthz/routes` on the traffic listeners answer only requests for this Host (others go to the routes). Absent: any Host.',
+      },
       middleware: gomaRefused('Goma monitoring middlewares; use the admin listener instead.'),
       visitorTTL: goma('Goma visitor gauge; not supported by Gatehouse.'),
     }),

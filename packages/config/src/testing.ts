@@ -80,6 +80,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
       enableRouteHealthCheck: false,
       enableMetrics: false,
       metricsPath: '/metrics',
+      host: null,
     },
     admin: { address: null, socket: null, pidFile: null, token: null },
     limits: {

@@ -97,6 +97,8 @@ export interface MonitoringConfig {
   enableRouteHealthCheck: boolean; // /healthz/routes
   enableMetrics: boolean; // /metrics on traffic listeners (always on admin)
   metricsPath: string;
+  /** Lower-cased; null: any Host may read `metricsPath` and /healthz/routes. */
+  host: string | null;
 }
 
 export interface AdminConfig {

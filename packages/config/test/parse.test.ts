@@ -113,6 +113,7 @@ describe('defaults', () => {
       enableRouteHealthCheck: false,
       enableMetrics: false,
       metricsPath: '/metrics',
+      host: null,
     });
     assert.deepEqual(g.admin, {
       address: { raw: '127.0.0.1:9180', host: '127.0.0.1', port: 9180 },
@@ -543,8 +544,6 @@ describe('Goma compatibility', () => {
       '  entryPoints:',
       '    passThrough:',
       '      forwards: [{ protocol: tcp, port: 2222, target: "ssh:22" }]',
-      '  monitoring:',
-      '    host: ops.example.com',
       'middlewares:',
       '  - name: auth',
       '    type: basic',
@@ -568,12 +567,11 @@ describe('Goma compatibility', () => {
       '4:3 GH_CONFIG_UNSUPPORTED_KEY gateway.errorInterceptor',
       '5:3 GH_CONFIG_UNSUPPORTED_KEY gateway.cors',
       '7:5 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.passThrough',
-      '10:5 GH_CONFIG_UNSUPPORTED_KEY gateway.monitoring.host',
-      '11:1 GH_CONFIG_UNSUPPORTED_KEY middlewares',
-      '16:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
-      '21:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',
-      '23:7 GH_CONFIG_UNSUPPORTED_KEY routes[0].security.enableExploitProtection',
-      '26:9 GH_CONFIG_UNSUPPORTED_KEY routes[0].backends[0].match',
+      '9:1 GH_CONFIG_UNSUPPORTED_KEY middlewares',
+      '14:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
+      '19:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',
+      '21:7 GH_CONFIG_UNSUPPORTED_KEY routes[0].security.enableExploitProtection',
+      '24:9 GH_CONFIG_UNSUPPORTED_KEY routes[0].backends[0].match',
     ]);
   });
   it("runs a config in the shape Goma's quick start writes, with warnings only, once its middlewares are off", () => {

@@ -93,6 +93,11 @@ const CHALLENGE_ACK_TIMEOUT_MS = 10_000;
 
 type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
 
+/** In rotation: probes say up, no passive ejection in force, and a weight to be picked by. */
+function inRotation(health: { up: boolean; ejectedUntil: number }, weight: number, now: number): boolean {
+  return health.up && health.ejectedUntil <= now && weight > 0;
+}
+
 export class Primary implements GatewayApi {
   private readonly options: PrimaryOptions;
   private readonly logger: Logger;
@@ -127,6 +132,7 @@ export class Primary implements GatewayApi {
   /** Workers that lease tokens, by id: answers, wakes and bans go to them. */
   private readonly leaseHolders = new Map<number, ManagedWorker>();
   private rateLimitSweep: NodeJS.Timeout | null = null;
+  private metricsScrape: ReturnType<PrimaryMetrics['scrape']> | null = null;
   private readonly startedAt = Date.now();
   private resolveStopped: (code: number) => void = () => {};
   /** Resolves with the exit code once the primary has drained and stopped. */
@@ -189,6 +195,7 @@ export class Primary implements GatewayApi {
     const listening = await Promise.all(workers.map((w) => w.waitForListening(startTimeoutMs)));
     if (this.state !== 'starting') throw new ShuttingDownError('start');
     this.state = 'running';
+    this.pushReadiness();
     // The admin endpoint, watcher and pid file exist before "gateway ready", so whoever waits for that
     // line can use all of them.
     await this.afterStart();
@@ -221,6 +228,7 @@ export class Primary implements GatewayApi {
     this.metrics?.generation(this.current.generation);
     this.metrics?.certificates(this.currentCertificates);
     this.health?.apply(this.current.config, this.current.upstreamTls);
+    this.publishBackendUp(this.current.config);
     if (gateway.watch.enabled) {
       this.watcher = new MaterialWatcher({
         debounceMs: gateway.watch.debounceMs,
@@ -290,6 +298,32 @@ export class Primary implements GatewayApi {
       if (this.acme) worker.trySend({ type: 'gh:acme-challenges', id: 0, ...this.acme.challenges() });
     });
     await worker.waitForListening(timeoutMs);
+    this.pushReadiness();
+  }
+
+  /** Workers answer /readyz on the traffic listeners from this, so a probe costs no IPC. */
+  private pushReadiness(): void {
+    const { ready, reason } = this.readiness();
+    this.pool.broadcast({ type: 'gh:readiness', ready, reason });
+  }
+
+  /** `metricsPath` on a traffic listener: one aggregate scrape, shared by the workers that ask meanwhile. */
+  private answerMetrics(worker: ManagedWorker, id: number): void {
+    const metrics = this.metrics;
+    if (metrics === null) {
+      worker.trySend({ type: 'gh:metrics', id, ok: false, contentType: '', body: 'metrics are not set up yet' });
+      return;
+    }
+    this.metricsScrape ??= metrics.scrape().finally(() => {
+      this.metricsScrape = null;
+    });
+    this.metricsScrape.then(
+      ({ contentType, body }) => worker.trySend({ type: 'gh:metrics', id, ok: true, contentType, body }),
+      (error: unknown) => {
+        this.logger.warn({ err: error }, 'metrics scrape failed');
+        worker.trySend({ type: 'gh:metrics', id, ok: false, contentType: '', body: errorMessage(error) });
+      },
+    );
   }
 
   private logPrepareResend(workers: number[]): void {
@@ -303,6 +337,9 @@ export class Primary implements GatewayApi {
         break;
       case 'gh:passive':
         this.health?.reportPassive(message.events);
+        break;
+      case 'gh:metrics-request':
+        this.answerMetrics(worker, message.id);
         break;
       case 'gh:bind-failed':
         if (this.state === 'running') {
@@ -333,9 +370,28 @@ export class Primary implements GatewayApi {
     this.rateLimits.ask(worker.id, items);
   }
 
+  /**
+   * gatehouse_backend_up for every served backend, from the first scrape: a dashboard of backends
+   * is not empty just because nothing has changed yet. Transitions update it afterwards.
+   */
+  private publishBackendUp(config: GatewayConfig): void {
+    const health = this.health?.health() ?? {};
+    const now = Date.now();
+    for (const route of config.routes) {
+      if (!route.enabled) continue;
+      for (const backend of route.backends) {
+        const h = health[backendKey(route.name, backend.endpoint)] ?? { up: true, ejectedUntil: 0 };
+        this.metrics?.backendUp(route.name, backend.endpoint, inRotation(h, backend.weight, now));
+      }
+    }
+  }
+
   private onHealthTransition(t: HealthTransition): void {
     this.pool.broadcast({ type: 'gh:health', route: t.route, endpoint: t.endpoint, health: t.health });
-    this.metrics?.backendUp(t.route, t.endpoint, t.health.up);
+    const weight =
+      this.current.config.routes.find((r) => r.name === t.route)?.backends.find((b) => b.endpoint === t.endpoint)
+        ?.weight ?? 1;
+    this.metrics?.backendUp(t.route, t.endpoint, inRotation(t.health, weight, Date.now()));
     if (t.kind === 'ejected') this.metrics?.backendEjected(t.route, t.endpoint);
   }
 
@@ -473,6 +529,7 @@ export class Primary implements GatewayApi {
       snapshot.config.routes.flatMap((r) => r.backends.map((b) => ({ route: r.name, backend: b.endpoint }))),
     );
     this.health?.apply(snapshot.config, snapshot.upstreamTls);
+    this.publishBackendUp(snapshot.config);
     this.applyAdminToken(snapshot.config.gateway.admin.token);
     this.applyAcme();
     if (previous.config.gateway.tls.sessionTicketRotationMs !== snapshot.config.gateway.tls.sessionTicketRotationMs) {
@@ -674,6 +731,7 @@ export class Primary implements GatewayApi {
 
   private async runDrain(reason: string): Promise<number> {
     this.state = 'draining';
+    this.pushReadiness();
     const deadlineMs = this.current.config.gateway.timeouts.drainMs;
     this.logger.info({ reason, deadlineMs, workers: this.pool.alive().length }, 'draining');
     this.stopBackground();

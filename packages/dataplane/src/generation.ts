@@ -12,6 +12,7 @@ import { GenerationBuildError } from './errors.ts';
 import { backendHostHeader } from './request/headers.ts';
 import { type BackendHealth, backendKey, type ResolvedUpstreamTls, type Snapshot } from './messages.ts';
 import { type RouteMetrics, routeMetricsFor, unrecordedRouteMetrics } from './metrics.ts';
+import { MonitoringEndpoints } from './request/monitoring.ts';
 import { Router } from './request/router.ts';
 import { SniStore } from './tls/sni-store.ts';
 import { compileHeaderRules, type HeaderRules } from './request/client-headers.ts';
@@ -140,6 +141,7 @@ export class CompiledRoute {
   /** strictSlash and a route written with a trailing slash: its bare prefix is redirected. */
   readonly slashRedirect: boolean;
   readonly balancer: Balancer<CompiledBackend>;
+  readonly backends: readonly CompiledBackend[];
   readonly metrics: RouteMetrics;
   readonly identity: CompiledClientIdentity;
   readonly retryAttempts: number;
@@ -177,6 +179,7 @@ export class CompiledRoute {
       const { agent, tls } = agentFor(b);
       return new CompiledBackend(this, b, healthFor(backendKey(config.name, b.endpoint)), agent, tls, gateway.timeouts);
     });
+    this.backends = backends;
     this.balancer = new Balancer(
       backends.map((b) => ({ value: b, weight: b.config.weight, health: b.health })),
       config.healthCheck?.panic ?? false,
@@ -202,6 +205,8 @@ export class Generation {
   /** null when the config has no HTTPS listener. */
   readonly sni: SniStore | null;
   readonly noRouteMetrics: RouteMetrics;
+  /** Goma's monitoring endpoints on the traffic listeners; null when every one is off. */
+  readonly monitoring: MonitoringEndpoints | null;
 
   private constructor(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable) {
     this.number = snapshot.generation;
@@ -213,6 +218,7 @@ export class Generation {
     this.router = Router.compile(config.routes);
     this.trusted = compileTrustedProxies(config.gateway.proxy.trustedProxies);
     this.noRouteMetrics = routeMetricsFor('none');
+    this.monitoring = MonitoringEndpoints.compile(config.gateway.monitoring);
     const ticketKeys = Buffer.from(snapshot.tls.ticketKeys, 'base64');
     this.sni = config.gateway.entryPoints.webSecure !== null ? SniStore.build(snapshot, ticketKeys) : null;
     this.clientAuth = this.sni?.clientAuth ?? compileClientAuth(snapshot);

@@ -96,8 +96,28 @@ export interface AcmeChallengesMessage {
   alpn: Array<{ name: string; certPem: string; keyPem: string }>;
 }
 
+/**
+ * Whether the gateway as a whole is ready (every worker serving the current generation): /readyz on
+ * the traffic listeners answers from this, sent on every change, so a probe costs no IPC.
+ */
+export interface ReadinessMessage {
+  type: 'gh:readiness';
+  ready: boolean;
+  reason: string;
+}
+/** The answer to a gh:metrics-request: the whole instance's exposition, as the admin /metrics. */
+export interface MetricsMessage {
+  type: 'gh:metrics';
+  id: number;
+  ok: boolean;
+  contentType: string;
+  body: string;
+}
+
 export type PrimaryToWorker =
   | AcmeChallengesMessage
+  | ReadinessMessage
+  | MetricsMessage
   | PrepareMessage
   | CommitMessage
   | AbortMessage
@@ -154,6 +174,11 @@ export interface StatsMessage {
 export interface DrainedMessage {
   type: 'gh:drained';
 }
+/** `metricsPath` was asked for on a traffic listener: the primary aggregates and answers gh:metrics. */
+export interface MetricsRequestMessage {
+  type: 'gh:metrics-request';
+  id: number;
+}
 
 export interface AcmeAckMessage {
   type: 'gh:acme-ack';
@@ -170,4 +195,5 @@ export type WorkerToPrimary =
   | StatsMessage
   | DrainedMessage
   | LeaseAskMessage
-  | RateLimitStoreMessage;
+  | RateLimitStoreMessage
+  | MetricsRequestMessage;

@@ -10,6 +10,7 @@ import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat
 import { drainWorker } from './drain.ts';
 import { ListenerBindError } from './errors.ts';
 import { Forwarder } from './request/forwarder.ts';
+import { MonitoringResponder } from './request/monitoring-responder.ts';
 import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
@@ -39,11 +40,13 @@ export class WorkerRuntime {
   private draining = false;
   private bound = false;
   private pendingTicketKeys: Buffer | null = null;
+  private readonly monitoring: MonitoringResponder;
 
   constructor(send: Send, exit: (code: number) => void) {
     this.send = send;
     this.exit = exit;
     this.leases = new LeaseTable((message) => this.send(message));
+    this.monitoring = new MonitoringResponder((message) => this.send(message));
   }
 
   /** Handles one message from the primary; foreign messages (prom-client's) are ignored. */
@@ -78,6 +81,12 @@ export class WorkerRuntime {
           // No ack: the primary does not ask the ACME server to validate what this worker cannot answer.
           this.logger?.error({ err: error }, 'ACME challenge set rejected');
         }
+        return;
+      case 'gh:readiness':
+        this.monitoring.setReadiness(m);
+        return;
+      case 'gh:metrics':
+        this.monitoring.onMetrics(m);
         return;
     }
   }
@@ -126,6 +135,7 @@ export class WorkerRuntime {
       this.forwarder = new Forwarder(next, {
         logger,
         sendPassive: (message) => this.send(message),
+        monitoring: this.monitoring,
       });
     } else {
       this.forwarder.generation = next;

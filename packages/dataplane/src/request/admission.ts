@@ -10,10 +10,11 @@ import { canonicalize } from './canonicalize.ts';
 import { requestIdFor } from './headers.ts';
 import { CLOSE, redirect, refuse } from './refusal.ts';
 import type { RequestState } from './request-state.ts';
+import { MONITOR_NONE } from './monitoring.ts';
 import { METHOD_NOT_ALLOWED } from './router.ts';
 import { slashRedirectLocation } from './trailing-slash.ts';
 
-/** framing guard → canonical path, host and headers → route (or its slash redirect) → client certificate → [middleware chain] → body limit → backend pick. */
+/** framing guard → canonical path, host and headers → monitoring endpoints → route (or its slash redirect) → client certificate → [middleware chain] → body limit → backend pick. */
 export function admit(state: RequestState): CompiledBackend | null {
   const generation = state.generation;
   const req = state.req;
@@ -26,6 +27,15 @@ export function admit(state: RequestState): CompiledBackend | null {
   if (notCanonical !== null) return refuse(state, notCanonical, CLOSE);
   const target = state.target;
   const host = headers.host ?? (headers[':authority'] as string | undefined);
+  // Goma's monitoring endpoints outrank every route.
+  const monitoring = state.forwarder.monitoring;
+  if (generation.monitoring !== null && monitoring !== null && state.res !== null) {
+    const endpoint = generation.monitoring.match(state.method, target, host);
+    if (endpoint !== MONITOR_NONE) {
+      monitoring.serve(endpoint, generation, state.forwarder.draining, state.method, state.res);
+      return null;
+    }
+  }
   const index = generation.router.lookup(host, state.method, target);
   if (index < 0) {
     if (index === METHOD_NOT_ALLOWED) {

@@ -20,11 +20,14 @@ import { prepareForward } from './prepare-forward.ts';
 import { onProxyEnd, onProxyError, onProxyReq, onProxyReqWs, onProxyRes, onProxyReset } from './proxy-events.ts';
 import { refuse } from './refusal.ts';
 import { type ClientRequestMessage, type ClientResponse, RequestState } from './request-state.ts';
+import type { MonitoringResponder } from './monitoring-responder.ts';
 import { joinBasePath } from './router.ts';
 
 export interface ForwarderOptions {
   sendPassive: (message: PassiveMessage) => void;
   logger: Logger;
+  /** Answers /healthz, /readyz, /healthz/routes and the metrics path; null: none on this worker. */
+  monitoring?: MonitoringResponder | null;
 }
 
 function noop(): void {}
@@ -37,6 +40,7 @@ export class Forwarder {
   draining = false;
   inflight = 0;
   readonly passive: PassiveReporter;
+  readonly monitoring: MonitoringResponder | null;
   readonly proxy: ReturnType<typeof createProxyServer>;
   readonly handleRequest: (req: ClientRequestMessage, res: ClientResponse) => void;
   readonly handleUpgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void;
@@ -46,6 +50,7 @@ export class Forwarder {
     this.logger = options.logger;
     this.accessLog = generation.config.gateway.log.accessLog;
     this.passive = new PassiveReporter(options.sendPassive);
+    this.monitoring = options.monitoring ?? null;
     this.proxy = createProxyServer({ xfwd: false, toProxy: true, prependPath: false, ws: true });
     this.proxy.on('proxyReq', onProxyReq);
     this.proxy.on('proxyReqWs', onProxyReqWs);
