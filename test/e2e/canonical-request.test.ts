@@ -189,6 +189,30 @@ async function raw(bytes: string, timeoutMs = 4000): Promise<string> {
   return (await rawExchange(webPort, bytes, timeoutMs)).answer;
 }
 
+/** One h2 request without a client certificate; returns the status. */
+async function h2Status(servername: string, path: string, authority: string): Promise<number> {
+  const session = http2.connect(`https://${servername}:${securePort}`, {
+    ca: root.certPem,
+    servername,
+    host: '127.0.0.1',
+  } as http2.SecureClientSessionOptions);
+  session.on('error', () => {});
+  try {
+    const stream = session.request({ ':path': path, ':authority': authority });
+    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
+    stream.resume();
+    await once(stream, 'end');
+    return Number(headers[':status']);
+  } finally {
+    session.close();
+  }
+}
+
+/** The targets the backend received, in order. */
+function seenUrls(): string[] {
+  return seen.map((s) => s.url);
+}
+
 async function settle(): Promise<void> {
   // Anything forwarded would have reached the loopback backend by now.
   await sleep(150);
@@ -224,10 +248,7 @@ describe('paths: one canonical path is routed, checked and forwarded', () => {
       const [status] = await curl(path);
       await settle();
       assert.equal(status, 401);
-      assert.deepEqual(
-        seen.map((s) => s.url),
-        [],
-      );
+      assert.deepEqual(seenUrls(), []);
     });
   }
 
@@ -267,36 +288,24 @@ describe('paths: one canonical path is routed, checked and forwarded', () => {
     seen.length = 0;
     const [status, body] = await curl('/site/../%61dmin//x/./y/..?q=/../%2F', { tls: true, cert: true });
     assert.equal(status, 200, body);
-    assert.deepEqual(
-      seen.map((s) => s.url),
-      ['/admin/x/?q=/../%2F'],
-    );
+    assert.deepEqual(seenUrls(), ['/admin/x/?q=/../%2F']);
   });
 
   it('.. never escapes a backend base path: /b/../../etc/passwd is /etc/passwd on the / route', async () => {
     seen.length = 0;
     const [status] = await curl('/b/../../etc/passwd');
     assert.equal(status, 200);
-    assert.deepEqual(
-      seen.map((s) => s.url),
-      ['/etc/passwd'],
-    );
+    assert.deepEqual(seenUrls(), ['/etc/passwd']);
     seen.length = 0;
     await curl('/b/x/../y');
-    assert.deepEqual(
-      seen.map((s) => s.url),
-      ['/base/b/y'],
-    );
+    assert.deepEqual(seenUrls(), ['/base/b/y']);
   });
 
   it('prefixes are case-sensitive: /ADMIN/x is not /admin/x (documented)', async () => {
     seen.length = 0;
     const [status] = await curl('/ADMIN/x');
     assert.equal(status, 200);
-    assert.deepEqual(
-      seen.map((s) => s.url),
-      ['/ADMIN/x'],
-    );
+    assert.deepEqual(seenUrls(), ['/ADMIN/x']);
   });
 });
 
@@ -418,46 +427,13 @@ describe('headers a client cannot forge', () => {
 
   it('HTTP/2 with security.forwardHostHeaders: false: the backend gets its own Host, not :authority', async () => {
     seen.length = 0;
-    const session = http2.connect(`https://nohost.test:${securePort}`, {
-      ca: root.certPem,
-      servername: 'nohost.test',
-      host: '127.0.0.1',
-    } as http2.SecureClientSessionOptions);
-    session.on('error', () => {});
-    try {
-      const stream = session.request({ ':path': '/h2', ':authority': `nohost.test:${securePort}` });
-      const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-      stream.resume();
-      await once(stream, 'end');
-      assert.equal(headers[':status'], 200);
-    } finally {
-      session.close();
-    }
+    assert.equal(await h2Status('nohost.test', '/h2', `nohost.test:${securePort}`), 200);
     assert.equal(seen.length, 1);
     assert.equal(seen[0]?.headers.host, `127.0.0.1:${(backend.address() as AddressInfo).port}`);
   });
 });
 
 describe('HTTP/2 gets the same canonical request', () => {
-  /** One h2 request without a client certificate; returns the status. */
-  async function h2Status(servername: string, path: string, authority: string): Promise<number> {
-    const session = http2.connect(`https://${servername}:${securePort}`, {
-      ca: root.certPem,
-      servername,
-      host: '127.0.0.1',
-    } as http2.SecureClientSessionOptions);
-    session.on('error', () => {});
-    try {
-      const stream = session.request({ ':path': path, ':authority': authority });
-      const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-      stream.resume();
-      await once(stream, 'end');
-      return Number(headers[':status']);
-    } finally {
-      session.close();
-    }
-  }
-
   it(':path /site/../admin/x and /%61dmin/x are /admin/x (401); /site/%2e%2e/admin/x is 400', async () => {
     seen.length = 0;
     const authority = `site.test:${securePort}`;
