@@ -11,3 +11,4 @@ export * from './name-match.ts';
 export * from './preflight.ts';
 export * from './load.ts';
 export * from './server-context.ts';
+export * from './ticket-keys.ts';

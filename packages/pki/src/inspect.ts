@@ -167,3 +167,8 @@ function unique(values: string[]): string[] {
 export function daysLeft(notAfter: string, now: number = Date.now()): number {
   return Math.floor((Date.parse(notAfter) - now) / 86_400_000);
 }
+
+/** Each `-----BEGIN X509 CRL-----` block on its own: Node reads only the first CRL of one string. */
+export function splitCrls(pem: string): string[] {
+  return pem.match(/-----BEGIN X509 CRL-----[\s\S]*?-----END X509 CRL-----\n?/g) ?? [];
+}

@@ -6,7 +6,7 @@ import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import { certificateSubjectDer, parseCrls } from './crl.ts';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
-import { certificateBlocks } from './inspect.ts';
+import { certificateBlocks, splitCrls } from './inspect.ts';
 import { certificateNameCovers, hostWithoutPort } from './name-match.ts';
 
 const DAY_MS = 86_400_000;
@@ -361,11 +361,6 @@ export function checkCrlCoverage(
     }
   }
   return out;
-}
-
-/** Each `-----BEGIN X509 CRL-----` block on its own: Node reads only the first CRL of one string. */
-export function splitCrls(pem: string): string[] {
-  return pem.match(/-----BEGIN X509 CRL-----[\s\S]*?-----END X509 CRL-----\n?/g) ?? [];
 }
 
 /**

@@ -32,13 +32,12 @@
 // context with the server's default context, which the data plane replaces on every commit; it checks
 // tickets and session ids alike, and falls back to a full handshake, which verifies the certificate).
 
-import { constants, createHash, randomBytes } from 'node:crypto';
+import { constants, createHash } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { TlsConfig } from '@gatehouse/config';
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from '@gatehouse/config/tls-defaults';
-import { PkiError } from './errors.ts';
-import { certificateBlocks } from './inspect.ts';
-import { splitCrls } from './preflight.ts';
+import { certificateBlocks, splitCrls } from './inspect.ts';
+import { currentTicketKeys } from './ticket-keys.ts';
 import type { ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
 
 // The defaults live with the schema that documents them; re-exported for callers of this module.
@@ -58,28 +57,6 @@ export function sessionIdContextFor(shared: Pick<SharedServerTls, 'clientCA' | '
     hash.update(`${part.length}:`).update(part);
   }
   return `gh${hash.digest('hex')}`.slice(0, SID_CTX_BYTES);
-}
-
-/** Node's ticket key format: 16 bytes name, 16 bytes HMAC secret, 16 bytes AES key. */
-export const TICKET_KEYS_BYTES = 48;
-
-export function generateTicketKeys(): Buffer {
-  return randomBytes(TICKET_KEYS_BYTES);
-}
-
-/**
- * The key a context is built with (`ticketKeys` holds exactly one): the current one of "current +
- * previous" (96 bytes, as the snapshot carries). The data plane's ticket-key callback, when Node has
- * it, answers for both keys instead (dataplane tls/session-tickets.ts).
- */
-export function currentTicketKeys(keys: Buffer): Buffer {
-  if (keys.length < TICKET_KEYS_BYTES) {
-    throw new PkiError(
-      'GH_TICKET_KEYS',
-      `session-ticket keys are ${keys.length} bytes; ${TICKET_KEYS_BYTES} are needed`,
-    );
-  }
-  return keys.length === TICKET_KEYS_BYTES ? keys : keys.subarray(0, TICKET_KEYS_BYTES);
 }
 
 export interface SharedServerTls {

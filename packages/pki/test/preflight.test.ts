@@ -18,8 +18,8 @@ import {
   checkValidityWindow,
   openPrivateKey,
   parseCertificates,
-  splitCrls,
 } from '../src/preflight.ts';
+import { splitCrls } from '../src/inspect.ts';
 
 const at: SourcePos = { file: '/etc/gh.yaml', line: 4, col: 9, path: 'gateway.tls.certificates[0].cert' };
 const DAY = 86_400_000;

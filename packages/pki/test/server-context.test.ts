@@ -15,12 +15,8 @@ import { promisify } from 'node:util';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '../src/dev-pki.ts';
 import { inspectCertificate } from '../src/inspect.ts';
 import { serverCertificateRecord } from '../src/load.ts';
-import {
-  currentTicketKeys,
-  generateTicketKeys,
-  serverContextOptions,
-  upstreamTlsOptions,
-} from '../src/server-context.ts';
+import { serverContextOptions, upstreamTlsOptions } from '../src/server-context.ts';
+import { currentTicketKeys, generateTicketKeys } from '../src/ticket-keys.ts';
 import type { ResolvedServerCertificate } from '../src/types.ts';
 
 const DAY = 86_400_000;

@@ -6,7 +6,7 @@ import type { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientIdentityField, RouteConfig } from '@gatehouse/config';
-import { parseSubjectAltName } from '@gatehouse/pki';
+import { parseSubjectAltName } from '@gatehouse/pki/inspect';
 
 export const DEFAULT_IDENTITY_HEADER = 'x-forwarded-client-cert';
 const CLIENT_CERT_PREFIX = 'x-client-cert';

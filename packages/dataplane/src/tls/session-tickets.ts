@@ -14,52 +14,18 @@
 // hook anyway so that which one OpenSSL asks never matters.
 import { randomFillSync } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
-import { TICKET_KEYS_BYTES } from '@gatehouse/pki';
-import { GenerationBuildError } from '../errors.ts';
-
-/** Node's ticket key (TICKET_KEYS_BYTES): 16 bytes of key name, 16 of HMAC key, 16 of AES key. */
-const PART = 16;
+import { parseTicketKeys, type TicketKeyPair } from '@gatehouse/pki/ticket-keys';
 
 /** OpenSSL's ticket-key callback results. */
 export const TICKET_UNKNOWN = 0;
 export const TICKET_OK = 1;
 export const TICKET_RENEW = 2;
 
-export interface TicketKey {
-  name: Buffer;
-  hmac: Buffer;
-  aes: Buffer;
-}
-
-export interface TicketKeyPair {
-  current: TicketKey;
-  previous: TicketKey | null;
-}
+/** The 16-byte parts of a key: name, HMAC secret, AES key. */
+const PART = 16;
 
 /** What Node's native context expects back: `[result, hmac, aes]`, plus `name, iv` when sealing. */
 export type TicketKeyAnswer = [number, Buffer, Buffer] | [number, Buffer, Buffer, Buffer, Buffer];
-
-/** The primary's wire form: 48 bytes (current) or 96 (current, then previous). */
-export function parseTicketKeys(keys: Buffer): TicketKeyPair {
-  if (keys.length !== TICKET_KEYS_BYTES && keys.length !== 2 * TICKET_KEYS_BYTES) {
-    throw new GenerationBuildError(
-      `session-ticket keys are ${keys.length} bytes; ${TICKET_KEYS_BYTES} (current) or ${2 * TICKET_KEYS_BYTES} (current and previous) are expected`,
-    );
-  }
-  return {
-    current: splitKey(keys, 0),
-    previous: keys.length === 2 * TICKET_KEYS_BYTES ? splitKey(keys, TICKET_KEYS_BYTES) : null,
-  };
-}
-
-function splitKey(keys: Buffer, at: number): TicketKey {
-  // Copies: the answer buffers outlive the message they came in.
-  return {
-    name: Buffer.from(keys.subarray(at, at + PART)),
-    hmac: Buffer.from(keys.subarray(at + PART, at + 2 * PART)),
-    aes: Buffer.from(keys.subarray(at + 2 * PART, at + 3 * PART)),
-  };
-}
 
 /**
  * Which key seals or opens a ticket. Sealing always uses the current key; a ticket named by the

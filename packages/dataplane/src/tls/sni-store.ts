@@ -13,12 +13,9 @@
 // check ECDSA and RSA names side by side with Node and openssl s_client, TLS 1.2 and 1.3.
 import type { Server as TlsServer } from 'node:tls';
 import tls from 'node:tls';
-import {
-  currentTicketKeys,
-  type ResolvedServerCertificate,
-  type SharedServerTls,
-  serverContextOptions,
-} from '@gatehouse/pki';
+import type { ResolvedServerCertificate } from '@gatehouse/pki';
+import { type SharedServerTls, serverContextOptions } from '@gatehouse/pki/server-context';
+import { currentTicketKeys } from '@gatehouse/pki/ticket-keys';
 import { type ClientAuthPolicy, clientAuthModeKey, compileClientAuth, modeForHost } from './client-auth.ts';
 import { registerContext } from './connection-trust.ts';
 import { GenerationBuildError } from '../errors.ts';

@@ -1,0 +1,33 @@
+// A worker loads only what it runs: the modules reachable from its entry must not include the
+// primary's certificate tooling (the dev PKI, preflight checks, material loading), which would cost
+// every worker their compile time and memory.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { it } from 'node:test';
+
+const worker = fileURLToPath(new URL('../src/worker.ts', import.meta.url));
+const accessLog = fileURLToPath(new URL('../src/access-log.ts', import.meta.url));
+
+// Records every module URL the import graph resolves to, then imports what a worker imports.
+const probe = `
+import { registerHooks } from 'node:module';
+const seen = [];
+registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });
+await import(${JSON.stringify(worker)});
+await import(${JSON.stringify(accessLog)});
+process.stdout.write(JSON.stringify(seen));
+`;
+
+it('the worker does not load dev-pki, preflight or load from @gatehouse/pki', () => {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  const pki = (JSON.parse(out) as string[]).filter((url) => url.includes('/packages/pki/src/'));
+  assert.ok(pki.length > 0, 'the worker uses some of @gatehouse/pki');
+  for (const unwanted of ['dev-pki.ts', 'preflight.ts', 'load.ts', 'material.ts', 'index.ts']) {
+    assert.deepEqual(
+      pki.filter((url) => url.endsWith(`/${unwanted}`)),
+      [],
+      `${unwanted} is loaded by the worker: ${pki.join(', ')}`,
+    );
+  }
+});
