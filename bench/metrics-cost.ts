@@ -1,8 +1,8 @@
-// What the per-request metric updates cost, measured on the real module (issue 7: metrics on within
-// 5 % of metrics off). Wall-clock throughput on a shared 2-vCPU VM swings by ±20 % between runs, so
+// What the per-request metric updates cost, measured on the real module (the target: metrics on
+// within 5 % of metrics off). Wall-clock throughput on a shared 2-vCPU VM swings by ±20 % between runs, so
 // it cannot resolve 5 %; CPU time is additive, so the share of a request's CPU that the metric calls
 // take bounds what they can cost in throughput. This times exactly the calls the forwarder makes per
-// request (request/forward.ts: one request count, the request-duration and upstream-duration observations),
+// request (request/completion.ts and request/proxy-events.ts: one request count, the request-duration and upstream-duration observations),
 // then divides by a CPU-per-request figure measured by `npm run bench` (default: the lowest recorded
 // in RESULTS.md, which gives the largest share).
 //

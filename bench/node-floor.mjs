@@ -1,7 +1,7 @@
 // The floor Node allows: the smallest correct keep-alive forwarder on node:http, with none of
 // Gatehouse (no router, balancer, health, metrics, access log, timeouts, header policy) and no
 // http-proxy-3. It exists only to be measured beside Gatehouse, so that "how much of a request's CPU
-// is Node's own HTTP server and client" is a number from the same run (issue 9, point 4).
+// is Node's own HTTP server and client" is a number from the same run.
 //
 // It is an anchors CANDIDATE_CMD (see bench/README.md, "The Node floor"): it reads CANDIDATE_HTTP_PORT,
 // CANDIDATE_HTTPS_PORT, CANDIDATE_MTLS_PORT and the ANCHOR_* variables, and runs NODE_FLOOR_WORKERS

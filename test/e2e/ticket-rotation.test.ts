@@ -1,4 +1,4 @@
-// Session-ticket rotation on its timer (issue 4, item 6), through `gatehouse run` with 2 workers:
+// Session-ticket rotation on its timer, through `gatehouse run` with 2 workers:
 // the primary rotates the keys and keeps the previous one decrypting, so a ticket from before a
 // rotation still resumes (TLS 1.2 and 1.3) and one from two rotations back gets a full handshake;
 // a session issued after a rotation resumes on both workers, which share the keys.

@@ -1,4 +1,4 @@
-// The workers' compile cache (issue 9, memory). Node runs the .ts sources by type-stripping them
+// The workers' compile cache, for their memory. Node runs the .ts sources by type-stripping them
 // with amaro, a WebAssembly build of swc that stays in the process once instantiated: about 30 MiB
 // of each worker's RSS (measured: idle 116 → 86–99 MiB, peak at 200 connections 135–154 → 104–121
 // MiB). Node's compile cache keeps the stripped JavaScript as well as V8's code cache, so a worker

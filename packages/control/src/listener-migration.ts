@@ -1,7 +1,7 @@
 // Rolling restarts with reusePort listeners: when the old worker closes its listening socket, the
 // connections the kernel had already queued on it (handshake done, not yet accepted) are reset,
 // unless `net.ipv4.tcp_migrate_req` is 1 (Linux ≥ 5.14), which moves them to another socket of the
-// same reuseport group. Measured on this machine (Linux 6.18, Node 24, loopback):
+// same reuseport group. Measured on Linux 6.18, Node 24, loopback:
 // - two bare reusePort listeners, 8 loops of fresh connections, 10 closes: 12 resets with 0 (58 when
 //   the closing process was busy for 50 ms), 0 with 1;
 // - the whole gateway in its own network namespace, 2 workers, 5 rolling restarts under 4 keep-alive

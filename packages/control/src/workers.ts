@@ -175,7 +175,7 @@ export function isGatehouseMessage(message: unknown): message is WorkerToPrimary
 /**
  * glibc gives each thread that allocates its own malloc arena; a worker has a dozen (V8's platform
  * threads, libuv's pool), and their half-used arenas measured about 5 MiB of RSS per worker at 200
- * connections (issue 9: 106 → 100 MiB, throughput unchanged). Two arenas are enough for a process
+ * connections (106 → 100 MiB, throughput unchanged). Two arenas are enough for a process
  * whose JavaScript runs on one thread. An operator's own MALLOC_ARENA_MAX wins.
  */
 const WORKER_ALLOCATOR_ENV: Record<string, string> =
