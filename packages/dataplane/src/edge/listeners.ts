@@ -161,13 +161,13 @@ export class Listeners {
     }
     const secure = gateway.entryPoints.webSecure;
     if (secure !== null && generation.sni !== null) {
-      installSniStore(null, generation.sni);
       // h2 and HTTP/1.1 on one port; createSecureServer installs its own clientError guard.
       const server = createSecureServer(
         generation.sni.serverOptions() as import('node:http2').SecureServerOptions,
         forwarder.handleRequest as RequestHandler,
         { limits: gateway.limits, timeouts },
       ) as unknown as TlsServer;
+      installSniStore(server, generation.sni);
       const ownContext = serverDefaultContext(server);
       if (ownContext !== null) registerContext(ownContext, generation.sni.clientAuth);
       if (ownContext === null || !sessionTickets.install(ownContext)) {

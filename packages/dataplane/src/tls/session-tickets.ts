@@ -66,9 +66,14 @@ export class SessionTicketKeys {
     };
   }
 
-  /** New keys from the primary (a snapshot or a rotation). */
+  /** New keys from the primary (a rotation). */
   update(wire: Buffer): void {
     this.keys = parseTicketKeys(wire);
+  }
+
+  /** Keys parsed ahead (a prepared generation's), made current at its commit. */
+  use(keys: TicketKeyPair): void {
+    this.keys = keys;
   }
 
   /**

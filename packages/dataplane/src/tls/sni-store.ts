@@ -15,12 +15,12 @@ import type { Server as TlsServer } from 'node:tls';
 import tls from 'node:tls';
 import type { ResolvedServerCertificate } from '@gatehouse/pki';
 import { type SharedServerTls, serverContextOptions } from '@gatehouse/pki/server-context';
-import { currentTicketKeys } from '@gatehouse/pki/ticket-keys';
+import { currentTicketKeys, parseTicketKeys, type TicketKeyPair } from '@gatehouse/pki/ticket-keys';
 import { type ClientAuthPolicy, clientAuthModeKey, compileClientAuth, modeForHost } from './client-auth.ts';
 import { registerContext } from './connection-trust.ts';
 import { GenerationBuildError } from '../errors.ts';
 import type { Snapshot } from '../messages.ts';
-import { serverDefaultContext, sessionTickets } from './session-tickets.ts';
+import { sessionTickets } from './session-tickets.ts';
 
 export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 
@@ -28,6 +28,14 @@ export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 export function currentTicketKey(keys: Buffer): Buffer {
   try {
     return currentTicketKeys(keys);
+  } catch (error) {
+    throw new GenerationBuildError((error as Error).message, { cause: error });
+  }
+}
+
+function ticketKeyPair(keys: Buffer): TicketKeyPair {
+  try {
+    return parseTicketKeys(keys);
   } catch (error) {
     throw new GenerationBuildError((error as Error).message, { cause: error });
   }
@@ -65,11 +73,14 @@ export class SniStore {
   private readonly entries: Entry[];
   private readonly fallback: Entry;
   private readonly handshakeTimeoutMs: number;
+  /** The worker's ticket keys once this store is committed (a rotation before then replaces them). */
+  ticketKeys: TicketKeyPair;
 
   private constructor(
     generation: number,
     clientAuth: ClientAuthPolicy,
     shared: SharedServerTls,
+    ticketKeys: TicketKeyPair,
     entries: Entry[],
     fallback: Entry,
     handshakeTimeoutMs: number,
@@ -77,6 +88,7 @@ export class SniStore {
     this.generation = generation;
     this.clientAuth = clientAuth;
     this.shared = shared;
+    this.ticketKeys = ticketKeys;
     this.entries = entries;
     this.fallback = fallback;
     this.handshakeTimeoutMs = handshakeTimeoutMs;
@@ -97,13 +109,16 @@ export class SniStore {
     }
   }
 
-  /** Builds every context of a generation. Throws GenerationBuildError naming the certificate. */
+  /**
+   * Builds every context of a generation, changing nothing that runs: the ticket keys are parsed
+   * here and only become the worker's at commit. Throws GenerationBuildError naming the certificate.
+   */
   static build(snapshot: Snapshot, ticketKeys: Buffer): SniStore {
     const certificates = snapshot.tls.certificates;
     if (certificates.length === 0) throw new GenerationBuildError('no server certificate for the HTTPS listener');
     const clientAuth = compileClientAuth(snapshot);
     const shared = sharedTlsOf(snapshot, ticketKeys, clientAuth);
-    sessionTickets.update(ticketKeys);
+    const keyPair = ticketKeyPair(ticketKeys);
     const entries: Entry[] = [];
     for (const cert of certificates) {
       let context: tls.SecureContext;
@@ -115,6 +130,7 @@ export class SniStore {
           cause: error,
         });
       }
+      // The hook reads the worker's keys at each handshake; installing it changes nothing running.
       sessionTickets.install(context);
       registerContext(context, clientAuth);
       entries.push({ cert, context });
@@ -124,6 +140,7 @@ export class SniStore {
       snapshot.generation,
       clientAuth,
       shared,
+      keyPair,
       entries,
       fallback,
       snapshot.config.gateway.timeouts.requestHeaderMs,
@@ -172,6 +189,7 @@ export class SniStore {
    */
   setTicketKeys(keys: Buffer): void {
     const key = currentTicketKey(keys);
+    this.ticketKeys = ticketKeyPair(keys);
     this.shared.ticketKeys = key;
     for (const entry of this.entries) entry.context.context.setTicketKeys(key);
   }
@@ -179,6 +197,11 @@ export class SniStore {
   /** Options for the server's own (default, no-SNI) context, without the server-level switches. */
   defaultContextOptions(): tls.SecureContextOptions {
     return serverContextOptions(this.fallback.cert, this.shared);
+  }
+
+  /** The context of clients that send no server name: the default certificate's, built already. */
+  defaultContext(): tls.SecureContext {
+    return this.fallback.context;
   }
 
   /** Options for tls/https/http2 `createSecureServer`. */
@@ -212,24 +235,23 @@ export const SNI_CALLBACK = sniCallback;
 interface ServerSwitches {
   requestCert: boolean;
   rejectUnauthorized: boolean;
+  /** The server's own context (what `setSecureContext()` would build from options). */
+  _sharedCreds: tls.SecureContext;
 }
 
 /**
- * Makes `store` current for `server`: one assignment for the SNI callback, then the server's default
- * context (clients that send no SNI) and its client-certificate switches, which Node reads for each
- * new connection. Connections already established keep their generation.
+ * Makes `store` current (commit): assignments of what SniStore.build prepared, and no context is
+ * built here. The SNI callback reads `activeSni.store`; the server's own context (clients that send
+ * no SNI, and the one OpenSSL seals tickets with) becomes the default certificate's prebuilt
+ * context; the client-certificate switches are read by Node for each new connection; the store's
+ * ticket keys become the worker's. Connections already established keep their generation.
  */
 export function installSniStore(server: TlsServer | null, store: SniStore): void {
   activeSni.store = store;
+  sessionTickets.use(store.ticketKeys);
   if (server === null) return;
-  server.setSecureContext(store.defaultContextOptions());
-  // setSecureContext made a new default context: the one OpenSSL seals and opens tickets with.
-  const ownContext = serverDefaultContext(server);
-  if (ownContext !== null) {
-    sessionTickets.install(ownContext);
-    registerContext(ownContext, store.clientAuth);
-  }
   const switches = server as unknown as ServerSwitches;
+  switches._sharedCreds = store.defaultContext();
   switches.requestCert = store.clientAuth.requestCert;
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
 }

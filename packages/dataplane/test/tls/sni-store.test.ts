@@ -20,7 +20,7 @@ import {
 import { ERROR_KINDS, GenerationBuildError } from '../../src/errors.ts';
 import { installSniStore, rotateTicketKeys, SniStore } from '../../src/tls/sni-store.ts';
 import { tagHandshake } from '../../src/tls/connection-trust.ts';
-import { sessionTickets } from '../../src/tls/session-tickets.ts';
+import { serverDefaultContext, sessionTickets } from '../../src/tls/session-tickets.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
 
 let fx: TlsFixture;
@@ -423,6 +423,56 @@ describe('key material and ticket keys', () => {
         assert.equal(twoRotations.reused, false, `${name}: two rotations old is not accepted`);
         assert.equal((await connect(name, twoRotations.session)).reused, true, `${name} resumes under the new key`);
       }
+    } finally {
+      server.close();
+    }
+  });
+
+  it('building a store changes nothing running; committing it builds no context and makes its keys current', async () => {
+    const snap = snapshotOf(yaml, fx, [resolved(fx.servers.ec, true), resolved(fx.servers.rsa)], {
+      clientCA: false,
+      crl: false,
+    });
+    const running = SniStore.build(snap, randomBytes(48));
+    const server = tls.createServer(running.serverOptions(), (s) => s.end());
+    installSniStore(server, running);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const connect = async (session?: Buffer): Promise<{ reused: boolean; session: Buffer | undefined }> => {
+      const socket = tls.connect({
+        port,
+        host: '127.0.0.1',
+        servername: 'ec.test',
+        ca: fx.root.certPem,
+        maxVersion: 'TLSv1.2',
+        ...(session ? { session } : {}),
+      });
+      await once(socket, 'secureConnect');
+      const result = { reused: socket.isSessionReused(), session: socket.getSession() };
+      socket.destroy();
+      return result;
+    };
+    try {
+      const first = await connect();
+      // A prepared generation with other keys: the running keys must still open the ticket.
+      const prepared = SniStore.build(snap, randomBytes(48));
+      assert.equal((await connect(first.session)).reused, true, 'prepare left the running ticket keys alone');
+      const created = tls.createSecureContext;
+      let built = 0;
+      (tls as { createSecureContext: typeof created }).createSecureContext = (options) => {
+        built++;
+        return created(options);
+      };
+      try {
+        installSniStore(server, prepared);
+      } finally {
+        (tls as { createSecureContext: typeof created }).createSecureContext = created;
+      }
+      assert.equal(built, 0, 'commit builds no SecureContext');
+      assert.equal(serverDefaultContext(server), prepared.defaultContext());
+      // Committed: its keys are the worker's, so the old ticket no longer opens.
+      assert.equal((await connect(first.session)).reused, false);
     } finally {
       server.close();
     }
