@@ -3,6 +3,7 @@
 // plain data only, no functions, no class instances. Every message has `type` prefixed `gh:`
 // so that other users of the cluster channel (prom-client's aggregator) are left alone.
 import type { GatewayConfig } from '@gatehouse/config';
+import { type BackendHealth, backendKey } from '@gatehouse/config/backend-health';
 import type { ResolvedServerCertificate, ResolvedUpstreamTls } from '@gatehouse/pki';
 import type {
   LeaseAnswerMessage,
@@ -12,12 +13,8 @@ import type {
 
 export type { ResolvedServerCertificate, ResolvedUpstreamTls };
 
-/** Health of one backend as the primary sees it; keyed by `backendKey(route, endpoint)`. */
-export interface BackendHealth {
-  up: boolean;
-  /** Passive ejection in force until this epoch ms (0 = none). Independent of `up` from probes. */
-  ejectedUntil: number;
-}
+export type { BackendHealth };
+export { backendKey };
 
 export interface Snapshot {
   generation: number;
@@ -36,10 +33,6 @@ export interface Snapshot {
   upstreamTls: Record<string, ResolvedUpstreamTls>;
   /** Current health of every backend, so a new worker starts with what the primary knows. */
   health: Record<string, BackendHealth>;
-}
-
-export function backendKey(route: string, endpoint: string): string {
-  return `${route} ${endpoint}`;
 }
 
 // ---- primary → worker ----

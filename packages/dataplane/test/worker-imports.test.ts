@@ -31,3 +31,12 @@ it('the worker does not load dev-pki, preflight or load from @gatehouse/pki', ()
     );
   }
 });
+
+it('the worker does not load the config parser (only its backend-health and TLS-defaults subpaths)', () => {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  const config = (JSON.parse(out) as string[]).filter((url) => url.includes('/packages/config/src/'));
+  assert.deepEqual(config.map((url) => url.slice(url.lastIndexOf('/') + 1)).sort(), [
+    'backend-health.ts',
+    'tls-defaults.ts',
+  ]);
+});

@@ -20,7 +20,7 @@ import type { GatewayConfig, HealthCheckConfig, RouteConfig } from '@gatehouse/c
 import type { ResolvedUpstreamTls } from '@gatehouse/pki';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
-import { type BackendHealth, backendKey } from './backend-health.ts';
+import { type BackendHealth, backendKey } from '@gatehouse/config/backend-health';
 import {
   applyPassive,
   expireEjection,

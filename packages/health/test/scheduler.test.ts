@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import type { RouteConfig } from '@gatehouse/config';
 import { createCa, issueCertificate, type ResolvedUpstreamTls } from '@gatehouse/pki';
-import { backendKey } from '../src/backend-health.ts';
+import { backendKey } from '@gatehouse/config/backend-health';
 import { HealthScheduler, type HealthTransition, joinPath } from '../src/scheduler.ts';
 import { type Backend, captureLogger, healthCheck, route, sleep, startBackend, until } from './helpers.ts';
 
