@@ -21,6 +21,7 @@
 // Everything runs over `req.rawHeaders` with char-code loops: no regex, no allocation on success.
 import type { LimitsConfig } from '@gatehouse/config';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
+import { H2_CONNECTION_SPECIFIC_SET } from '../request/hop-by-hop.ts';
 import {
   equalsLower,
   isFieldValue,
@@ -130,13 +131,8 @@ export function rejectH2Request(req: GuardedRequest, limits: LimitsConfig): Erro
       continue;
     }
     if (!isLowerToken(name)) return ERROR_KINDS.headerName;
+    if (H2_CONNECTION_SPECIFIC_SET.has(name)) return ERROR_KINDS.h2ConnectionHeader;
     switch (name) {
-      case 'connection':
-      case 'keep-alive':
-      case 'proxy-connection':
-      case 'transfer-encoding':
-      case 'upgrade':
-        return ERROR_KINDS.h2ConnectionHeader;
       case 'te':
         if (!trimmedEqualsLower(value, 'trailers')) return ERROR_KINDS.h2Te;
         break;

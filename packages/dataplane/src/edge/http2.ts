@@ -10,6 +10,7 @@
 // on top of it every session counts streams the peer cancels within a window; over the limit the
 // session gets GOAWAY(ENHANCE_YOUR_CALM) and is destroyed. Counting uses one shared listener per
 // stream and a small record on the session: no closure per stream.
+import { H2_DROPPED_RESPONSE } from '../request/hop-by-hop.ts';
 import http2 from 'node:http2';
 import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
 import { onClientError } from './client-error.ts';
@@ -189,21 +190,10 @@ function ignoreSessionError(): void {
   // by Node; this listener only keeps it from becoming an uncaught exception in the worker.
 }
 
-/** Response fields an HTTP/2 response must not carry (Node's compat response throws on them). */
-const H2_FORBIDDEN_RESPONSE = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-  'te',
-] as const;
-
 /** Removes what a backend's HTTP/1.1 response may carry that an h2 response cannot. */
 export function stripH2ResponseHeaders(headers: Record<string, unknown>): void {
-  for (let i = 0; i < H2_FORBIDDEN_RESPONSE.length; i++) {
-    const name = H2_FORBIDDEN_RESPONSE[i] as string;
+  for (let i = 0; i < H2_DROPPED_RESPONSE.length; i++) {
+    const name = H2_DROPPED_RESPONSE[i] as string;
     if (headers[name] !== undefined) delete headers[name];
   }
 }

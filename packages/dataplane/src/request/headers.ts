@@ -4,38 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { equalsLower } from '../edge/field-syntax.ts';
+import { isDroppedResponseField, REQUEST_DROPPED, RESPONSE_DROPPED } from './hop-by-hop.ts';
 import { clientAddress, forwardedFor, forwardedProto, isTrusted, type TrustedProxies } from './trusted-proxies.ts';
-
-/**
- * RFC 9110 §7.6.1 connection-specific fields, plus the de-facto `proxy-connection` and `keep-alive`,
- * and `expect`: Node's server has already answered `100-continue` to the client, so the body comes
- * anyway and the backend has nothing to wait for.
- */
-const REQUEST_HOP_BY_HOP = [
-  'expect',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'upgrade',
-] as const;
-
-/**
- * Response side; `transfer-encoding` is re-framed by Node, `trailer` announces trailers and stays.
- * `server` and `x-powered-by` are not hop-by-hop but name the backend's software and version: an
- * edge does not leak them (nginx hides them too).
- */
-const RESPONSE_HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'upgrade',
-  'server',
-  'x-powered-by',
-] as const;
 
 /**
  * Removes the fields named in `Connection` (other than the usual `keep-alive` / `close`, which
@@ -45,8 +15,8 @@ const RESPONSE_HOP_BY_HOP = [
 export function stripHopByHop(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
   if (connection !== undefined) removeConnectionTokens(headers, connection);
-  for (let i = 0; i < REQUEST_HOP_BY_HOP.length; i++) {
-    const name = REQUEST_HOP_BY_HOP[i]!;
+  for (let i = 0; i < REQUEST_DROPPED.length; i++) {
+    const name = REQUEST_DROPPED[i]!;
     if (headers[name] !== undefined) delete headers[name];
   }
 }
@@ -55,8 +25,8 @@ export function stripHopByHop(headers: IncomingHttpHeaders): void {
 export function stripResponseHopByHop(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
   if (connection !== undefined) removeConnectionTokens(headers, connection);
-  for (let i = 0; i < RESPONSE_HOP_BY_HOP.length; i++) {
-    const name = RESPONSE_HOP_BY_HOP[i]!;
+  for (let i = 0; i < RESPONSE_DROPPED.length; i++) {
+    const name = RESPONSE_DROPPED[i]!;
     if (headers[name] !== undefined) delete headers[name];
   }
 }
@@ -167,33 +137,11 @@ export function clientResponseHeaders(raw: readonly string[], close: boolean): s
   let connection: string | null = null;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    switch (name.length) {
-      case 10:
-        if (equalsLower(name, 'connection')) {
-          connection = connection === null ? raw[i + 1]! : `${connection}, ${raw[i + 1]}`;
-          continue;
-        }
-        if (equalsLower(name, 'keep-alive')) continue;
-        break;
-      case 6:
-        if (equalsLower(name, 'server')) continue;
-        break;
-      case 7:
-        if (equalsLower(name, 'upgrade')) continue;
-        break;
-      case 12:
-        if (equalsLower(name, 'x-powered-by')) continue;
-        break;
-      case 16:
-        if (equalsLower(name, 'proxy-connection')) continue;
-        break;
-      case 17:
-        if (equalsLower(name, 'transfer-encoding')) continue;
-        break;
-      case 18:
-        if (equalsLower(name, 'proxy-authenticate')) continue;
-        break;
+    if (name.length === 10 && equalsLower(name, 'connection')) {
+      connection = connection === null ? raw[i + 1]! : `${connection}, ${raw[i + 1]}`;
+      continue;
     }
+    if (isDroppedResponseField(name)) continue;
     out.push(name, raw[i + 1]!);
   }
   if (connection !== null && !isPlainConnection(connection)) return withoutConnectionTokens(out, connection, close);
