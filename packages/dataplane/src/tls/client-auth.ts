@@ -8,14 +8,11 @@
 // only when a route has an allow-list (whose verdict is then cached on the connection).
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import {
-  type ClientAuthMode,
-  effectiveClientAuth,
-  type GatewayConfig,
-  parseSanPattern,
-  type SanType,
-} from '@gatehouse/config';
-import { type ClientTrust, compileClientTrust, sessionIdContextFor } from '@gatehouse/pki';
+import type { ClientAuthMode, GatewayConfig, SanType } from '@gatehouse/config';
+import { effectiveClientAuth } from '@gatehouse/config/client-auth-modes';
+import { parseSanPattern } from '@gatehouse/config/san-pattern';
+import { type ClientTrust, compileClientTrust } from '@gatehouse/pki/client-trust';
+import { sessionIdContextFor } from '@gatehouse/pki/server-context';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import { type PeerIdentity, peerIdentity, tlsSocketOf } from './client-identity.ts';
 import { trustDenial } from './connection-trust.ts';

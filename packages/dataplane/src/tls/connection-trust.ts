@@ -11,7 +11,7 @@
 // mark. A socket whose context is unknown (Node internals changed) is re-verified, never trusted.
 import { X509Certificate } from 'node:crypto';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { verifyClientChain } from '@gatehouse/pki';
+import { verifyClientChain } from '@gatehouse/pki/client-trust';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import type { ClientAuthPolicy } from './client-auth.ts';
 
