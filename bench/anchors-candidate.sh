@@ -6,7 +6,9 @@
 # Reads: CANDIDATE_HTTP_PORT, CANDIDATE_HTTPS_PORT, CANDIDATE_MTLS_PORT, CANDIDATE_NAME,
 #        ANCHOR_BACKEND_HTTP, ANCHOR_BACKEND_HTTPS, ANCHOR_BACKEND_SNI, ANCHOR_PKI_DIR, ANCHOR_RUN_DIR,
 #        ANCHOR_NODE24 (set by run.sh), and optionally
-#        GATEHOUSE_WORKERS (2), GATEHOUSE_ACCESS_LOG (on|off, default on), GATEHOUSE_ADMIN_PORT.
+#        GATEHOUSE_WORKERS (2), GATEHOUSE_ACCESS_LOG (on|off, default on), GATEHOUSE_ADMIN_PORT,
+#        GATEHOUSE_NODE_FLAGS (extra Node flags for the primary, which its workers inherit, e.g.
+#        "--cpu-prof --cpu-prof-dir=/tmp/prof" for a profile of each process when it exits).
 #
 # Gatehouse has one plain and one TLS listener, and both serve the same routes. The mtls port needs
 # the TLS listener with a different origin (HTTPS + client certificate), so it cannot share a run with
@@ -98,4 +100,5 @@ $upstream_tls    healthCheck:
 YAML
 
 export GATEHOUSE_LOG_FORMAT=json
-exec "$node" "$repo/packages/gatehouse/src/bin.ts" run --config "$config" --workers "$workers"
+# shellcheck disable=SC2086 # GATEHOUSE_NODE_FLAGS is a list of flags
+exec "$node" ${GATEHOUSE_NODE_FLAGS:-} "$repo/packages/gatehouse/src/bin.ts" run --config "$config" --workers "$workers"
