@@ -30,9 +30,15 @@ export interface AdminRefusal {
   headers: Record<string, string>;
 }
 
-/** Answer without the token: probes must work without a secret, and the page shell asks for it. */
+/**
+ * Answer without the token: probes must work without a secret, and the status page's static files
+ * (which hold no data) are what asks for the token; a browser cannot send a bearer token when it
+ * navigates.
+ */
 export function isPublicAdminPath(path: string): boolean {
-  return path === '/healthz' || path === '/readyz' || path === '/' || path.startsWith('/ui/');
+  return (
+    path === '/healthz' || path === '/readyz' || path === '/' || path === '/favicon.ico' || path.startsWith('/ui/')
+  );
 }
 
 /** A token as kept in memory: its digest, so that comparing takes the same time whatever is sent. */
@@ -87,10 +93,21 @@ function bearer(authorization: string | undefined): string | null {
 }
 
 /** Null when the request may proceed, else why not. */
+/**
+ * Browsers send `Origin` when they load a module script, even from the page's own origin. The status
+ * page's static files hold no data and change nothing, so they alone may be fetched by the page
+ * itself: Origin equal to this listener's own origin, which the Host check below also pins.
+ */
+function ownPageAsset(facts: AdminRequestFacts, origin: string): boolean {
+  if (facts.listener !== 'tcp' || !facts.path.startsWith('/ui/')) return false;
+  const host = single(facts.headers.host);
+  return host !== undefined && origin === `http://${host}`;
+}
+
 export function checkAdminAccess(facts: AdminRequestFacts, token: AdminToken | null): AdminRefusal | null {
   const { headers } = facts;
   const origin = single(headers.origin);
-  if (origin !== undefined) {
+  if (origin !== undefined && !ownPageAsset(facts, origin)) {
     return {
       status: 403,
       code: 'GH_ADMIN_CROSS_SITE',

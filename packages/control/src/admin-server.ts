@@ -13,6 +13,8 @@ import { type AdminToken, adminToken, checkAdminAccess } from './admin-access.ts
 import { ControlError, errorMessage } from './errors.ts';
 import type { GatewayApi, RouteStatus } from './gateway-api.ts';
 import type { PrimaryMetrics } from './metrics.ts';
+import type { StatusFeed } from './status-feed.ts';
+import { loadStatusPage, STATUS_PAGE_HEADERS } from './status-page.ts';
 
 export interface AdminServerOptions {
   /** TCP admin listener; null: off. */
@@ -21,6 +23,8 @@ export interface AdminServerOptions {
   socket: string | null;
   /** `gateway.admin.token`; null: no token asked. */
   token: string | null;
+  /** The live /status document for the status page; null: no /status/stream. */
+  feed?: StatusFeed | null;
   api: GatewayApi;
   metrics: PrimaryMetrics;
   logger: Logger;
@@ -46,6 +50,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    ...STATUS_PAGE_HEADERS,
     ...headers,
   });
   res.end(res.req.method === 'HEAD' ? undefined : text);
@@ -67,7 +72,50 @@ export function routesWithoutHealthyBackend(routes: RouteStatus[], now = Date.no
 
 function buildRoutes(opts: AdminServerOptions): Map<string, Route> {
   const { api, metrics } = opts;
+  const feed = opts.feed ?? null;
+  const page = loadStatusPage();
+  const pageRoutes: Array<[string, Route]> = page.map((file) => [
+    file.path,
+    {
+      methods: ['GET', 'HEAD'],
+      handle: async (req, res) => {
+        res.writeHead(200, {
+          'content-type': file.contentType,
+          'content-length': file.body.length,
+          'cache-control': 'no-store',
+          ...STATUS_PAGE_HEADERS,
+        });
+        res.end(req.method === 'HEAD' ? undefined : file.body);
+      },
+    },
+  ]);
   return new Map<string, Route>([
+    ...pageRoutes,
+    [
+      '/favicon.ico',
+      {
+        methods: ['GET', 'HEAD'],
+        handle: async (_req, res) => {
+          res.writeHead(204, { 'cache-control': 'max-age=86400', ...STATUS_PAGE_HEADERS });
+          res.end();
+        },
+      },
+    ],
+    [
+      '/status/stream',
+      {
+        methods: ['GET'],
+        handle: async (_req, res) => {
+          if (feed === null) {
+            sendError(res, 404, 'GH_ADMIN_NOT_FOUND', 'no live status feed on this listener');
+            return;
+          }
+          if (!feed.subscribe(res)) {
+            sendError(res, 503, 'GH_ADMIN_BUSY', 'too many status page viewers; close one', { 'retry-after': '5' });
+          }
+        },
+      },
+    ],
     [
       '/metrics',
       {

@@ -15,6 +15,7 @@ export function certificateStatuses(snapshot: Snapshot, now: number): Certificat
       fingerprint256: cert.fingerprint256,
       notAfter: cert.notAfter,
       daysLeft: daysLeft(cert.notAfter, now),
+      issuer: issuerOf(cert.certPem),
       source: cert.source,
       ...(cert.provider === undefined
         ? {}
@@ -22,6 +23,7 @@ export function certificateStatuses(snapshot: Snapshot, now: number): Certificat
             provider: cert.provider,
             nextRenewal: new Date(renewalTime(Date.parse(cert.notBefore), Date.parse(cert.notAfter))).toISOString(),
           }),
+      sourceKind: cert.provider === undefined ? certificateSourceKind(cert.source) : 'acme',
     });
   }
   if (snapshot.tls.clientCA)
@@ -47,7 +49,9 @@ function bundle(pem: string, role: CertificateStatus['role'], source: string, no
         fingerprint256: info.fingerprint256,
         notAfter: info.notAfter,
         daysLeft: daysLeft(info.notAfter, now),
+        issuer: info.issuer,
         source,
+        sourceKind: 'file',
       });
     } catch {
       // Material was preflighted by pki before it reached a snapshot; a block it accepted but we cannot
@@ -55,4 +59,30 @@ function bundle(pem: string, role: CertificateStatus['role'], source: string, no
     }
   }
   return out;
+}
+
+/** The same certificates with `daysLeft` counted at `now`: the rest is fixed for a generation. */
+export function refreshDaysLeft(list: CertificateStatus[], now: number): CertificateStatus[] {
+  return list.map((cert) => ({ ...cert, daysLeft: daysLeft(cert.notAfter, now) }));
+}
+
+/**
+ * How a certificate reached the gateway, from its `source`: certificates obtained by ACME and those
+ * found in a certificate folder carry an `acme:` or `folder:` prefix; `<inline>` is PEM in the config.
+ */
+export function certificateSourceKind(source: string): CertificateStatus['sourceKind'] {
+  if (source.startsWith('acme:')) return 'acme';
+  if (source.startsWith('folder:')) return 'folder';
+  if (source.startsWith('<inline')) return 'inline';
+  return 'file';
+}
+
+function issuerOf(certPem: string): string {
+  const leaf = certificateBlocks(certPem)[0];
+  if (leaf === undefined) return '';
+  try {
+    return inspectCertificate(leaf).issuer;
+  } catch {
+    return '';
+  }
 }

@@ -2,6 +2,9 @@
 // the `gatehouse reload|restart|status` commands). primary.ts implements it; admin-server.ts uses it.
 import type { ConfigDiagnostic } from '@gatehouse/config';
 import type { StatsMessage } from '@gatehouse/dataplane';
+import type { RouteTraffic, TrafficHistory } from './traffic-stats.ts';
+
+export type { RouteTraffic, TrafficHistory };
 
 /** What asked for a reload: a watched file, SIGHUP, the admin endpoint, or a new ACME certificate. */
 export type ReloadTrigger = 'file' | 'signal' | 'admin' | 'acme';
@@ -19,7 +22,11 @@ export interface ReloadOutcome {
 }
 
 /** What a worker reports in gh:stats, with `id` the cluster worker id instead of the request id. */
-export type WorkerStatus = Omit<StatsMessage, 'type' | 'id'> & { id: number };
+export type WorkerStatus = Omit<StatsMessage, 'type' | 'id' | 'routes'> & {
+  id: number;
+  /** Over the last few seconds; null until the worker was sampled twice (just started). */
+  requestsPerSecond: number | null;
+};
 
 export interface CertificateStatus {
   role: 'server' | 'client-ca' | 'upstream-client' | 'upstream-ca';
@@ -29,11 +36,14 @@ export interface CertificateStatus {
   fingerprint256: string;
   notAfter: string;
   daysLeft: number;
+  issuer: string;
+  /** Where it came from: a file path, `<inline>`, a certificate folder or ACME. */
   source: string;
   /** The certManager provider that issued it (ACME certificates only). */
   provider?: string;
   /** When it is renewed (ACME certificates only), ISO 8601. */
   nextRenewal?: string;
+  sourceKind: 'file' | 'inline' | 'folder' | 'acme';
 }
 
 export interface BackendStatus {
@@ -43,6 +53,8 @@ export interface BackendStatus {
   ejectedUntil: number;
   lastProbe: { ok: boolean; status: number | null; latencyMs: number | null; error: string | null; at: string } | null;
   transitions: number;
+  /** When the backend last went up, down, ejected or restored; null: never since it was configured. */
+  lastTransitionAt: string | null;
 }
 
 export interface RouteStatus {
@@ -52,7 +64,18 @@ export interface RouteStatus {
   backends: BackendStatus[];
 }
 
+/** A route in /status: its health, its policy and its traffic. */
+export interface RouteReport extends RouteStatus {
+  /** The effective client-certificate mode (the route's own, else the gateway's). */
+  clientAuth: 'required' | 'optional' | 'off';
+  /** Names of the route's middlewares, in the order they run. */
+  middlewares: string[];
+  traffic: RouteTraffic;
+}
+
 export interface StatusReport {
+  /** When this document was made (the page counts "ago" from it, not from the viewer's clock). */
+  at: string;
   version: string;
   pid: number;
   uptimeSeconds: number;
@@ -60,8 +83,10 @@ export interface StatusReport {
   configFile: string;
   lastReload: { at: string; accepted: boolean; message: string } | null;
   workers: WorkerStatus[];
-  routes: RouteStatus[];
+  routes: RouteReport[];
   certificates: CertificateStatus[];
+  /** Requests per second and the 5xx share, one point per second, for the last five minutes. */
+  history: TrafficHistory;
 }
 
 export interface Readiness {

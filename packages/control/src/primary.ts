@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import type { ConfigDiagnostic, GatewayConfig } from '@gatehouse/config';
+import type { ConfigDiagnostic, GatewayConfig, RouteConfig } from '@gatehouse/config';
 import { formatDiagnostic, isLoopbackAddress } from '@gatehouse/config';
 import {
   backendKey,
@@ -18,7 +18,7 @@ import { HealthScheduler, type HealthTransition } from '@gatehouse/health';
 import { generateTicketKeys } from '@gatehouse/pki';
 import type { Logger } from 'pino';
 import { AcmeManager, type ChallengeSet } from './acme/manager.ts';
-import { certificateStatuses } from './certificate-status.ts';
+import { certificateStatuses, refreshDaysLeft } from './certificate-status.ts';
 import { ensureListenerMigration, TCP_MIGRATE_REQ } from './listener-migration.ts';
 import { errorMessage, RolloutAbortedError, ShuttingDownError } from './errors.ts';
 import type {
@@ -28,10 +28,13 @@ import type {
   Readiness,
   ReloadOutcome,
   ReloadTrigger,
+  RouteReport,
   RouteStatus,
   StatusReport,
   WorkerStatus,
 } from './gateway-api.ts';
+import { StatusFeed } from './status-feed.ts';
+import { TrafficStats } from './traffic-stats.ts';
 import { runTwoPhase, SerialQueue } from './rollout.ts';
 import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
 import { newTicketKeyRing, rotateTicketKeys, type TicketKeyRing, wireTicketKeys } from './ticket-keys.ts';
@@ -90,6 +93,8 @@ const RATE_LIMIT_SWEEP_MS = 5_000;
 
 /** How long every worker gets to acknowledge a new set of ACME challenges. */
 const CHALLENGE_ACK_TIMEOUT_MS = 10_000;
+/** How often the status page's numbers are sampled: changes show within about two ticks. */
+const STATUS_TICK_MS = 1_000;
 
 type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -122,6 +127,10 @@ export class Primary implements GatewayApi {
   private challengeId = 0;
   private lastReload: StatusReport['lastReload'] = null;
   private adminToken: string | null;
+  private readonly traffic = new TrafficStats();
+  /** The status page's live document; the admin listener holds the viewers' connections. */
+  private readonly feed = new StatusFeed();
+  private statusTimer: NodeJS.Timeout | null = null;
   private restarting: Promise<void> | null = null;
   private draining: Promise<number> | null = null;
   private pidFile: string | null = null;
@@ -242,6 +251,7 @@ export class Primary implements GatewayApi {
       this.watcher.setFiles(this.options.initial.files);
     }
     this.scheduleTicketRotation();
+    this.scheduleStatusTick();
     if (gateway.admin.pidFile) {
       await writeFile(gateway.admin.pidFile, `${process.pid}\n`);
       this.pidFile = gateway.admin.pidFile;
@@ -258,6 +268,7 @@ export class Primary implements GatewayApi {
           address: gateway.admin.address,
           socket: gateway.admin.socket,
           token: this.adminToken,
+          feed: this.feed,
           api: this,
           metrics: this.metrics,
           logger: this.componentLogger('admin'),
@@ -637,32 +648,77 @@ export class Primary implements GatewayApi {
   }
 
   async status(): Promise<StatusReport> {
-    const workers = await this.collectStats(2_000);
+    return this.report(await this.collectStats(2_000));
+  }
+
+  /** The /status document from one round of worker answers; rates come from the status ticks. */
+  private report(samples: WorkerAnswer[]): StatusReport {
+    const config = this.current.config;
+    const gatewayAuth = config.gateway.tls.clientAuth;
+    const gatewayMode: RouteReport['clientAuth'] =
+      gatewayAuth === null || gatewayAuth.clientCA === null ? 'off' : gatewayAuth.required ? 'required' : 'optional';
+    const configured = new Map(config.routes.map((r) => [r.name, r]));
+    const now = Date.now();
     return {
+      at: new Date(now).toISOString(),
       version: this.options.version,
       pid: process.pid,
-      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       generation: this.current.generation,
       configFile: this.options.configFile,
       lastReload: this.lastReload,
-      workers,
-      routes: this.routeHealth(),
-      certificates: certificateStatuses(this.current, Date.now()).map((cert) => {
+      workers: samples.map(({ id, stats }) => workerStatus(id, stats, this.traffic)),
+      routes: this.routeHealth().map((route): RouteReport => {
+        const own = configured.get(route.name);
+        return {
+          ...route,
+          clientAuth: own?.clientAuth?.mode ?? gatewayMode,
+          middlewares: own ? middlewareNames(own) : [],
+          traffic: this.traffic.route(route.name),
+        };
+      }),
+      certificates: refreshDaysLeft(this.currentCertificates, now).map((cert) => {
         // A failing renewal is retried sooner than the planned date: show when.
         const next = cert.provider ? this.acme?.nextAttempt(cert.provider, cert.names[0] ?? '') : null;
         return next ? { ...cert, nextRenewal: new Date(next).toISOString() } : cert;
       }),
+      history: this.traffic.history(),
     };
   }
 
-  private collectStats(timeoutMs: number): Promise<WorkerStatus[]> {
+  /**
+   * Once a second: one round of worker stats feeds the traffic windows (so five minutes of history
+   * exist whenever someone opens the page) and, while anyone watches, one document for every viewer.
+   */
+  private scheduleStatusTick(): void {
+    this.statusTimer = setTimeout(() => void this.statusTick(), STATUS_TICK_MS);
+    this.statusTimer.unref();
+  }
+
+  private async statusTick(): Promise<void> {
+    if (this.state !== 'running') return;
+    try {
+      const samples = await this.collectStats(STATUS_TICK_MS - 100);
+      this.traffic.record(
+        Date.now(),
+        samples.map((s) => s.stats),
+      );
+      if (this.feed.viewerCount > 0) this.feed.publish(this.report(samples));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'status tick failed');
+    } finally {
+      if (this.state === 'running') this.scheduleStatusTick();
+    }
+  }
+
+  private collectStats(timeoutMs: number): Promise<WorkerAnswer[]> {
     const workers = this.pool.alive().filter((w) => !w.retiring);
     return Promise.all(
       workers.map(
         (worker) =>
-          new Promise<WorkerStatus | null>((resolve) => {
+          new Promise<WorkerAnswer | null>((resolve) => {
             const id = ++this.statsId;
-            const done = (value: WorkerStatus | null) => {
+            const done = (value: WorkerAnswer | null) => {
               clearTimeout(timer);
               off();
               offExit();
@@ -670,13 +726,13 @@ export class Primary implements GatewayApi {
             };
             const timer = setTimeout(() => done(null), timeoutMs);
             const off = worker.onMessage((message) => {
-              if (message.type === 'gh:stats' && message.id === id) done(workerStatus(worker.id, message));
+              if (message.type === 'gh:stats' && message.id === id) done({ id: worker.id, stats: message });
             });
             const offExit = worker.onExit(() => done(null));
             if (!worker.trySend({ type: 'gh:stats-request', id })) done(null);
           }),
       ),
-    ).then((list) => list.filter((s): s is WorkerStatus => s !== null));
+    ).then((list) => list.filter((s): s is WorkerAnswer => s !== null));
   }
 
   readiness(): Readiness {
@@ -700,7 +756,15 @@ export class Primary implements GatewayApi {
 
   routeHealth(): RouteStatus[] {
     if (this.health) {
-      return this.health.details().map((r) => ({ name: r.name, path: r.path, hosts: r.hosts, backends: r.backends }));
+      return this.health.details().map((r) => ({
+        name: r.name,
+        path: r.path,
+        hosts: r.hosts,
+        backends: r.backends.map(({ recentTransitions, ...backend }) => ({
+          ...backend,
+          lastTransitionAt: recentTransitions[recentTransitions.length - 1]?.at ?? null,
+        })),
+      }));
     }
     return this.current.config.routes.map((route) => ({
       name: route.name,
@@ -715,6 +779,7 @@ export class Primary implements GatewayApi {
           ejectedUntil: state?.ejectedUntil ?? 0,
           lastProbe: null,
           transitions: 0,
+          lastTransitionAt: null,
         };
       }),
     }));
@@ -748,6 +813,9 @@ export class Primary implements GatewayApi {
     if (this.ticketTimer) clearInterval(this.ticketTimer);
     this.ticketTimer = null;
     this.clearPairGraceTimer();
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.statusTimer = null;
+    this.feed.close();
     void this.watcher?.close().catch(() => {});
     this.watcher = null;
     void this.health?.close().catch((error: unknown) => this.logger.warn({ err: error }, 'health close failed'));
@@ -831,7 +899,22 @@ function listenerNames(entryPoints: GatewayConfig['gateway']['entryPoints']): st
   return [entryPoints.web?.raw, entryPoints.webSecure?.raw].filter((a): a is string => typeof a === 'string');
 }
 
-function workerStatus(id: number, stats: StatsMessage): WorkerStatus {
+/** One worker's gh:stats answer, with its cluster id. */
+interface WorkerAnswer {
+  id: number;
+  stats: StatsMessage;
+}
+
+/**
+ * The names of a route's middlewares, in order. The middleware chain is not in the config model yet,
+ * so every route reports none.
+ */
+function middlewareNames(_route: RouteConfig): string[] {
+  return [];
+}
+
+function workerStatus(id: number, stats: StatsMessage, traffic: TrafficStats): WorkerStatus {
+  const live = traffic.worker(stats.pid);
   return {
     id,
     pid: stats.pid,
@@ -843,6 +926,7 @@ function workerStatus(id: number, stats: StatsMessage): WorkerStatus {
     eventLoopUtilization: stats.eventLoopUtilization,
     rssBytes: stats.rssBytes,
     heapUsedBytes: stats.heapUsedBytes,
+    requestsPerSecond: live?.requestsPerSecond ?? null,
   };
 }
 

@@ -47,6 +47,17 @@ describe('checkAdminAccess', () => {
     const socket: AdminRequestFacts = { ...tcp({ origin: 'http://x' }, '/healthz'), listener: 'socket' };
     assert.equal(checkAdminAccess(socket, null)?.code, 'GH_ADMIN_CROSS_SITE');
   });
+  it('lets the page load its own modules (Origin of this listener) but nothing else with an Origin', () => {
+    const own = 'http://127.0.0.1:9180';
+    assert.equal(checkAdminAccess(tcp({ origin: own }, '/ui/app.js'), adminToken(TOKEN)), null);
+    assert.equal(checkAdminAccess(tcp({ origin: 'http://localhost:9180' }, '/ui/app.js'), null)?.status, 403);
+    assert.equal(checkAdminAccess(tcp({ origin: 'http://attacker.example' }, '/ui/app.js'), null)?.status, 403);
+    for (const path of ['/status', '/status/stream', '/reload', '/', '/healthz']) {
+      assert.equal(checkAdminAccess(tcp({ origin: own }, path), null)?.code, 'GH_ADMIN_CROSS_SITE', path);
+    }
+    const socket: AdminRequestFacts = { ...tcp({ origin: own }, '/ui/app.js'), listener: 'socket' };
+    assert.equal(checkAdminAccess(socket, null)?.status, 403);
+  });
   it('refuses what a browser marks as sent by another site, and lets its own page through', () => {
     assert.equal(checkAdminAccess(tcp({ 'sec-fetch-site': 'cross-site' }), null)?.status, 403);
     assert.equal(checkAdminAccess(tcp({ 'sec-fetch-site': 'same-site' }), null)?.status, 403);

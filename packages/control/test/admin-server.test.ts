@@ -79,6 +79,7 @@ const backend = (over: Partial<BackendStatus>): BackendStatus => ({
   ejectedUntil: 0,
   lastProbe: null,
   transitions: 0,
+  lastTransitionAt: null,
   ...over,
 });
 

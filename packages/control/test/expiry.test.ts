@@ -15,6 +15,8 @@ function cert(name: string, daysFromNow: number, over: Partial<CertificateStatus
     subject: `CN=${name}`,
     serial: name.toUpperCase().replace(/[^A-Z0-9]/g, ''),
     fingerprint256: 'AA',
+    issuer: 'CN=Test CA',
+    sourceKind: 'file',
     notAfter: new Date(NOW + daysFromNow * DAY_MS).toISOString(),
     daysLeft: daysFromNow,
     source: `/certs/${name}.crt`,

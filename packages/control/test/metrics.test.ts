@@ -41,6 +41,8 @@ const cert = (over: Partial<CertificateStatus>): CertificateStatus => ({
   subject: 'CN=api.example.test',
   serial: '0A1B',
   fingerprint256: 'AA:BB',
+  issuer: 'CN=Test CA',
+  sourceKind: 'file',
   notAfter: '2030-01-02T03:04:05.000Z',
   daysLeft: 100,
   source: '/etc/gatehouse/api.crt',

@@ -151,6 +151,21 @@ export interface PassiveMessage {
   type: 'gh:passive';
   events: Array<{ route: string; endpoint: string; ok: boolean; reason: string | null }>;
 }
+/** Upper bounds (seconds) of the request and upstream duration histograms. */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/**
+ * One route's counts since the worker started. `durationBuckets[i]` counts requests whose duration
+ * fell in (DURATION_BUCKETS[i-1], DURATION_BUCKETS[i]] seconds; the last slot is above every bound.
+ */
+export interface RouteTrafficSample {
+  route: string;
+  /** By status class: index 2 is 2xx, …, 5 is 5xx; 0 holds requests without a status. */
+  statusClasses: number[];
+  durationBuckets: number[];
+}
 export interface StatsMessage {
   type: 'gh:stats';
   id: number;
@@ -163,6 +178,7 @@ export interface StatsMessage {
   eventLoopUtilization: number;
   rssBytes: number;
   heapUsedBytes: number;
+  routes: RouteTrafficSample[];
 }
 export interface DrainedMessage {
   type: 'gh:drained';

@@ -8,10 +8,10 @@
 import cluster from 'node:cluster';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import client from 'prom-client';
+import { DURATION_BUCKETS, type RouteTrafficSample } from './messages.ts';
 
-export const DURATION_BUCKETS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-];
+// The bounds are part of gh:stats (route samples carry counts per bucket), so messages.ts owns them.
+export { DURATION_BUCKETS } from './messages.ts';
 
 /** Methods with their own label value; anything else is counted as OTHER (bounded cardinality). */
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'OTHER'] as const;
@@ -133,6 +133,8 @@ export class RouteMetrics {
   /** Unflushed request counts, index `method * 600 + status`. */
   readonly pending = new Float64Array(METHODS.length * STATUS_SLOTS);
   readonly duration: HistogramSeries;
+  /** Requests by status class (index 2 is 2xx; 0 holds what had no status), never reset: the status page's rates. */
+  readonly statusClasses = new Float64Array(6);
   /** false for a route with `disableMetrics`: counted into series that nothing exports. */
   readonly recorded: boolean;
   private readonly upstream = new Map<string, HistogramSeries>();
@@ -148,6 +150,7 @@ export class RouteMetrics {
   countRequest(method: number, status: number): void {
     const s = status > 0 && status < STATUS_SLOTS ? status : 0;
     this.pending[method * STATUS_SLOTS + s]!++;
+    this.statusClasses[(s / 100) | 0]!++;
   }
 
   upstreamDuration(backend: string): HistogramSeries {
@@ -286,6 +289,23 @@ export function routeMetricsFor(route: string): RouteMetrics {
  */
 export function unrecordedRouteMetrics(route: string): RouteMetrics {
   return new RouteMetrics(route, metrics.requestDuration, false);
+}
+
+/**
+ * Every route's counts since this worker started, for gh:stats: the primary subtracts one answer from
+ * the next, so nothing here is reset and a scrape does not disturb it. Routes with `disableMetrics`
+ * are not kept in the registry and are left out.
+ */
+export function routeTrafficSamples(): RouteTrafficSample[] {
+  const out: RouteTrafficSample[] = [];
+  for (const rm of routeMetrics.values()) {
+    out.push({
+      route: rm.route,
+      statusClasses: Array.from(rm.statusClasses),
+      durationBuckets: Array.from(rm.duration.counts),
+    });
+  }
+  return out;
 }
 
 /** Total requests counted by this worker (for gh:stats), without flushing. */

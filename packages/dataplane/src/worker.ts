@@ -14,7 +14,13 @@ import { MonitoringResponder } from './request/monitoring-responder.ts';
 import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
-import { collectProcessMetrics, eventLoopLagMs, sampleEventLoopUtilization, servedCount } from './metrics.ts';
+import {
+  collectProcessMetrics,
+  eventLoopLagMs,
+  routeTrafficSamples,
+  sampleEventLoopUtilization,
+  servedCount,
+} from './metrics.ts';
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { sessionTickets } from './tls/session-tickets.ts';
@@ -220,6 +226,7 @@ export class WorkerRuntime {
       eventLoopUtilization: sampleEventLoopUtilization(),
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
+      routes: routeTrafficSamples(),
     });
   }
 }

@@ -5,7 +5,17 @@ import { formatDuration, formatStatus } from '../src/commands/status.ts';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
+const quiet = {
+  requestsPerSecond: 0,
+  requestsLastMinute: 0,
+  share4xx: null,
+  share5xx: null,
+  p50Ms: null,
+  p99Ms: null,
+};
+
 const report: StatusReport = {
+  at: '2026-11-27T12:00:00.000Z',
   version: '0.1.0',
   pid: 4242,
   uptimeSeconds: 3725,
@@ -24,6 +34,7 @@ const report: StatusReport = {
       eventLoopUtilization: 0.125,
       rssBytes: 80 * 1024 * 1024,
       heapUsedBytes: 20 * 1024 * 1024,
+      requestsPerSecond: 12.5,
     },
     {
       id: 2,
@@ -36,6 +47,7 @@ const report: StatusReport = {
       eventLoopUtilization: 0,
       rssBytes: 0,
       heapUsedBytes: 0,
+      requestsPerSecond: null,
     },
   ],
   routes: [
@@ -43,6 +55,9 @@ const report: StatusReport = {
       name: 'api',
       path: '/api',
       hosts: ['api.example.com'],
+      clientAuth: 'required',
+      middlewares: [],
+      traffic: quiet,
       backends: [
         {
           endpoint: 'http://10.0.0.1:3000',
@@ -51,6 +66,7 @@ const report: StatusReport = {
           ejectedUntil: 0,
           lastProbe: { ok: true, status: 200, latencyMs: 2.4, error: null, at: '2026-11-27T11:59:59Z' },
           transitions: 0,
+          lastTransitionAt: null,
         },
         {
           endpoint: 'http://10.0.0.2:3000',
@@ -59,6 +75,7 @@ const report: StatusReport = {
           ejectedUntil: NOW + 5000,
           lastProbe: null,
           transitions: 1,
+          lastTransitionAt: null,
         },
         {
           endpoint: 'http://10.0.0.3:3000',
@@ -67,10 +84,11 @@ const report: StatusReport = {
           ejectedUntil: 0,
           lastProbe: { ok: false, status: null, latencyMs: null, error: 'ECONNREFUSED', at: '2026-11-27T11:59:59Z' },
           transitions: 2,
+          lastTransitionAt: null,
         },
       ],
     },
-    { name: 'web', path: '/', hosts: [], backends: [] },
+    { name: 'web', path: '/', hosts: [], clientAuth: 'off', middlewares: [], traffic: quiet, backends: [] },
   ],
   certificates: [
     {
@@ -81,7 +99,9 @@ const report: StatusReport = {
       fingerprint256: 'AA:BB:CC',
       notAfter: '2026-12-07T00:00:00.000Z',
       daysLeft: 9.5,
+      issuer: 'CN=Example CA',
       source: '/etc/gatehouse/api.crt',
+      sourceKind: 'file',
     },
     {
       role: 'client-ca',
@@ -91,9 +111,12 @@ const report: StatusReport = {
       fingerprint256: 'DD:EE',
       notAfter: '2026-11-01T00:00:00.000Z',
       daysLeft: -26,
+      issuer: 'CN=Clients',
       source: '/etc/gatehouse/clients.pem',
+      sourceKind: 'file',
     },
   ],
+  history: { intervalMs: 1000, points: [] },
 };
 
 describe('gatehouse status', () => {
