@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
 import type { ConfigDiagnostic, GatewayConfig, RouteConfig } from '@gatehouse/config';
-import { formatDiagnostic, isLoopbackAddress } from '@gatehouse/config';
+import { effectiveClientAuth, formatDiagnostic, isLoopbackAddress } from '@gatehouse/config';
 import {
   backendKey,
   type LeaseAsk,
@@ -654,9 +654,8 @@ export class Primary implements GatewayApi {
   /** The /status document from one round of worker answers; rates come from the status ticks. */
   private report(samples: WorkerAnswer[]): StatusReport {
     const config = this.current.config;
-    const gatewayAuth = config.gateway.tls.clientAuth;
-    const gatewayMode: RouteReport['clientAuth'] =
-      gatewayAuth === null || gatewayAuth.clientCA === null ? 'off' : gatewayAuth.required ? 'required' : 'optional';
+    const clientAuth = effectiveClientAuth(config);
+    const modes = new Map(clientAuth.routes.map((r) => [r.name, r.mode]));
     const configured = new Map(config.routes.map((r) => [r.name, r]));
     const now = Date.now();
     return {
@@ -672,7 +671,7 @@ export class Primary implements GatewayApi {
         const own = configured.get(route.name);
         return {
           ...route,
-          clientAuth: own?.clientAuth?.mode ?? gatewayMode,
+          clientAuth: modes.get(route.name) ?? clientAuth.gatewayMode,
           middlewares: own ? middlewareNames(own) : [],
           traffic: this.traffic.route(route.name),
         };
