@@ -3,8 +3,8 @@
 // validates HTTP-01 on the gateway's web port and TLS-ALPN-01 on its HTTPS port. The results are
 // looked at with `openssl s_client`, verified against pebble's issuing root.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -323,5 +323,109 @@ describe('ACME renewal of short-lived certificates under load', { skip }, () => 
     );
     const cleared = (await get(`http://127.0.0.1:${s.admin}/metrics`)).body;
     assert.doesNotMatch(cleared, /gatehouse_acme_consecutive_failures\{provider="http",name="a.acme.test"\}/);
+  });
+});
+
+describe('ACME across two instances sharing a redis-server', {
+  skip: skip || missingPackage('redis-server', 'redis-server'),
+}, () => {
+  let dir: string;
+  let redis: ChildProcess;
+  let pebble: Pebble;
+  let backend: http.Server;
+  const gateways: GatewayProcess[] = [];
+
+  after(async () => {
+    await Promise.all(gateways.map((g) => g.stop()));
+    await pebble?.stop();
+    redis?.kill('SIGTERM');
+    backend?.close();
+  });
+
+  it('one instance orders, another answers its challenge, all serve the result, and a renewal is ordered once', async () => {
+    dir = tempDir('gh-acme-redis-');
+    const [redisPort, webA, secureA, webB, secureB] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    redis = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    backend = await startBackend();
+    // Pebble validates on instance B only; A is the one with the name at first, so A orders and B
+    // must answer A's challenge from the shared store. 30-second certificates: renewals come quickly.
+    pebble = await Pebble.create({ dir, httpPort: webB, tlsPort: secureB, validitySeconds: 30 });
+    await pebble.start();
+    const backendPort = (backend.address() as AddressInfo).port;
+    const config = (name: string, web: number, secure: number, provider: string) =>
+      writeFile(
+        dir,
+        `${name}.yaml`,
+        [
+          'gateway:',
+          `  entryPoints: { web: { address: "127.0.0.1:${web}" }, webSecure: { address: "127.0.0.1:${secure}" } }`,
+          '  admin: { address: "" }',
+          '  log: { accessLog: false }',
+          `  redis: { addr: "127.0.0.1:${redisPort}" }`,
+          'certManager:',
+          '  providers:',
+          '    http:',
+          '      type: acme',
+          '      acme:',
+          `        directoryUrl: ${pebble.directoryUrl}`,
+          `        caBundle: ${pebble.caBundlePath}`,
+          `        storageFile: ${join(dir, name, 'acme.json')}`,
+          'routes:',
+          '  - name: a',
+          '    path: /',
+          '    hosts: [a.acme.test]',
+          `    tls: { provider: ${provider} }`,
+          `    target: http://127.0.0.1:${backendPort}`,
+          '',
+        ].join('\n'),
+      );
+    const configB = config('b', webB, secureB, 'none');
+    const b = await startGateway(configB, { workers: 1 });
+    gateways.push(b);
+    await b.waitForLog((l) => String(l.msg).startsWith('ACME shares challenges'), 20_000);
+    const a = await startGateway(config('a', webA, secureA, 'http'), { workers: 1 });
+    gateways.push(a);
+    const first = await issued(a, 'a.acme.test', 'ACME certificate issued', 60_000);
+    assert.equal(pebble.orders(), 1);
+    const root = join(dir, 'pebble-root.pem');
+    writeFile(dir, 'pebble-root.pem', await pebble.issuingRoot());
+    await a.waitForLog((l) => l.msg === 'reload accepted' && l.trigger === 'acme', 20_000);
+    assert.equal((await served(secureA, 'a.acme.test', root)).serial, first.serial);
+
+    // B takes the name too: it serves A's certificate from the store, without an order of its own.
+    writeFile(dir, 'b.yaml', readFileSync(configB, 'utf8').replace('provider: none', 'provider: http'));
+    b.child.kill('SIGHUP');
+    await b.waitForLog(
+      (l) => l.msg === 'ACME certificate taken from the shared store' && l.serial === first.serial,
+      30_000,
+    );
+    await b.waitForLog((l) => l.msg === 'reload accepted' && l.trigger === 'acme', 20_000);
+    const onB = await served(secureB, 'a.acme.test', root);
+    assert.deepEqual([onB.serial, onB.verify], [first.serial, '0 (ok)']);
+    assert.equal(pebble.orders(), 1, 'B placed no order');
+
+    // Both are due for renewal at the same moment: the lock lets one of them order, the other takes it.
+    const renewed = await Promise.race([
+      issued(a, 'a.acme.test', 'ACME certificate renewed', 60_000),
+      issued(b, 'a.acme.test', 'ACME certificate renewed', 60_000),
+    ]);
+    const taker = a.lines.includes(renewed) ? b : a;
+    await taker.waitForLog(
+      (l) => l.msg === 'ACME certificate taken from the shared store' && l.serial === renewed.serial,
+      30_000,
+    );
+    assert.equal(pebble.orders(), 2, 'one renewal order for two instances');
   });
 });

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLoopbackAddress } from './admin.ts';
 import { checkChallengeListeners, normalizeCertManager } from './cert-manager.ts';
 import { parseCidr } from './cidr.ts';
+import { normalizeRedis } from './redis.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
 import { DEFAULT_CLIENT_IDENTITY_FIELDS, DEFAULT_CLIENT_IDENTITY_HEADER } from './schema.ts';
@@ -162,6 +163,7 @@ export class Normalizer {
           pairGraceMs: num(watch.pairGrace, 5_000),
         },
         workers: num(gateway.workers, 0),
+        redis: normalizeRedis(gateway.redis, (path) => this.besideConfig(path)),
         strictSlash: bool(gateway.strictSlash, true),
       },
       routes: [],
@@ -208,7 +210,8 @@ export class Normalizer {
   private listeners(config: GatewayConfig): void {
     const entryPoints = config.gateway.entryPoints;
     const { tls } = config.gateway;
-    const automatic = config.certManager?.providers.some((p) => p.names.length > 0) ?? false;
+    // A certificate manager brings certificates (and the default one until they come): HTTPS stays on.
+    const automatic = (config.certManager?.providers.length ?? 0) > 0;
     if (entryPoints.webSecure !== null && tls.certificates.length === 0 && !automatic) {
       // HTTPS is on by default only when there is a certificate to serve (Goma would generate a
       // self-signed one; we would rather not serve a certificate nobody trusts).

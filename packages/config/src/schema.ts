@@ -13,6 +13,7 @@ import {
   checkServerName,
 } from './checks.ts';
 import { certManagerField, routeTlsField } from './cert-manager.ts';
+import { redisField } from './redis.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { checkSanPattern } from './san-pattern.ts';
 import {
@@ -612,7 +613,7 @@ const gatewaySpec = obj({
   },
   workers: { spec: int(0, 1024), default: 0, description: 'Worker processes; 0 = one per CPU core. `--workers` wins.' },
   routes: { spec: arr(routeSpec), default: [], description: 'Routes (Goma also allows them here, under `gateway`).' },
-  redis: gomaRefused('Goma Redis; not supported by Gatehouse.'),
+  redis: redisField,
   networking: goma('Goma outbound transport tuning; Gatehouse uses `timeouts` and per-route TLS.'),
   disableHealthCheckStatus: goma('Goma switch; not supported by Gatehouse.'),
   disableRouteHealthCheckError: goma('Goma switch; not supported by Gatehouse.'),

@@ -97,6 +97,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
     watch: { enabled: false, pollIntervalMs: 0, debounceMs: 100, pairGraceMs: 5_000 },
     workers: 1,
     strictSlash: true,
+    redis: null,
   };
   for (const key of Object.keys(overrides) as (keyof Gateway)[]) {
     const value = overrides[key];

@@ -1,6 +1,7 @@
 // The normalised, validated configuration. Every later stage (pki, dataplane, health, control)
 // reads only this shape, never the raw YAML, so defaults are applied exactly once, here.
 // All durations are milliseconds. All addresses are parsed. Nothing here has been read from disk.
+import type { RedisConfig } from './middleware/limits-types.ts';
 
 /** Where a value came from in the YAML file: used by every later error that points back at the config. */
 export interface SourcePos {
@@ -155,6 +156,8 @@ export interface GatewaySection {
   watch: WatchConfig;
   /** Worker count from the config; the CLI flag wins. 0 = one per core. */
   workers: number;
+  /** Shared by instances (rate limits, ACME); null: each instance on its own. */
+  redis: RedisConfig | null;
   /** Goma's `strictSlash`: redirect `/docs` to `/docs/` for a route written as `/docs/`. */
   strictSlash: boolean;
 }

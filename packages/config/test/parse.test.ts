@@ -563,7 +563,6 @@ describe('Goma compatibility', () => {
     );
     const found = errors(text).map((e) => `${e.line}:${e.col} ${e.code} ${e.path}`);
     assert.deepEqual(found, [
-      '3:3 GH_CONFIG_UNSUPPORTED_KEY gateway.redis',
       '4:3 GH_CONFIG_UNSUPPORTED_KEY gateway.errorInterceptor',
       '5:3 GH_CONFIG_UNSUPPORTED_KEY gateway.cors',
       '7:5 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.passThrough',

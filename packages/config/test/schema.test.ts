@@ -17,6 +17,7 @@ import { gomaMtlsExample, load } from './helpers.ts';
 const base = {
   version: 2,
   gateway: {
+    redis: { addr: 'redis.internal:6379', tls: {} },
     tls: {
       certificates: [{ cert: '/c/a.pem', key: '/c/a.key' }],
       clientAuth: { clientCA: '/c/ca.pem' },
@@ -58,6 +59,7 @@ function sample(key: string, field: Field, spec: Spec = field.spec): unknown {
     pidFile: '/run/x.pid',
     default: 'www.example.com',
     directoryUrl: 'https://acme.example.com/directory',
+    addr: 'redis.other:6380',
     socket: '/run/x.sock',
     clientIdentity: false,
   };

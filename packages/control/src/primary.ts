@@ -831,7 +831,10 @@ export class Primary implements GatewayApi {
 
   /** Starts the ACME manager when the config asks for certificates, and gives it the current names. */
   private applyAcme(): void {
-    const wanted = this.current.config.certManager?.providers.some((p) => p.names.length > 0) ?? false;
+    const providers = this.current.config.certManager?.providers ?? [];
+    // With Redis, an instance without names of its own still answers the others' challenges.
+    const wanted =
+      providers.some((p) => p.names.length > 0) || (providers.length > 0 && this.current.config.gateway.redis !== null);
     if (!wanted && this.acme === null) return;
     if (this.acme === null) {
       const logger = this.componentLogger('acme');

@@ -8,16 +8,20 @@
 // name that waits (for its first certificate, or after a failure) never holds up start-up or any
 // other name, and serves the default certificate (or its current one) meanwhile.
 import { X509Certificate } from 'node:crypto';
-import type { AcmeProviderConfig, GatewayConfig } from '@gatehouse/config';
+import type { AcmeProviderConfig, GatewayConfig, RedisConfig } from '@gatehouse/config';
 import type { AcmeChallengesMessage, ResolvedServerCertificate } from '@gatehouse/dataplane';
 import { resolveMaterial } from '@gatehouse/pki';
 import * as acme from 'acme-client';
 import type { Logger } from 'pino';
 import { failureDetail, takeRetryAfter, trustFor } from './acme-http.ts';
 import { renewalTime, retryDelayMs } from './renewal.ts';
+import { type RemoteChallenges, SharedAcmeStore } from './shared-store.ts';
 import { loadOrCreateAccountKey, storeCertificate } from './storage.ts';
 
 export type ChallengeSet = Omit<AcmeChallengesMessage, 'type' | 'id'>;
+
+/** While another instance holds a name's order lock, look again after this long. */
+const LOCKED_RETRY_MS = 3_000;
 
 export interface AcmeHost {
   logger: Logger;
@@ -61,6 +65,10 @@ export class AcmeManager {
   private readonly alpn = new Map<string, { certPem: string; keyPem: string }>();
   private publishing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** With `gateway.redis`: the store shared with other instances, and the challenges pending there. */
+  private shared: Promise<SharedAcmeStore | null> = Promise.resolve(null);
+  private sharedConfig: string | null = null;
+  private remote: RemoteChallenges = { http: new Map(), alpn: new Map() };
 
   constructor(host: AcmeHost) {
     this.host = host;
@@ -68,10 +76,9 @@ export class AcmeManager {
 
   /** The challenges pending now, for a worker that joins while an order runs. */
   challenges(): ChallengeSet {
-    return {
-      http: [...this.http],
-      alpn: [...this.alpn].map(([name, pair]) => ({ name, ...pair })),
-    };
+    const http = new Map([...this.remote.http, ...this.http]);
+    const alpn = new Map([...this.remote.alpn, ...this.alpn]);
+    return { http: [...http], alpn: [...alpn].map(([name, pair]) => ({ name, ...pair })) };
   }
 
   /** Epoch ms of the next renewal or retry of a name; null when none is planned. */
@@ -85,6 +92,7 @@ export class AcmeManager {
    */
   apply(config: GatewayConfig, serving: readonly ResolvedServerCertificate[]): void {
     if (this.stopped) return;
+    this.useShared(config.gateway.redis);
     const wanted = new Set<string>();
     for (const provider of config.certManager?.providers ?? []) {
       if (provider.names.length === 0) continue;
@@ -133,6 +141,100 @@ export class AcmeManager {
     this.stopped = true;
     for (const state of this.names.values()) if (state.timer) clearTimeout(state.timer);
     this.names.clear();
+    void this.shared.then((store) => store?.close());
+  }
+
+  /** Connects to (or leaves) the shared store when `gateway.redis` appears, changes or goes. */
+  private useShared(redis: RedisConfig | null): void {
+    const wanted = redis ? JSON.stringify(redis) : null;
+    if (wanted === this.sharedConfig) return;
+    this.sharedConfig = wanted;
+    const previous = this.shared;
+    void previous.then((store) => store?.close());
+    this.remote = { http: new Map(), alpn: new Map() };
+    if (redis === null) {
+      this.shared = Promise.resolve(null);
+      return;
+    }
+    const connecting = SharedAcmeStore.connect(redis, this.host.logger, {
+      onChallenges: async (remote) => {
+        this.remote = remote;
+        await this.publish();
+      },
+      onCertificate: (provider, name) => this.enqueueAdoption(provider, name),
+    });
+    this.shared = connecting;
+    connecting.then(
+      () =>
+        this.host.logger.info(
+          { redis: `${redis.host}:${redis.port}` },
+          'ACME shares challenges, certificates and order locks through Redis',
+        ),
+      (error: unknown) =>
+        this.host.logger.error(
+          { err: error, redis: `${redis.host}:${redis.port}` },
+          'Redis for shared ACME state is unreachable; orders wait for it',
+        ),
+    );
+  }
+
+  /** The shared store, or null without `gateway.redis`; throws while a configured Redis is unreachable. */
+  private async sharedStore(): Promise<SharedAcmeStore | null> {
+    try {
+      return await this.shared;
+    } catch (error) {
+      // Connect again on the next attempt.
+      const config = this.sharedConfig;
+      this.sharedConfig = null;
+      if (config !== null) this.useShared(JSON.parse(config) as RedisConfig);
+      throw new Error(`Redis for shared ACME state: ${(error as Error).message}`);
+    }
+  }
+
+  /** Another instance stored a certificate: take it if it is newer than what serves here. */
+  private enqueueAdoption(provider: string, name: string): void {
+    const state = this.names.get(key(provider, name));
+    const runtime = this.providers.get(provider);
+    if (!state || !runtime || this.stopped) return;
+    const run = runtime.tail.then(async () => {
+      const store = await this.shared.catch(() => null);
+      if (store && !state.busy) await this.adopt(store, runtime.config, state);
+    });
+    runtime.tail = run.catch((error: unknown) =>
+      this.host.logger.warn({ err: error, provider, name }, 'shared ACME certificate could not be taken'),
+    );
+  }
+
+  /**
+   * Serves the certificate another instance stored for this name, when it comes from the same ACME
+   * directory and is not due for renewal yet. Returns false when there is none to take.
+   */
+  private async adopt(store: SharedAcmeStore, provider: AcmeProviderConfig, state: NameState): Promise<boolean> {
+    const shared = await store.certificate(provider.name, state.name);
+    if (shared === null || shared.directoryUrl !== provider.directoryUrl) return false;
+    let leaf: X509Certificate;
+    try {
+      leaf = new X509Certificate(shared.certPem);
+    } catch {
+      return false;
+    }
+    const notBefore = leaf.validFromDate.getTime();
+    const notAfter = leaf.validToDate.getTime();
+    const now = Date.now();
+    if (now < notBefore || renewalTime(notBefore, notAfter) <= now || !leaf.checkHost(state.name)) return false;
+    const serial = leaf.serialNumber.toUpperCase();
+    if (state.current?.serial !== serial) {
+      await storeCertificate(provider, state.name, shared.certPem, shared.keyPem, now);
+      this.host.logger.info(
+        { provider: provider.name, name: state.name, serial, notAfter: leaf.validTo },
+        'ACME certificate taken from the shared store',
+      );
+      await this.host.install();
+    }
+    state.failures = 0;
+    this.host.failures(provider.name, state.name, 0);
+    if (!this.stopped) this.arm(state, Math.max(now, renewalTime(notBefore, notAfter)));
+    return true;
   }
 
   private useProvider(config: AcmeProviderConfig): void {
@@ -191,10 +293,27 @@ export class AcmeManager {
     const provider = runtime.config;
     const renewal = state.current !== null;
     const started = Date.now();
+    let store: SharedAcmeStore | null = null;
+    let locked = false;
     try {
+      store = await this.sharedStore();
+      if (store) {
+        locked = await store.lock(provider.name, state.name);
+        if (!locked) {
+          // Another instance orders this name now; its result arrives through the store.
+          if (!this.stopped) this.arm(state, Date.now() + LOCKED_RETRY_MS);
+          return;
+        }
+        if (await this.adopt(store, provider, state)) return;
+      }
       const client = await this.client(runtime);
       const issued = await this.issue(client, provider, state.name);
       await storeCertificate(provider, state.name, issued.certPem, issued.keyPem, Date.now());
+      await store?.putCertificate(provider.name, state.name, {
+        certPem: issued.certPem,
+        keyPem: issued.keyPem,
+        directoryUrl: provider.directoryUrl,
+      });
       const leaf = new X509Certificate(issued.certPem);
       state.failures = 0;
       state.lastError = null;
@@ -244,6 +363,8 @@ export class AcmeManager {
         renewal ? 'ACME renewal failed' : 'ACME order failed',
       );
       if (!this.stopped) this.arm(state, Date.now() + delay);
+    } finally {
+      if (store && locked) await store.unlock(provider.name, state.name).catch(() => {});
     }
   }
 
@@ -320,21 +441,31 @@ export class AcmeManager {
     challenge: { type: string; token: string },
     keyAuthorization: string,
   ): Promise<() => Promise<void>> {
+    const store = await this.sharedStore();
     if (provider.challengeType === 'http-01') {
       this.http.set(challenge.token, keyAuthorization);
+      await store?.putHttpChallenge(challenge.token, keyAuthorization);
       await this.publish();
+      await store?.announceChallenges();
       return async () => {
         this.http.delete(challenge.token);
+        this.remote.http.delete(challenge.token);
+        await store?.deleteChallenge('http', challenge.token).catch(() => {});
         await this.publish().catch(() => {});
       };
     }
     const name = authz.identifier.value;
     const alpnKey = await acme.crypto.createPrivateEcdsaKey();
     const [, alpnCert] = await acme.crypto.createAlpnCertificate(authz, keyAuthorization, alpnKey);
-    this.alpn.set(name, { certPem: alpnCert.toString(), keyPem: alpnKey.toString() });
+    const pair = { certPem: alpnCert.toString(), keyPem: alpnKey.toString() };
+    this.alpn.set(name, pair);
+    await store?.putAlpnChallenge(name, pair);
     await this.publish();
+    await store?.announceChallenges();
     return async () => {
       this.alpn.delete(name);
+      this.remote.alpn.delete(name);
+      await store?.deleteChallenge('alpn', name).catch(() => {});
       await this.publish().catch(() => {});
     };
   }
