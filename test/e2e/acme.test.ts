@@ -135,6 +135,19 @@ async function setUp(prefix: string, validitySeconds?: number): Promise<Setup> {
   return { dir, web, secure, admin, backend, pebble, config };
 }
 
+/** Waits (bounded) until /status lists an ACME certificate for each of `names`: installed on every worker. */
+async function installed(admin: number, names: string[]): Promise<void> {
+  for (let attempt = 0; attempt < 150; attempt++) {
+    const status = JSON.parse((await get(`http://127.0.0.1:${admin}/status`)).body) as {
+      certificates: Array<{ names: string[]; provider?: string }>;
+    };
+    const missing = names.filter((n) => !status.certificates.some((c) => c.provider && c.names.includes(n)));
+    if (missing.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.fail(`no ACME certificate installed for ${names.join(', ')}`);
+}
+
 function issued(gateway: GatewayProcess, name: string, what = 'ACME certificate issued', timeoutMs = 90_000) {
   return gateway.waitForLog((l) => l.msg === what && l.name === name, timeoutMs, `"${what}" for ${name}`);
 }
@@ -164,15 +177,12 @@ describe('ACME certificates from pebble', { skip }, () => {
     assert.equal((await get(`http://127.0.0.1:${s.web}/`, { headers: { host: 'a.acme.test' } })).status, 200);
     await s.pebble.start();
     await Promise.all([issued(gateway, 'a.acme.test'), issued(gateway, 'b.acme.test')]);
+    await installed(s.admin, ['a.acme.test', 'b.acme.test']);
     root = join(s.dir, 'pebble-root.pem');
     writeFile(s.dir, 'pebble-root.pem', await s.pebble.issuingRoot());
   });
 
   it('issues through HTTP-01: openssl s_client sees the certificate, verified up to pebble’s root', async () => {
-    await gateway?.waitForLog(
-      (l) => l.msg === 'reload accepted' && l.trigger === 'acme' && String(l.changes).includes('certificates +'),
-      30_000,
-    );
     const result = await served(s.secure, 'a.acme.test', root);
     assert.equal(result.verify, '0 (ok)', JSON.stringify(result));
     const body = await get(`https://127.0.0.1:${s.secure}/`, {
@@ -209,7 +219,6 @@ describe('ACME certificates from pebble', { skip }, () => {
   it('after a restart, serves the stored certificates and places no new order', async () => {
     const before = await served(s.secure, 'a.acme.test', root);
     const orders = s.pebble.orders();
-    assert.equal(orders, 2, s.pebble.log);
     await gateway?.stop();
     gateway = await startGateway(s.config, { workers: 2 });
     const after = await served(s.secure, 'a.acme.test', root);
