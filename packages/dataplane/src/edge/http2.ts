@@ -22,7 +22,9 @@ export interface EdgeLimits {
   timeouts: TimeoutsConfig;
 }
 
-const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+/** The limits a session was opened under (a new generation's apply to new sessions). */
+const kSessionEdge = Symbol('gatehouse.h2SessionEdge');
 
 interface ResetWindow {
   start: number;
@@ -34,7 +36,14 @@ const kResets = Symbol('gatehouse.h2Resets');
 type SessionWithResets = http2.ServerHttp2Session & { [kResets]?: ResetWindow };
 // Node clears `stream.session` before 'close', so the stream keeps its own reference.
 const kOwner = Symbol('gatehouse.h2Owner');
-type StreamWithSession = http2.ServerHttp2Stream & { [kOwner]?: SessionWithResets };
+// The stream's request deadline (timeouts.request), and whether it fired.
+const kDeadline = Symbol('gatehouse.h2Deadline');
+const kTimedOut = Symbol('gatehouse.h2TimedOut');
+type StreamWithSession = http2.ServerHttp2Stream & {
+  [kOwner]?: SessionWithResets;
+  [kDeadline]?: NodeJS.Timeout;
+  [kTimedOut]?: boolean;
+};
 
 /** Used until applyEdgeLimits gives the configured ones: the config's own defaults. */
 const DEFAULT_LIMITS: LimitsConfig = Object.freeze({
@@ -49,7 +58,7 @@ const DEFAULT_LIMITS: LimitsConfig = Object.freeze({
 });
 
 /** Sessions closed for resetting too many streams, for the worker's metric. */
-export const h2Stats = { sessionsClosedForResets: 0 };
+export const h2Stats = { sessionsClosedForResets: 0, streamsTimedOut: 0 };
 
 /** h2 settings and server options derived from the limits. */
 export function h2Options(limits: LimitsConfig): Partial<http2.SecureServerOptions> {
@@ -102,6 +111,7 @@ interface Http1Switches {
   requestTimeout?: number;
   keepAliveTimeout?: number;
   requireHostHeader?: boolean;
+  connectionsCheckingInterval?: number;
   maxRequestsPerSocket?: number | null;
   maxConnections?: number;
 }
@@ -120,11 +130,20 @@ export function applyEdgeLimits(server: object, edge: EdgeLimits): void {
   s.headersTimeout = timeouts.requestHeaderMs;
   s.requestTimeout = Math.max(timeouts.requestMs, timeouts.requestHeaderMs);
   s.keepAliveTimeout = timeouts.keepAliveMs;
+  // How often Node checks the two timeouts above. The h2 server's HTTP/1 side starts with 30 s and
+  // reads this when it starts listening: without it a TLS client could trickle its headers for up
+  // to 30 s whatever `requestHeader` says.
+  s.connectionsCheckingInterval = connectionsCheckingInterval(timeouts);
   s.requireHostHeader = true;
   if (limits.maxConnectionsPerWorker > 0) s.maxConnections = limits.maxConnectionsPerWorker;
   s[kEdge] = edge;
 }
 const kEdge = Symbol('gatehouse.edgeLimits');
+
+/** Often enough for the header and request deadlines to bite on time, at most once a second. */
+export function connectionsCheckingInterval(timeouts: Pick<TimeoutsConfig, 'requestHeaderMs'>): number {
+  return Math.min(1_000, Math.max(100, Math.floor(timeouts.requestHeaderMs / 2)));
+}
 
 function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Session): void {
   const edge = (this as unknown as { [kEdge]?: EdgeLimits })[kEdge];
@@ -136,9 +155,10 @@ function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Sess
       max: limits.h2MaxResetsPerWindow,
       windowMs: limits.h2ResetWindowMs,
     };
-    session.on('stream', onStream);
   }
+  session.on('stream', onStream);
   if (edge !== undefined) {
+    (session as unknown as { [kSessionEdge]?: EdgeLimits })[kSessionEdge] = edge;
     // The configured stream limit, also when the limits arrived after the server was created.
     session.settings({ maxConcurrentStreams: edge.limits.maxConcurrentStreams });
     session.setTimeout(Math.max(edge.timeouts.keepAliveMs, edge.timeouts.requestMs), onSessionIdle);
@@ -158,9 +178,50 @@ function destroySession(session: http2.ServerHttp2Session): void {
 function onStream(this: SessionWithResets, stream: StreamWithSession): void {
   stream[kOwner] = this;
   stream.on('close', onStreamClose);
+  // Each stream gets the whole-request deadline an HTTP/1.1 request has (timeouts.request): its
+  // body must have arrived by then. Without it a body trickled a byte at a time holds the stream,
+  // and the backend request behind it, for as long as the client likes; the session's idle timer
+  // never fires while bytes keep coming.
+  const requestMs = (this as unknown as { [kSessionEdge]?: EdgeLimits })[kSessionEdge]?.timeouts.requestMs ?? 0;
+  if (requestMs > 0 && !stream.endAfterHeaders) {
+    stream[kDeadline] = setTimeout(onStreamDeadline, requestMs, stream);
+    stream.once('end', clearStreamDeadline);
+  }
+}
+
+function clearStreamDeadline(this: StreamWithSession): void {
+  const timer = this[kDeadline];
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    this[kDeadline] = undefined;
+  }
+}
+
+/** The request did not arrive in time: 408 if nothing was answered yet, else the stream is cancelled. */
+function onStreamDeadline(stream: StreamWithSession): void {
+  stream[kDeadline] = undefined;
+  if (stream.destroyed || stream.closed) return;
+  stream[kTimedOut] = true;
+  h2Stats.streamsTimedOut++;
+  if (!stream.headersSent) {
+    stream.respond({ ':status': 408, 'content-length': '0' }, { endStream: true });
+    // Tells the client to stop sending the rest of the body (RFC 9113 §8.1).
+    stream.close(NGHTTP2_NO_ERROR);
+  } else {
+    stream.close(NGHTTP2_CANCEL);
+  }
+}
+
+/** Whether a stream was ended by its request deadline (the access log then says 408). */
+export function h2StreamTimedOut(stream: http2.ServerHttp2Stream | undefined): boolean {
+  return stream !== undefined && (stream as StreamWithSession)[kTimedOut] === true;
 }
 
 function onStreamClose(this: StreamWithSession): void {
+  if (this[kDeadline] !== undefined) {
+    clearTimeout(this[kDeadline]);
+    this[kDeadline] = undefined;
+  }
   // A stream closed with an error code before we finished answering: the peer reset it (or an error
   // did). Normal completions close with NO_ERROR.
   if (this.rstCode === NGHTTP2_NO_ERROR || this.rstCode === undefined) return;

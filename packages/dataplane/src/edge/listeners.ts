@@ -12,7 +12,7 @@ import type { ListenAddress } from '@gatehouse/config';
 import { ListenerBindError } from '../errors.ts';
 import type { Forwarder } from '../request/forwarder.ts';
 import type { Generation } from '../generation.ts';
-import { applyEdgeLimits, createSecureServer, type RequestHandler } from './http2.ts';
+import { applyEdgeLimits, connectionsCheckingInterval, createSecureServer, type RequestHandler } from './http2.ts';
 import { metrics } from '../metrics.ts';
 import { onClientError } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
@@ -137,7 +137,7 @@ export class Listeners {
       // Node refuses a headers timeout above the request timeout; the request timeout covers both.
       requestTimeout: timeouts.requestMs > 0 ? Math.max(timeouts.requestMs, timeouts.requestHeaderMs) : 0,
       keepAliveTimeout: timeouts.keepAliveMs,
-      connectionsCheckingInterval: Math.min(1_000, Math.max(100, Math.floor(timeouts.requestHeaderMs / 2))),
+      connectionsCheckingInterval: connectionsCheckingInterval(timeouts),
       insecureHTTPParser: false,
       requireHostHeader: true,
       noDelay: true,

@@ -1,12 +1,17 @@
 // The end of a request: when its response closes (finished or cut) or its upgraded socket closes,
 // count it, take its status, bytes and duration, and write the access line.
-import type { Http2ServerResponse } from 'node:http2';
+import { constants as h2constants, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { writeAccessLine } from '../access-log.ts';
+import { h2StreamTimedOut } from '../edge/http2.ts';
 import { countServed, methodIndex } from '../metrics.ts';
 import { peerIdentity, tlsSocketOf } from '../tls/client-identity.ts';
 import { CLIENT_CLOSED_STATUS, type ClientResponse, type RequestState } from './request-state.ts';
+
+const { NGHTTP2_NO_ERROR } = h2constants;
+/** An h2 stream whose request did not arrive within `timeouts.request` (edge/http2.ts). */
+const REQUEST_TIMEOUT_STATUS = 408;
 
 /** Shared 'close' listener of every response (this = the response). */
 export function onResponseClose(this: ClientResponse): void {
@@ -25,12 +30,32 @@ export function onUpgradeSocketClose(this: Socket): void {
   record(state);
 }
 
+/**
+ * Did the response reach its end? An h2 compat response counts as finished once its stream closes,
+ * whatever closed it; a stream the client reset, or that was refused mid-body, closes with an error
+ * code instead of NO_ERROR.
+ */
+function responseFinished(state: RequestState, res: ClientResponse): boolean {
+  if (!res.writableFinished) return false;
+  if (!state.http2) return true;
+  const rstCode = (res as Http2ServerResponse).stream?.rstCode;
+  return rstCode === undefined || rstCode === NGHTTP2_NO_ERROR;
+}
+
 /** Runs once per request when its response closes. */
 function finishRequest(state: RequestState): void {
   const res = state.res as ClientResponse;
-  const finished = res.writableFinished;
-  if (!finished) state.clientAborted = true;
-  state.status = finished ? res.statusCode : CLIENT_CLOSED_STATUS;
+  const timedOut = state.http2 && h2StreamTimedOut((res as Http2ServerResponse).stream);
+  const finished = !timedOut && responseFinished(state, res);
+  if (!finished) {
+    state.clientAborted = true;
+    // Nobody will read the answer: free the backend connection now, not at upstreamResponse. Over
+    // HTTP/1.1 http-proxy-3 does this on the client's 'aborted'; an h2 stream reset after its
+    // request was complete raises none.
+    const upstream = state.proxyReq;
+    if (upstream !== null && !upstream.destroyed) upstream.destroy();
+  }
+  state.status = timedOut ? REQUEST_TIMEOUT_STATUS : finished ? res.statusCode : CLIENT_CLOSED_STATUS;
   state.durationMs = performance.now() - state.start;
   state.bytes =
     state.socket !== null
