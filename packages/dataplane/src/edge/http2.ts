@@ -238,7 +238,9 @@ function onStreamClose(this: StreamWithSession): void {
   if (window.resets > window.max) {
     h2Stats.sessionsClosedForResets++;
     session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
-    session.destroy();
+    // Destroyed on the next turn, once the GOAWAY has been written: destroyed at once, the socket
+    // could go with the frame still queued, and the client never learns why.
+    setImmediate(destroySession, session);
   }
 }
 

@@ -250,7 +250,10 @@ describe('h2 requests an HTTP/1.1 hop must not see', () => {
     assert.equal(c.closed, true, 'the flooding session is ended');
     // A burst in one read is stopped by nghttp2's reset-rate backstop (INTERNAL_ERROR) before the
     // counted window sees the closes; either way the session is gone.
-    assert.ok(goaway !== undefined, 'GOAWAY sent');
+    assert.ok(
+      goaway !== undefined,
+      `GOAWAY sent; frames: ${JSON.stringify(c.frames.map((f) => [f.type, f.streamId, f.type === 3 ? f.payload.readUInt32BE(0) : 0]).slice(-6))} closed=${c.closed} sessions=${h2Stats.sessionsClosedForResets - before}`,
+    );
     void before;
     // another client is unaffected
     const ok = await RawH2.connect(port, 'ec.test', fx.root.certPem);
