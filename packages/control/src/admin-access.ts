@@ -3,8 +3,8 @@
 // routable address can be reached by anyone on the network. So, before any endpoint runs:
 // - a request that a browser marks as coming from another site (`Origin`, or `Sec-Fetch-Site:
 //   cross-site|same-site`) is refused: the admin API is for the CLI, curl and its own page;
-// - on TCP, the Host must name the address the connection arrived on, or `localhost`, with its port:
-//   a rebinding attacker's own domain name never matches;
+// - on TCP, the Host must name the address the connection arrived on, or `localhost`: a rebinding
+//   attacker's own domain name never matches;
 // - with a token configured, every endpoint but liveness, readiness and the page's static shell
 //   (which holds no data) needs `Authorization: Bearer TOKEN`.
 // Pure: the server passes the request's headers and the connection's local address.
@@ -16,9 +16,8 @@ export interface AdminRequestFacts {
   headers: Record<string, string | string[] | undefined>;
   /** `tcp`: the admin address; `socket`: the owner-only unix socket, which no browser can reach. */
   listener: 'tcp' | 'socket';
-  /** The address and port the TCP connection arrived on (`req.socket.localAddress/localPort`). */
+  /** The address the TCP connection arrived on (`req.socket.localAddress`). */
   localAddress: string | undefined;
-  localPort: number | undefined;
   /** Path without query or trailing slash. */
   path: string;
 }
@@ -64,13 +63,15 @@ function hostForm(address: string): string {
   return isIP(plain) === 6 ? `[${plain.toLowerCase()}]` : plain;
 }
 
-/** True when `host` (a Host header) names `localhost` or the local address, on the local port. */
-export function hostMatchesListener(host: string, localAddress: string | undefined, localPort: number | undefined) {
+/**
+ * True when `host` (a Host header) names `localhost` or the address the connection arrived on. A DNS
+ * rebinding page can only send its own domain name, so the name is what matters; any port is
+ * accepted, so that an SSH tunnel to another local port still works.
+ */
+export function hostMatchesListener(host: string, localAddress: string | undefined): boolean {
   const match = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.trim());
-  if (!match || localPort === undefined) return false;
+  if (!match) return false;
   const name = match[1]!.toLowerCase();
-  const port = match[2] === undefined ? 80 : Number(match[2]);
-  if (port !== localPort) return false;
   if (name === 'localhost') return true;
   if (localAddress === undefined) return false;
   const local = hostForm(localAddress);
@@ -126,12 +127,12 @@ export function checkAdminAccess(facts: AdminRequestFacts, token: AdminToken | n
   }
   if (facts.listener === 'tcp') {
     const host = single(headers.host);
-    if (host === undefined || !hostMatchesListener(host, facts.localAddress, facts.localPort)) {
-      const expected = `${facts.localAddress ? hostForm(facts.localAddress) : 'the admin address'}:${facts.localPort}`;
+    if (host === undefined || !hostMatchesListener(host, facts.localAddress)) {
+      const expected = facts.localAddress ? hostForm(facts.localAddress) : 'the admin address';
       return {
         status: 403,
         code: 'GH_ADMIN_HOST',
-        message: `the admin listener answers only to Host ${expected} or localhost:${facts.localPort} (got ${
+        message: `the admin listener answers only to Host ${expected} or localhost (got ${
           host === undefined ? 'none' : JSON.stringify(host.slice(0, 100))
         })`,
         headers: {},

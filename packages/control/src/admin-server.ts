@@ -214,7 +214,7 @@ function createAdminHandler(
       return;
     }
     const refusal = checkAdminAccess(
-      { headers: req.headers, listener, localAddress: req.socket.localAddress, localPort: req.socket.localPort, path },
+      { headers: req.headers, listener, localAddress: req.socket.localAddress, path },
       context.token,
     );
     if (refusal) {

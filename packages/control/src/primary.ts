@@ -908,11 +908,12 @@ interface WorkerAnswer {
 }
 
 /**
- * The names of a route's middlewares, in order. The middleware chain is not in the config model yet,
- * so every route reports none.
+ * The names of a route's middlewares, in run order. Read without assuming the key, so that a config
+ * model without a middleware chain reports none instead of failing.
  */
-function middlewareNames(_route: RouteConfig): string[] {
-  return [];
+function middlewareNames(route: RouteConfig): string[] {
+  const names = (route as { middlewares?: unknown }).middlewares;
+  return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
 }
 
 function workerStatus(id: number, stats: StatsMessage, traffic: TrafficStats): WorkerStatus {

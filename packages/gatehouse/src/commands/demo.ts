@@ -163,6 +163,7 @@ export async function main(argv: string[]): Promise<number> {
       `  config    ${configShown.startsWith('..') ? files.config : configShown}   (edit it while it runs: the gateway reloads on save)`,
       `  gateway   http://localhost:${ports.web}   https://localhost:${ports.webSecure} (client certificate required on /secure)`,
       `  admin     http://127.0.0.1:${ports.admin}/status   /metrics`,
+      `  status    http://127.0.0.1:${ports.admin}/   (the live status page, in a browser)`,
       `  backends  "blue" http://127.0.0.1:${ports.blue}   "green" https://127.0.0.1:${ports.green} (accepts only Gatehouse's client certificate)`,
       '',
       'Try these in another terminal:',
