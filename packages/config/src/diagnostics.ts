@@ -27,6 +27,7 @@ export const ConfigCode = {
   duplicateRoute: 'GH_CONFIG_DUPLICATE_ROUTE',
   duplicateKey: 'GH_CONFIG_DUPLICATE_KEY',
   duplicateBackend: 'GH_CONFIG_DUPLICATE_BACKEND',
+  duplicateForward: 'GH_CONFIG_DUPLICATE_FORWARD',
   noBackend: 'GH_CONFIG_NO_BACKEND',
   targetAndBackends: 'GH_CONFIG_TARGET_AND_BACKENDS',
   clientCertMissing: 'GH_CONFIG_CLIENT_CERT_MISSING',

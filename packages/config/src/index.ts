@@ -1,5 +1,6 @@
 export type * from './types.ts';
 export type * from './middleware/limits-types.ts';
+export type { PassThroughConfig, PassThroughForward, PassThroughProtocol } from './pass-through.ts';
 export { parseListenAddress } from './address.ts';
 export { isLoopbackAddress } from './admin.ts';
 export { parseCidr } from './cidr.ts';

@@ -8,6 +8,7 @@ import { parseCidr } from './cidr.ts';
 import { normalizeRedis } from './redis.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
+import { normalizePassThrough } from './pass-through.ts';
 import { DEFAULT_CLIENT_IDENTITY_FIELDS, DEFAULT_CLIENT_IDENTITY_HEADER } from './schema.ts';
 import type {
   BackendConfig,
@@ -109,7 +110,11 @@ export class Normalizer {
       version: 2,
       file: this.ctx.file,
       gateway: {
-        entryPoints: { web: listener('web', ':8080'), webSecure: listener('webSecure', ':8443') },
+        entryPoints: {
+          web: listener('web', ':8080'),
+          webSecure: listener('webSecure', ':8443'),
+          passThrough: { forwards: [], udpSessionIdleMs: 0, udpMaxSessions: 0 },
+        },
         tls,
         timeouts: {
           requestHeaderMs: timeout('requestHeader', null),
@@ -197,6 +202,7 @@ export class Normalizer {
     config.routes = routes;
     config.certManager = normalizeCertManager(this, raw.certManager, routes);
     this.listeners(config);
+    config.gateway.entryPoints.passThrough = normalizePassThrough(this, entryPoints.passThrough, config);
     checkChallengeListeners(this, config);
     return config;
   }

@@ -15,6 +15,7 @@ import {
 import { certManagerField, routeTlsField } from './cert-manager.ts';
 import { redisField } from './redis.ts';
 import { ConfigCode } from './diagnostics.ts';
+import { passThroughField } from './pass-through.ts';
 import { checkSanPattern } from './san-pattern.ts';
 import {
   address,
@@ -358,7 +359,7 @@ const gatewaySpec = obj({
         ...listener(':8443', 'HTTPS'),
         description: 'The HTTPS listener. On by default only when `gateway.tls.certificates` is not empty.',
       },
-      passThrough: gomaRefused('Goma TCP/UDP pass-through; not supported by Gatehouse.'),
+      passThrough: passThroughField,
     }),
   },
   tls: {

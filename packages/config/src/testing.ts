@@ -52,7 +52,11 @@ export type GatewayOverrides = { [K in keyof Gateway]?: Gateway[K] extends objec
 /** A whole config around `routes`: plain HTTP on 127.0.0.1:0, no TLS, no admin, one worker. */
 export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverrides = {}): GatewayConfig {
   const gateway: Gateway = {
-    entryPoints: { web: { raw: '127.0.0.1:0', host: '127.0.0.1', port: 0 }, webSecure: null },
+    entryPoints: {
+      web: { raw: '127.0.0.1:0', host: '127.0.0.1', port: 0 },
+      webSecure: null,
+      passThrough: { forwards: [], udpSessionIdleMs: 60_000, udpMaxSessions: 1024 },
+    },
     tls: {
       certificates: [],
       defaultName: null,

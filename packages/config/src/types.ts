@@ -2,6 +2,7 @@
 // reads only this shape, never the raw YAML, so defaults are applied exactly once, here.
 // All durations are milliseconds. All addresses are parsed. Nothing here has been read from disk.
 import type { RedisConfig } from './middleware/limits-types.ts';
+import type { PassThroughConfig } from './pass-through.ts';
 
 /** Where a value came from in the YAML file: used by every later error that points back at the config. */
 export interface SourcePos {
@@ -145,6 +146,8 @@ export interface GatewaySection {
   entryPoints: {
     web: ListenAddress | null;
     webSecure: ListenAddress | null;
+    /** Raw TCP/UDP forwarding (pass-through.ts). */
+    passThrough: PassThroughConfig;
   };
   tls: TlsConfig;
   timeouts: TimeoutsConfig;

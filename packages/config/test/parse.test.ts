@@ -81,7 +81,11 @@ describe('defaults', () => {
     const config = ok(yaml(...minimalRoute));
     const g = config.gateway;
     // No certificate, no HTTPS listener by default.
-    assert.deepEqual(g.entryPoints, { web: { raw: ':8080', host: '', port: 8080 }, webSecure: null });
+    assert.deepEqual(g.entryPoints, {
+      web: { raw: ':8080', host: '', port: 8080 },
+      webSecure: null,
+      passThrough: { forwards: [], udpSessionIdleMs: 60_000, udpMaxSessions: 1024 },
+    });
     assert.deepEqual(g.tls, {
       certificates: [],
       defaultName: null,
@@ -542,7 +546,7 @@ describe('Goma compatibility', () => {
       '  errorInterceptor: { enabled: true }',
       '  cors: { origins: ["*"] }',
       '  entryPoints:',
-      '    passThrough:',
+      '    web:',
       '      forwards: [{ protocol: tcp, port: 2222, target: "ssh:22" }]',
       'middlewares:',
       '  - name: auth',
@@ -565,7 +569,7 @@ describe('Goma compatibility', () => {
     assert.deepEqual(found, [
       '4:3 GH_CONFIG_UNSUPPORTED_KEY gateway.errorInterceptor',
       '5:3 GH_CONFIG_UNSUPPORTED_KEY gateway.cors',
-      '7:5 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.passThrough',
+      '8:7 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.web.forwards',
       '9:1 GH_CONFIG_UNSUPPORTED_KEY middlewares',
       '14:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
       '19:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',

@@ -23,6 +23,7 @@ const base = {
       clientAuth: { clientCA: '/c/ca.pem' },
     },
     routes: [{ name: 'g', path: '/g', target: 'http://g:1' }],
+    entryPoints: { passThrough: { forwards: [{ protocol: 'tcp', port: 2222, target: 'ssh:22' }] } },
   },
   certManager: {
     providers: {
@@ -164,6 +165,18 @@ describe('the spec table', () => {
       'gateway.admin.token': [['gateway', 'admin', 'token'], 'a-sample-admin-token'],
       'routes.0.tls.provider': [['routes', 0, 'tls', 'provider'], 'p'],
       'certManager.defaultProvider': [['certManager', 'defaultProvider'], 'q'],
+      'gateway.entryPoints.passThrough.forwards.0.protocol': [
+        ['gateway', 'entryPoints', 'passThrough', 'forwards', 0, 'protocol'],
+        'udp',
+      ],
+      'gateway.entryPoints.passThrough.forwards.0.target': [
+        ['gateway', 'entryPoints', 'passThrough', 'forwards', 0, 'target'],
+        'ssh:2200',
+      ],
+      'gateway.entryPoints.passThrough.forwards.0.host': [
+        ['gateway', 'entryPoints', 'passThrough', 'forwards', 0, 'host'],
+        '127.0.0.1',
+      ],
     };
     // Accepted so that a Goma file runs, but the only value allowed is what Gatehouse does anyway.
     // `proxy.enabled: false` empties a trust list that `base` does not have: goma-reading.test.ts.
