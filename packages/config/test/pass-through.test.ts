@@ -133,6 +133,10 @@ describe('passThrough', () => {
         ...minimalRoute,
       ),
     );
-    assert.deepEqual(config.gateway.entryPoints.passThrough, { forwards: [], udpSessionIdleMs: 5000, udpMaxSessions: 8 });
+    assert.deepEqual(config.gateway.entryPoints.passThrough, {
+      forwards: [],
+      udpSessionIdleMs: 5000,
+      udpMaxSessions: 8,
+    });
   });
 });

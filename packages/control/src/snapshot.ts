@@ -179,7 +179,14 @@ export function pinListeners(snapshot: Snapshot, bound: GatewaySection['entryPoi
   if (sameListeners(snapshot.config.gateway.entryPoints, bound)) return snapshot;
   return {
     ...snapshot,
-    config: { ...snapshot.config, gateway: { ...snapshot.config.gateway, entryPoints: bound } },
+    config: {
+      ...snapshot.config,
+      gateway: {
+        ...snapshot.config.gateway,
+        // Pass-through forwards are not pinned: workers open and close them on every generation.
+        entryPoints: { ...bound, passThrough: snapshot.config.gateway.entryPoints.passThrough },
+      },
+    },
   };
 }
 
@@ -253,6 +260,8 @@ export function describeChanges(previous: Snapshot, next: Snapshot): ChangeSumma
     if (key === 'entryPoints') continue;
     if (stableJson(oldGateway[key]) !== stableJson(newGateway[key])) gatewayChanged.push(key);
   }
+  const forwards = (s: Snapshot) => s.config.gateway.entryPoints.passThrough;
+  if (stableJson(forwards(previous)) !== stableJson(forwards(next))) gatewayChanged.push('passThrough');
 
   return {
     routesAdded,

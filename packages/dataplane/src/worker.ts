@@ -13,6 +13,7 @@ import { Forwarder } from './request/forwarder.ts';
 import { MonitoringResponder } from './request/monitoring-responder.ts';
 import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
+import { PassThrough } from './passthrough/pass-through.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
 import {
   collectProcessMetrics,
@@ -37,6 +38,8 @@ export class WorkerRuntime {
   /** This worker's leases of the per-instance rate-limit buckets (the primary owns the buckets). */
   readonly leases: LeaseTable;
   private readonly listeners = new Listeners();
+  /** TCP/UDP forwards: bound on prepare (new ones only), swapped on commit. */
+  private readonly passThrough = new PassThrough();
   private readonly startedAt = Date.now();
   private current: Generation | null = null;
   private prepared: Generation | null = null;
@@ -100,11 +103,18 @@ export class WorkerRuntime {
   private async prepare(snapshot: Snapshot): Promise<void> {
     if (this.prepared !== null && this.prepared.number !== snapshot.generation) {
       this.pool.releaseGeneration(this.prepared.number);
+      if (this.logger !== null) this.passThrough.abort(this.prepared.number, this.logger);
       this.prepared = null;
     }
     try {
       await this.ensureLogger(snapshot);
       const generation = Generation.build(snapshot, this.pool, this.health);
+      try {
+        await this.passThrough.prepare(snapshot.generation, snapshot.config, this.logger as Logger);
+      } catch (error) {
+        this.pool.releaseGeneration(generation.number);
+        throw error;
+      }
       this.prepared = generation;
       this.send({ type: 'gh:ready', generation: snapshot.generation });
     } catch (error) {
@@ -148,6 +158,7 @@ export class WorkerRuntime {
       this.forwarder.accessLog = next.config.gateway.log.accessLog;
     }
     if (previous !== null) this.pool.releaseGeneration(previous.number);
+    this.passThrough.commit(generation, logger);
     if (this.bound) {
       this.listeners.commit(next);
       logger.info({ generation }, 'generation committed');
@@ -177,6 +188,7 @@ export class WorkerRuntime {
     if (this.prepared === null || this.prepared.number !== generation) return;
     // Agents this generation shares with the current one stay; only its own are drained.
     this.pool.releaseGeneration(generation);
+    if (this.logger !== null) this.passThrough.abort(generation, this.logger);
     this.prepared = null;
   }
 
@@ -199,7 +211,7 @@ export class WorkerRuntime {
     this.draining = true;
     let left = 0;
     if (this.forwarder !== null && this.bound) {
-      left = await drainWorker(this.listeners, this.forwarder, this.pool, deadlineMs);
+      left = await drainWorker(this.listeners, this.forwarder, this.pool, deadlineMs, this.passThrough);
     }
     this.logger?.info({ cutRequests: left }, 'worker drained');
     this.send({ type: 'gh:drained' });

@@ -1,0 +1,160 @@
+// One TCP pass-through listener: every worker binds the port with `reusePort`, so the kernel spreads
+// connections; each accepted connection dials the target and the bytes are piped both ways. A FIN
+// from either side is passed on and the other direction keeps flowing (half-close); an error or a
+// full close on one side ends the other. Bytes are counted from the sockets' own counters when a
+// connection closes, so the data path has no handler of ours.
+import net, { type Server, type Socket } from 'node:net';
+import type { PassThroughForward } from '@gatehouse/config';
+import { ListenerBindError } from '../errors.ts';
+import { reusePortSupported } from '../edge/listeners.ts';
+import { type ForwardSeries, forwardSeries } from './metrics.ts';
+
+const kForward = Symbol('gatehouse.passthrough.forward');
+const kPeer = Symbol('gatehouse.passthrough.peer');
+const kConnected = Symbol('gatehouse.passthrough.connected');
+type Tagged = { [kForward]?: TcpForward; [kPeer]?: Socket; [kConnected]?: boolean };
+
+function onConnection(this: Server, client: Socket): void {
+  (this as unknown as Tagged)[kForward]?.accept(client);
+}
+
+function onUpstreamConnect(this: Socket): void {
+  const tagged = this as unknown as Tagged;
+  tagged[kConnected] = true;
+  // The dial timeout is over; a quiet connection (an idle SSH session) is not cut for being quiet.
+  this.setTimeout(0);
+  tagged[kForward]?.series.opened.inc();
+}
+
+function onUpstreamTimeout(this: Socket): void {
+  const tagged = this as unknown as Tagged;
+  if (tagged[kConnected]) return;
+  tagged[kForward]?.series.dialTimeout.inc();
+  this.destroy();
+  tagged[kPeer]?.destroy();
+}
+
+function onUpstreamError(this: Socket): void {
+  const tagged = this as unknown as Tagged;
+  if (!tagged[kConnected]) tagged[kForward]?.series.dialFailed.inc();
+  tagged[kPeer]?.destroy();
+}
+
+function onClientError(this: Socket): void {
+  (this as unknown as Tagged)[kPeer]?.destroy();
+}
+
+/** Once one side is fully closed nothing more can reach it, so the other side goes too. */
+function onUpstreamClose(this: Socket): void {
+  (this as unknown as Tagged)[kPeer]?.destroy();
+}
+
+function onClientClose(this: Socket): void {
+  const tagged = this as unknown as Tagged;
+  tagged[kPeer]?.destroy();
+  tagged[kForward]?.release(this);
+}
+
+export class TcpForward {
+  readonly key: string;
+  readonly series: ForwardSeries;
+  private readonly server: Server;
+  private readonly clients = new Set<Socket>();
+  private targetHost: string;
+  private targetPort: number;
+  private dialTimeoutMs: number;
+  private closeTimer: NodeJS.Timeout | null = null;
+
+  constructor(key: string, forward: PassThroughForward) {
+    this.key = key;
+    this.series = forwardSeries(key);
+    this.targetHost = forward.targetHost;
+    this.targetPort = forward.targetPort;
+    this.dialTimeoutMs = forward.dialTimeoutMs;
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    (this.server as unknown as Tagged)[kForward] = this;
+    this.server.on('connection', onConnection);
+  }
+
+  get connections(): number {
+    return this.clients.size;
+  }
+
+  /** Binds the port; throws ListenerBindError. Returns the bound port (the config's, or the kernel's for 0). */
+  async listen(host: string, port: number): Promise<number> {
+    const reusePort = reusePortSupported();
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error & { code?: string }) => {
+        reject(
+          new ListenerBindError(`tcp ${host}:${port}`, `${error.code ?? 'error'}: ${error.message}`, { cause: error }),
+        );
+      };
+      this.server.once('error', onError);
+      this.server.listen(
+        { host: host === '' ? undefined : host, port, exclusive: true, ...(reusePort ? { reusePort: true } : {}) },
+        () => {
+          this.server.off('error', onError);
+          resolve();
+        },
+      );
+    });
+    // Accept errors (EMFILE) are the server's; one failed accept must not end the worker.
+    this.server.on('error', () => {});
+    const bound = this.server.address();
+    return typeof bound === 'object' && bound !== null ? bound.port : port;
+  }
+
+  /** The next generation's target and dial timeout, for connections accepted from now on. */
+  retarget(forward: PassThroughForward): void {
+    this.targetHost = forward.targetHost;
+    this.targetPort = forward.targetPort;
+    this.dialTimeoutMs = forward.dialTimeoutMs;
+  }
+
+  accept(client: Socket): void {
+    this.clients.add(client);
+    this.series.active.inc();
+    const upstream = net.connect({
+      host: this.targetHost,
+      port: this.targetPort,
+      allowHalfOpen: true,
+      noDelay: true,
+      timeout: this.dialTimeoutMs > 0 ? this.dialTimeoutMs : undefined,
+    });
+    const c = client as unknown as Tagged;
+    const u = upstream as unknown as Tagged;
+    c[kForward] = this;
+    c[kPeer] = upstream;
+    u[kForward] = this;
+    u[kPeer] = client;
+    upstream.once('connect', onUpstreamConnect);
+    upstream.on('timeout', onUpstreamTimeout);
+    upstream.on('error', onUpstreamError);
+    upstream.once('close', onUpstreamClose);
+    client.on('error', onClientError);
+    client.once('close', onClientClose);
+    // Bytes the client sends before the target answers wait in the upstream socket's write buffer;
+    // pipe stops reading the client while that buffer is full.
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  release(client: Socket): void {
+    if (!this.clients.delete(client)) return;
+    this.series.active.dec();
+    this.series.bytesIn.inc(client.bytesRead);
+    this.series.bytesOut.inc(client.bytesWritten);
+  }
+
+  /** Stops accepting; open connections go on, and are cut after `graceMs` (never, for Infinity). */
+  close(graceMs: number): void {
+    this.server.close();
+    if (this.clients.size === 0 || !Number.isFinite(graceMs)) return;
+    this.closeTimer = setTimeout(() => this.destroyAll(), graceMs);
+    this.closeTimer.unref();
+  }
+
+  destroyAll(): void {
+    for (const client of this.clients) client.destroy();
+  }
+}
