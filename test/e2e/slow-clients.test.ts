@@ -52,6 +52,7 @@ before(async () => {
       `  admin: { address: "127.0.0.1:${await freePort()}" }`,
       '  watch: { enabled: false }',
       '  timeouts: { requestHeader: 1s, request: 3s, upstreamResponse: 50s }',
+      '  limits: { maxConcurrentStreams: 20 }',
       '  tls:',
       '    certificates:',
       `      - { cert: ${server.certPath}, key: ${server.keyPath} }`,
@@ -178,6 +179,36 @@ describe('slow clients on the HTTPS listener', () => {
     } finally {
       h2.close();
     }
+  });
+
+  it('h2 deadlines: the streams of one session that hold a backend request are capped (maxConcurrentStreams)', async () => {
+    const before = seen;
+    const h2 = await RawH2.connect(port, 'localhost', ca.certPem);
+    try {
+      const ids = Array.from({ length: 30 }, (_, i) => 2 * i + 1);
+      for (const id of ids) {
+        h2.request(id, [
+          [':method', 'GET'],
+          [':scheme', 'https'],
+          [':authority', 'localhost'],
+          [':path', `/hold/cap/${id}`],
+        ]);
+      }
+      assert.ok(await waitFor(() => seen - before >= 20, 10_000), `20 reached the backend (${seen - before})`);
+      await sleep(500);
+      assert.equal(seen - before, 20, 'no more than the cap at once');
+      assert.ok(open.size <= 20, `${open.size} backend requests open`);
+      const refused = ids
+        .slice(20)
+        .map((id) => h2.frames.find((f) => f.streamId === id && f.type === FRAME.RST_STREAM));
+      assert.ok(
+        refused.every((f) => f !== undefined && f.payload.readUInt32BE(0) === 7),
+        'the rest were refused (REFUSED_STREAM)',
+      );
+    } finally {
+      h2.close();
+    }
+    assert.ok(await waitFor(() => open.size === 0, 5_000), 'closing the session freed every backend request');
   });
 
   it('h2 resets release the backend: reset streams and streams refused mid-body destroy their upstream request at once, logged 499', async () => {
