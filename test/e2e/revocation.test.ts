@@ -16,7 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '@gatehouse/pki';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { httpsGatewayHead } from '../support/https-gateway-config.ts';
 
 const dir = tempDir('gh-revocation-');
 let serverCa: CaHandle;
@@ -105,20 +106,17 @@ before(async () => {
   });
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
-  port = await freePort();
+  const head = await httpsGatewayHead({
+    cert: server.certPath,
+    key: server.keyPath,
+    gateway: ['  watch: { debounce: 50ms, pollInterval: 0s }'],
+  });
+  port = head.webSecurePort;
   const config = writeFile(
     dir,
     'gatehouse.yaml',
     [
-      'gateway:',
-      '  entryPoints:',
-      `    web: { address: "127.0.0.1:${await freePort()}" }`,
-      `    webSecure: { address: "127.0.0.1:${port}" }`,
-      `  admin: { address: "127.0.0.1:${await freePort()}" }`,
-      '  watch: { debounce: 50ms, pollInterval: 0s }',
-      '  tls:',
-      '    certificates:',
-      `      - { cert: ${server.certPath}, key: ${server.keyPath} }`,
+      ...head.lines,
       '    clientAuth:',
       `      clientCA: ${bundlePath}`,
       `      crl: ${crlPath}`,

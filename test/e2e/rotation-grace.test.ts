@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { httpsGatewayHead } from '../support/https-gateway-config.ts';
 
 const dir = tempDir('gh-pair-grace-');
 let ca: CaHandle;
@@ -45,26 +46,16 @@ before(async () => {
   const v1 = await issue(1);
   writeFileSync(certPath, v1.certPem);
   writeFileSync(keyPath, v1.keyPem, { mode: 0o600 });
-  adminPort = await freePort();
+  const head = await httpsGatewayHead({
+    cert: certPath,
+    key: keyPath,
+    gateway: ['  watch: { debounce: 50ms, pollInterval: 0s, pairGrace: 2s }'],
+  });
+  adminPort = head.adminPort;
   const config = writeFile(
     dir,
     'gatehouse.yaml',
-    [
-      'gateway:',
-      '  entryPoints:',
-      `    web: { address: "127.0.0.1:${await freePort()}" }`,
-      `    webSecure: { address: "127.0.0.1:${await freePort()}" }`,
-      `  admin: { address: "127.0.0.1:${adminPort}" }`,
-      '  watch: { debounce: 50ms, pollInterval: 0s, pairGrace: 2s }',
-      '  tls:',
-      '    certificates:',
-      `      - { cert: ${certPath}, key: ${keyPath} }`,
-      'routes:',
-      '  - name: r',
-      '    path: /',
-      '    target: http://127.0.0.1:9',
-      '',
-    ].join('\n'),
+    [...head.lines, 'routes:', '  - name: r', '    path: /', '    target: http://127.0.0.1:9', ''].join('\n'),
   );
   gateway = await startGateway(config, { workers: 2 });
 });

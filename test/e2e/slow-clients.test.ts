@@ -15,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { FLAG, FRAME, frame, RawH2 } from '../../packages/dataplane/test/h2-raw.ts';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { httpsGatewayHead } from '../support/https-gateway-config.ts';
 
 const dir = tempDir('gh-slow-clients-');
 let ca: CaHandle;
@@ -40,22 +41,21 @@ before(async () => {
   });
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
-  port = await freePort();
+  const head = await httpsGatewayHead({
+    cert: server.certPath,
+    key: server.keyPath,
+    gateway: [
+      '  watch: { enabled: false }',
+      '  timeouts: { requestHeader: 1s, request: 3s, upstreamResponse: 50s }',
+      '  limits: { maxConcurrentStreams: 20 }',
+    ],
+  });
+  port = head.webSecurePort;
   const config = writeFile(
     dir,
     'gatehouse.yaml',
     [
-      'gateway:',
-      '  entryPoints:',
-      `    web: { address: "127.0.0.1:${await freePort()}" }`,
-      `    webSecure: { address: "127.0.0.1:${port}" }`,
-      `  admin: { address: "127.0.0.1:${await freePort()}" }`,
-      '  watch: { enabled: false }',
-      '  timeouts: { requestHeader: 1s, request: 3s, upstreamResponse: 50s }',
-      '  limits: { maxConcurrentStreams: 20 }',
-      '  tls:',
-      '    certificates:',
-      `      - { cert: ${server.certPath}, key: ${server.keyPath} }`,
+      ...head.lines,
       'routes:',
       '  - name: r',
       '    path: /',
@@ -90,54 +90,43 @@ async function waitFor(test: () => boolean, boundMs: number): Promise<boolean> {
   return test();
 }
 
+/** Sends `head` over TLS (HTTP/1.1), then one byte every 300 ms until the gateway cuts it or `boundMs`. */
+async function trickleOverTls(head: string, boundMs: number): Promise<{ closed: 'closed' | 'open'; answer: string }> {
+  const socket = tls.connect({
+    port,
+    host: '127.0.0.1',
+    servername: 'localhost',
+    ca: ca.certPem,
+    ALPNProtocols: ['http/1.1'],
+  });
+  socket.on('error', () => {});
+  await once(socket, 'secureConnect');
+  let answer = '';
+  socket.setEncoding('utf8').on('data', (d: string) => {
+    answer += d;
+  });
+  socket.write(head);
+  const trickle = setInterval(() => {
+    if (socket.writable) socket.write('x', () => {});
+  }, 300);
+  try {
+    return { closed: await closedWithin(socket, boundMs), answer };
+  } finally {
+    clearInterval(trickle);
+    socket.destroy();
+  }
+}
+
 describe('slow clients on the HTTPS listener', () => {
   it('TLS deadlines: an HTTP/1.1-over-TLS client trickling its headers is cut at requestHeader, not at Node’s 30 s tick', async () => {
-    const socket = tls.connect({
-      port,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      ca: ca.certPem,
-      ALPNProtocols: ['http/1.1'],
-    });
-    socket.on('error', () => {});
-    await once(socket, 'secureConnect');
-    let answer = '';
-    socket.setEncoding('utf8').on('data', (d: string) => {
-      answer += d;
-    });
-    socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
-    const trickle = setInterval(() => {
-      if (socket.writable) socket.write('X', () => {});
-    }, 300);
-    try {
-      assert.equal(await closedWithin(socket, 12_000), 'closed', 'cut long before 30 s');
-    } finally {
-      clearInterval(trickle);
-      socket.destroy();
-    }
+    const { closed, answer } = await trickleOverTls('GET / HTTP/1.1\r\nHost: localhost\r\n', 12_000);
+    assert.equal(closed, 'closed', 'cut long before 30 s');
     if (answer !== '') assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 
   it('TLS deadlines: an HTTP/1.1-over-TLS body trickled past timeouts.request is cut', async () => {
-    const socket = tls.connect({
-      port,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      ca: ca.certPem,
-      ALPNProtocols: ['http/1.1'],
-    });
-    socket.on('error', () => {});
-    await once(socket, 'secureConnect');
-    socket.write('POST /body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n');
-    const trickle = setInterval(() => {
-      if (socket.writable) socket.write('x', () => {});
-    }, 300);
-    try {
-      assert.equal(await closedWithin(socket, 15_000), 'closed', 'cut long before 30 s');
-    } finally {
-      clearInterval(trickle);
-      socket.destroy();
-    }
+    const head = 'POST /body HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\n';
+    assert.equal((await trickleOverTls(head, 15_000)).closed, 'closed', 'cut long before 30 s');
   });
 
   it('h2 deadlines: an h2 stream whose body trickles is ended by timeouts.request', async () => {
