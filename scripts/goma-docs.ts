@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { parseConfig } from '../packages/config/src/index.ts';
+import { loadConfigFiles } from '../packages/config/src/index.ts';
 
 export const GOMA_DOCS_DIR = join(import.meta.dirname, '..', 'test', 'goma-docs');
 export const MANIFEST = join(GOMA_DOCS_DIR, 'manifest.json');
@@ -75,9 +75,9 @@ function kindOf(text: string): ExampleKind {
   return keys.some((k) => top.includes(k)) ? 'config' : 'fragment';
 }
 
-/** Validates a kept example the way `gatehouse validate --schema-only` does. */
-export function outcomeOf(file: string, text: string): Expectation {
-  const result = parseConfig(text, file, placeholderEnv(text));
+/** Validates a kept example the way `gatehouse validate --schema-only` does (extra folders included). */
+export async function outcomeOf(file: string, text: string): Promise<Expectation> {
+  const { result } = await loadConfigFiles(join(FILES_DIR, file), placeholderEnv(text));
   const ignored = result.warnings.filter((w) => w.code === 'GH_CONFIG_UNSUPPORTED_KEY').map((w) => w.path);
   return {
     accepted: result.ok,
@@ -146,10 +146,10 @@ function extract(gitDir: string): Manifest {
   };
 }
 
-function record(manifest: Manifest): Manifest {
+async function record(manifest: Manifest): Promise<Manifest> {
   for (const example of manifest.examples) {
     const text = readFileSync(join(FILES_DIR, example.file), 'utf8');
-    example.expect = outcomeOf(example.file, text);
+    example.expect = await outcomeOf(example.file, text);
   }
   return manifest;
 }
@@ -162,7 +162,7 @@ export function exampleFiles(): string[] {
   return readdirSync(FILES_DIR).sort();
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'extract') {
     const at = rest.indexOf('--git-dir');
@@ -171,13 +171,13 @@ function main(argv: string[]): number {
       process.stderr.write('usage: node scripts/goma-docs.ts extract --git-dir PATH-TO-GOMA-REPO\n');
       return 2;
     }
-    const manifest = record(extract(gitDir));
+    const manifest = await record(extract(gitDir));
     writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
     process.stdout.write(`${manifest.examples.length} examples from ${manifest.commit}\n`);
     return 0;
   }
   if (command === 'record') {
-    const manifest = record(readManifest());
+    const manifest = await record(readManifest());
     writeFileSync(MANIFEST, `${JSON.stringify(manifest, null, 2)}\n`);
     const accepted = manifest.examples.filter((e) => e.expect.accepted).length;
     process.stdout.write(`${manifest.examples.length} examples, ${accepted} accepted\n`);
@@ -187,4 +187,4 @@ function main(argv: string[]): number {
   return 2;
 }
 
-if (import.meta.main) process.exitCode = main(process.argv.slice(2));
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -86,7 +86,11 @@ describe("Goma Gateway's documentation examples through gatehouse validate", () 
         }
       }
     }
-    assert.deepEqual(differences, [], 'examples whose outcome changed: update test/goma-docs/manifest.json');
+    assert.deepEqual(
+      differences,
+      [],
+      'examples whose outcome changed: run `node scripts/goma-docs.ts record` and read the diff of test/goma-docs/manifest.json',
+    );
   });
 
   it('accepts no Goma config while ignoring anything but keys without effect on who may reach what', async () => {

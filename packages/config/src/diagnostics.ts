@@ -35,6 +35,7 @@ export const ConfigCode = {
   noCertificate: 'GH_CONFIG_NO_CERTIFICATE',
   healthTimeout: 'GH_CONFIG_HEALTH_TIMEOUT',
   clientAuth: 'GH_CONFIG_CLIENT_AUTH',
+  extraConfig: 'GH_CONFIG_EXTRA_CONFIG',
   admin: 'GH_CONFIG_ADMIN',
   emptyMaterial: 'GH_CONFIG_EMPTY_MATERIAL',
 } as const;

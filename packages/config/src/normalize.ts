@@ -15,6 +15,7 @@ import type {
   ClientAuthConfig,
   ClientIdentityConfig,
   ClientIdentityField,
+  ExtraConfigSource,
   GatewayConfig,
   HealthCheckConfig,
   ListenAddress,
@@ -170,6 +171,7 @@ export class Normalizer {
         workers: num(gateway.workers, 0),
         redis: normalizeRedis(gateway.redis, (path) => this.besideConfig(path)),
         strictSlash: bool(gateway.strictSlash, true),
+        extraConfig: this.extraConfig(gateway),
       },
       routes: [],
       certManager: null,
@@ -192,7 +194,7 @@ export class Normalizer {
         this.ctx.diags.error(
           ConfigCode.duplicateRoute,
           this.at(namePath),
-          `${namePath}: route name "${route.name}" is already used by ${first.at.path} (line ${first.at.line})`,
+          `${namePath}: route name "${route.name}" is already used by ${first.at.path} (${first.at.file === route.at.file ? `line ${first.at.line}` : `${first.at.file}:${first.at.line}`})`,
           'give every route a unique `name`; it keys logs, metrics and health state',
         );
       } else {
@@ -205,6 +207,27 @@ export class Normalizer {
     config.gateway.entryPoints.passThrough = normalizePassThrough(this, entryPoints.passThrough, config);
     checkChallengeListeners(this, config);
     return config;
+  }
+
+  private extraConfig(gateway: Plain): ExtraConfigSource[] {
+    const out: ExtraConfigSource[] = [];
+    const add = (raw: Plain, path: string) => {
+      const directory = this.besideConfig(text(raw.directory));
+      if (directory === null) {
+        this.ctx.diags.error(
+          ConfigCode.required,
+          this.at(path),
+          `${path}: \`directory\` is required`,
+          'add `directory:` with the folder that holds the extra route and middleware files',
+        );
+        return;
+      }
+      out.push({ directory, watch: bool(raw.watch, false), at: this.at(`${path}.directory`) });
+    };
+    if (gateway.extraConfig !== undefined) add(section(gateway.extraConfig), 'gateway.extraConfig');
+    const file = section(section(gateway.providers).file);
+    if (file.enabled === true) add(file, 'gateway.providers.file');
+    return out;
   }
 
   /** Paths in the config are relative to the config file, as certificate paths are (material-ref.ts). */

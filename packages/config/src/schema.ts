@@ -104,6 +104,18 @@ const clientAuth = obj({
   },
 });
 
+function extraConfigFolder(what: string): ObjectSpec {
+  return obj({
+    directory: { spec: str({ emptyIsAbsent: true }), description: `Path of ${what}.` },
+    watch: {
+      spec: bool(),
+      default: false,
+      description:
+        'Reload when a file in the folder is added, changed or removed (with `gateway.watch.enabled`); validated and rolled out like the main file.',
+    },
+  });
+}
+
 const backend = obj({
   endpoint: {
     spec: endpoint(),
@@ -634,12 +646,37 @@ const gatewaySpec = obj({
   interceptErrors: gomaRefused('Goma v1 error interception; not supported by Gatehouse.'),
   errorInterceptor: gomaRefused('Goma error interception; not supported by Gatehouse.'),
   cors: gomaRefused('Goma CORS; not supported by Gatehouse.'),
-  extraConfig: gomaRefused('Goma extra config directory; not supported by Gatehouse.'),
+  extraConfig: {
+    optional: true,
+    offIsAbsent: true,
+    description:
+      'A folder of more config files (`*.yaml`, `*.yml`, `*.json`, sub-folders included), each holding `routes:` and/or `middlewares:`, merged into this one.',
+    spec: extraConfigFolder('the folder, relative to this file'),
+  },
   middlewares: gomaRefused('Goma middlewares; not supported by Gatehouse.'),
   defaults: gomaRefused('Goma default middlewares; not supported by Gatehouse.'),
   debug: goma('Goma debug mode; use `gateway.log.level: debug`.'),
   reload: goma('Goma reload endpoint; Gatehouse reloads on SIGHUP, file change, or the admin listener.'),
-  providers: gomaRefused('Goma dynamic providers; not supported by Gatehouse.'),
+  providers: {
+    optional: true,
+    offIsAbsent: true,
+    description: 'Goma providers of more routes and middlewares. Gatehouse reads the `file` provider.',
+    spec: obj({
+      file: {
+        optional: true,
+        offIsAbsent: true,
+        description: 'A folder read exactly as `gateway.extraConfig`, when `enabled`.',
+        spec: obj({
+          enabled: { spec: bool(), default: false, description: '`true` reads the folder.' },
+          ...extraConfigFolder('the folder, relative to this file').fields,
+        }),
+      },
+      http: gomaRefused('Goma HTTP provider; not supported by Gatehouse: put the files in a `file` provider folder.'),
+      git: gomaRefused(
+        'Goma Git provider; not supported by Gatehouse: check the repository out into a `file` provider folder.',
+      ),
+    }),
+  },
   analytics: goma('Goma analytics; not supported by Gatehouse.'),
   geoip: goma('Goma GeoIP; not supported by Gatehouse.'),
 });

@@ -102,6 +102,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
     workers: 1,
     strictSlash: true,
     redis: null,
+    extraConfig: [],
   };
   for (const key of Object.keys(overrides) as (keyof Gateway)[]) {
     const value = overrides[key];

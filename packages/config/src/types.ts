@@ -163,6 +163,15 @@ export interface GatewaySection {
   redis: RedisConfig | null;
   /** Goma's `strictSlash`: redirect `/docs` to `/docs/` for a route written as `/docs/`. */
   strictSlash: boolean;
+  /** `gateway.extraConfig` and an enabled `providers.file`: folders of more routes and middlewares. */
+  extraConfig: ExtraConfigSource[];
+}
+
+export interface ExtraConfigSource {
+  /** Absolute (relative paths are resolved against the config file's directory). */
+  directory: string;
+  watch: boolean;
+  at: SourcePos;
 }
 
 export interface BackendConfig {

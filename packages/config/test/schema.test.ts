@@ -160,6 +160,15 @@ describe('the spec table', () => {
       'routes.0.clientAuth.required': [['routes', 0, 'clientAuth', 'required'], false],
       // routes[0] has backends, which win over target; gateway.routes[0] uses target.
       'routes.0.target': [['gateway', 'routes', 0, 'target'], 'http://t:2'],
+      // A folder needs its directory; what each key does is in extra-config.test.ts.
+      'gateway.extraConfig.directory': [['gateway', 'extraConfig'], { directory: '/d' }],
+      'gateway.extraConfig.watch': [['gateway', 'extraConfig'], { directory: '/d', watch: true }],
+      'gateway.providers.file.enabled': [['gateway', 'providers', 'file'], { enabled: true, directory: '/d' }],
+      'gateway.providers.file.directory': [['gateway', 'providers', 'file'], { enabled: true, directory: '/e' }],
+      'gateway.providers.file.watch': [
+        ['gateway', 'providers', 'file'],
+        { enabled: true, directory: '/d', watch: true },
+      ],
       // Any address but loopback needs a token; a token needs 16 characters.
       'gateway.admin.address': [['gateway', 'admin', 'address'], '127.0.0.1:9999'],
       'gateway.admin.token': [['gateway', 'admin', 'token'], 'a-sample-admin-token'],

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ConfigDiagnostic, GatewayConfig, GatewaySection } from '@gatehouse/config';
-import { parseConfig } from '@gatehouse/config';
+import { type LoadedConfig, loadConfigFiles } from '@gatehouse/config';
 import type { BackendHealth, Snapshot } from '@gatehouse/dataplane';
 import { loadMaterial, referencedFiles } from '@gatehouse/pki';
 import { fallbackCertificate } from './acme/fallback-certificate.ts';
@@ -71,9 +71,9 @@ export interface BuildInputs {
 }
 
 export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> {
-  let text: string;
+  let loaded: LoadedConfig;
   try {
-    text = await readFile(inputs.configFile, 'utf8');
+    loaded = await loadConfigFiles(inputs.configFile, inputs.env);
   } catch (error) {
     return {
       kind: 'rejected',
@@ -82,9 +82,11 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
       files: [inputs.configFile],
     };
   }
-  const parsed = parseConfig(text, inputs.configFile, inputs.env);
+  const { text, result: parsed } = loaded;
+  // The extra config folders (and their files) are watched too, so that a fix there is noticed.
+  const configFiles = [inputs.configFile, ...loaded.watch];
   if (!parsed.ok) {
-    return { kind: 'rejected', errors: parsed.errors, warnings: parsed.warnings, files: [inputs.configFile] };
+    return { kind: 'rejected', errors: parsed.errors, warnings: parsed.warnings, files: configFiles };
   }
   const config = parsed.config;
   // Hash before the material is read: if a file changes while it is loaded, the hash is the older
@@ -95,12 +97,13 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
   const hashed = await Promise.all(
     referenced.map(async (path): Promise<HashedFile> => ({ path, bytes: await readFile(path).catch(() => null) })),
   );
-  const hash = contentHash(text, hashed);
+  const extraFiles = loaded.extras.map((e): HashedFile => ({ path: e.file, bytes: Buffer.from(e.text) }));
+  const hash = contentHash(text, [...hashed, ...extraFiles]);
   if (hash === inputs.currentHash) {
-    return { kind: 'unchanged', hash, files: [inputs.configFile, ...referenced] };
+    return { kind: 'unchanged', hash, files: unique([...configFiles, ...referenced]) };
   }
   const material = await loadMaterial(config, { now: inputs.now });
-  const files = unique([inputs.configFile, ...referenced, ...(material.files ?? [])]);
+  const files = unique([...configFiles, ...referenced, ...(material.files ?? [])]);
   const warnings = [...parsed.warnings, ...material.warnings.map((w) => asDiagnostic(w, 'warning', config.file))];
   if (!material.ok || !material.material) {
     return {

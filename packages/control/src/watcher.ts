@@ -6,8 +6,8 @@
 // differ from what was last reported are passed to `onChange`. A slow poll re-hashes too, for the
 // events a watcher can miss (network filesystems, a directory replaced as a whole).
 import { createHash } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
-import { readFile, realpath } from 'node:fs/promises';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import type { Logger } from 'pino';
@@ -26,10 +26,22 @@ export function hashBytes(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A watched folder (an extra config folder) changes when an entry is added, removed or renamed. */
+function folderHash(names: string[]): string {
+  return `folder ${hashBytes(Buffer.from([...names].sort().join('\n')))}`;
+}
+
 function hashFileSync(path: string): string {
   try {
     return hashBytes(readFileSync(path));
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+      try {
+        return folderHash(readdirSync(path));
+      } catch {
+        return ABSENT;
+      }
+    }
     return ABSENT;
   }
 }
@@ -37,7 +49,14 @@ function hashFileSync(path: string): string {
 async function hashFile(path: string): Promise<string> {
   try {
     return hashBytes(await readFile(path));
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
+      try {
+        return folderHash(await readdir(path));
+      } catch {
+        return ABSENT;
+      }
+    }
     return ABSENT;
   }
 }

@@ -1,12 +1,12 @@
 // `gatehouse validate FILE`: the same checks the gateway runs before it takes a config, without
 // starting anything. Errors are printed compiler-style (file:line:col) so editors can jump to them.
-import { readFile } from 'node:fs/promises';
 import {
   type ConfigDiagnostic,
   formatClientAuthModes,
   formatDiagnostic,
   formatSummary,
-  parseConfig,
+  type LoadResult,
+  loadConfigFiles,
 } from '@gatehouse/config';
 import { loadMaterial } from '@gatehouse/pki';
 
@@ -60,9 +60,9 @@ interface Outcome {
 
 /** One file, every check; the result says what was found, nothing is printed here. */
 async function check(file: string, schemaOnly: boolean): Promise<Outcome | string> {
-  let text: string;
+  let result: LoadResult;
   try {
-    text = await readFile(file, 'utf8');
+    result = (await loadConfigFiles(file, process.env)).result;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ENOENT'
@@ -73,7 +73,6 @@ async function check(file: string, schemaOnly: boolean): Promise<Outcome | strin
           ? 'is a directory'
           : (error as Error).message;
   }
-  const result = parseConfig(text, file, process.env);
   if (!result.ok) {
     return { ok: false, errors: result.errors, warnings: result.warnings, summary: null, inMaterial: false };
   }
