@@ -81,6 +81,13 @@ export function h2Options(limits: LimitsConfig): Partial<http2.SecureServerOptio
 }
 
 /**
+ * Switches of the HTTP/1 side that Node's h2 server passes on to its HTTP/1 connections, though its
+ * option type does not list them. optimizeEmptyRequests: a request without Content-Length or
+ * Transfer-Encoding starts with its body stream ended (no stream events for a body that is not there).
+ */
+const HTTP1_SIDE = { optimizeEmptyRequests: true } as Partial<http2.SecureServerOptions>;
+
+/**
  * An h2 + HTTP/1.1 TLS server with the edge's limits applied. `options` are the TLS options
  * (SniStore.serverOptions()) plus any HTTP/1 switches: Node 24 takes headersTimeout,
  * requestTimeout, connectionsCheckingInterval, maxHeaderSize and requireHostHeader from them for
@@ -93,7 +100,7 @@ export function createSecureServer(
   edge?: EdgeLimits,
 ): http2.Http2SecureServer {
   const server = http2.createSecureServer(
-    { ...h2Options(edge ? edge.limits : DEFAULT_LIMITS), ...options, allowHTTP1: true },
+    { ...h2Options(edge ? edge.limits : DEFAULT_LIMITS), ...HTTP1_SIDE, ...options, allowHTTP1: true },
     handler,
   );
   server.on('session', onSession);

@@ -141,6 +141,9 @@ export class Listeners {
       insecureHTTPParser: false,
       requireHostHeader: true,
       noDelay: true,
+      // A request without Content-Length or Transfer-Encoding starts with its body stream ended:
+      // no stream events per request for the body that is not there.
+      optimizeEmptyRequests: true,
     };
     const addresses: string[] = [];
     const web = gateway.entryPoints.web;

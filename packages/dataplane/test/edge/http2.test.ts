@@ -89,6 +89,10 @@ before(async () => {
         return;
       }
       if (req.url === '/slow') return; // never answered: used by the reset flood
+      if (req.url === '/ended') {
+        res.end(String(req.readableEnded));
+        return;
+      }
       proxy.web(req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse, {
         target: `http://127.0.0.1:${backendPort}`,
         agent,
@@ -381,5 +385,20 @@ describe('limits applied after the server was created (applyEdgeLimits)', () => 
     } finally {
       server.close();
     }
+  });
+
+  it('an HTTP/1.1 request without a body reaches the handler with its body stream already ended', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port, path: '/ended', servername: 'ec.test', ca: fx.root.certPem }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => {
+            text += d;
+          });
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    assert.equal(body, 'true');
   });
 });
