@@ -6,7 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createProxyServer } from 'http-proxy-3';
+import { createProxyServer, type ProxyServer } from 'http-proxy-3';
+// The web passes themselves: ProxyServer.web() would copy the options object, attach a closure and
+// build a debug-log object for every request before calling them.
+import { deleteLength, stream } from 'http-proxy-3/dist/lib/http-proxy/passes/web-incoming.js';
 import type { Logger } from '../access-log.ts';
 import { ERROR_KINDS } from '../errors.ts';
 import type { CompiledBackend, Generation } from '../generation.ts';
@@ -41,7 +44,7 @@ export class Forwarder {
   inflight = 0;
   readonly passive: PassiveReporter;
   readonly monitoring: MonitoringResponder | null;
-  readonly proxy: ReturnType<typeof createProxyServer>;
+  readonly proxy: ProxyServer;
   readonly handleRequest: (req: ClientRequestMessage, res: ClientResponse) => void;
   readonly handleUpgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
@@ -51,7 +54,12 @@ export class Forwarder {
     this.accessLog = generation.config.gateway.log.accessLog;
     this.passive = new PassiveReporter(options.sendPassive);
     this.monitoring = options.monitoring ?? null;
-    this.proxy = createProxyServer({ xfwd: false, toProxy: true, prependPath: false, ws: true });
+    this.proxy = createProxyServer<typeof IncomingMessage, typeof ServerResponse, Error>({
+      xfwd: false,
+      toProxy: true,
+      prependPath: false,
+      ws: true,
+    });
     this.proxy.on('proxyReq', onProxyReq);
     this.proxy.on('proxyReqWs', onProxyReqWs);
     this.proxy.on('proxyRes', onProxyRes);
@@ -130,6 +138,9 @@ export class Forwarder {
       : state.bodiless
         ? backend.proxyOptionsNoBody
         : backend.proxyOptions;
-    this.proxy.web(req, res as ServerResponse, options);
+    // What proxy.web() runs for these options (xfwd off, no timeout option): the DELETE/OPTIONS
+    // length fix, then the stream pass, with the backend's precompiled options as they are.
+    deleteLength(req);
+    stream(req, res as ServerResponse, options as Parameters<typeof stream>[2], undefined, this.proxy, undefined);
   }
 }
