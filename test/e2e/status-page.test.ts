@@ -20,6 +20,7 @@ import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
 import { missingPackage } from '../support/services.ts';
+import * as format from '@gatehouse/control/status-page/format';
 
 const TOKEN = 'status-page-token-8c1d2e3f4a';
 const XSS_ROUTE = '<script>window.__xss="route"</script><img src=x onerror="window.__xss=1">';
@@ -55,12 +56,6 @@ interface StatusDoc {
 }
 
 const lastMinute = (doc: StatusDoc) => doc.routes.reduce((n, r) => n + r.traffic.requestsLastMinute, 0);
-
-interface PageFormat {
-  formatShare(share: number | null): string;
-  formatMs(ms: number | null): string;
-  certificateExpiry(daysLeft: number): { level: string; text: string };
-}
 
 function call(
   port: number,
@@ -101,7 +96,6 @@ describe('status page in Chromium', { skip: missingPackage('chromium', 'chromium
   let gateway: GatewayProcess;
   let context: BrowserContext;
   let page: Page;
-  let format: PageFormat;
   let ca: CaHandle;
   let api: { server: Server; port: number };
   let web: { server: Server; port: number };
@@ -165,9 +159,6 @@ ${extraRoutes}`;
 
   before(async () => {
     dir = tempDir('gatehouse-status-page-');
-    format = (await import(
-      new URL('../../packages/control/status-page/format.js', import.meta.url).href
-    )) as PageFormat;
     ca = await createCa(dir, { name: 'root', cn: 'Status Page Test Root' });
     const server = await issueCertificate(ca, {
       name: 'server',

@@ -8,20 +8,7 @@ import { after, describe, it } from 'node:test';
 import type { StatusReport } from '../src/gateway-api.ts';
 import { MAX_VIEWERS, StatusFeed } from '../src/status-feed.ts';
 import { loadStatusPage, STATUS_PAGE_HEADERS } from '../src/status-page.ts';
-
-interface PageFormat {
-  formatDuration(seconds: number): string;
-  formatRate(perSecond: number | null): string;
-  formatShare(share: number | null): string;
-  formatMs(ms: number | null): string;
-  backendState(backend: { up: boolean; ejectedUntil: number }, nowMs: number): string;
-  describeProbe(probe: unknown): string;
-  certificateExpiry(daysLeft: number): { level: string; text: string };
-  since(iso: string | null, nowMs: number): string;
-}
-// A path the type checker does not follow: format.js is the browser's module, not TypeScript.
-const formatUrl = new URL('../status-page/format.js', import.meta.url).href;
-const format = (await import(formatUrl)) as PageFormat;
+import * as format from '../status-page/format.js';
 
 describe('status page format.js', () => {
   it('says certificate expiry in words: ok, soon under 14 days, expired', () => {

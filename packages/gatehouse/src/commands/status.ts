@@ -9,6 +9,10 @@ import {
   parseAdminArgs,
   type StatusReport,
 } from '@gatehouse/control';
+// The status page's wording, so that the page and this command say durations the same way.
+import { formatDuration } from '@gatehouse/control/status-page/format';
+
+export { formatDuration };
 
 export const summary = 'Show workers, routes and certificates of the running gateway';
 
@@ -29,17 +33,6 @@ function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
-}
-
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const d = Math.floor(s / 86400);
-  const h = Math.floor((s % 86400) / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (d > 0) return `${d}d${h}h`;
-  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
-  if (m > 0) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${s}s`;
 }
 
 function megabytes(bytes: number): string {
