@@ -48,6 +48,7 @@ interface RouteDelta {
 interface Interval {
   at: number;
   ms: number;
+  /** Emptied once older than PERCENTILE_WINDOW_MS. */
   routes: Map<string, RouteDelta>;
   requests: number;
   errors5xx: number;
@@ -150,6 +151,13 @@ export class TrafficStats {
     for (const pid of this.workers.keys()) if (!present.has(pid)) this.workers.delete(pid);
     if (ms > 0) this.intervals.push({ at, ms, routes, requests, errors5xx });
     while (this.intervals.length > 0 && this.intervals[0]!.at <= at - HISTORY_MS) this.intervals.shift();
+    // Per-route detail is read for a minute at most; the history beyond needs only the totals.
+    for (let i = this.intervals.length - 1; i >= 0; i--) {
+      const interval = this.intervals[i]!;
+      if (interval.at > at - PERCENTILE_WINDOW_MS) continue;
+      if (interval.routes.size === 0) break;
+      interval.routes = new Map();
+    }
   }
 
   /** The intervals that end within `windowMs` of the latest one. */
