@@ -3,6 +3,7 @@
 // an HTTP listener would both claim. Kept apart from schema.ts and normalize.ts so that the keys of
 // raw forwarding stay in one place.
 import { isIP } from 'node:net';
+import { parseListenAddress } from './address.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { arr, duration, type Field, int, obj, str } from './spec.ts';
 import type { GatewayConfig, ListenAddress, SourcePos } from './types.ts';
@@ -37,32 +38,13 @@ export interface PassThroughConfig {
 export const DEFAULT_UDP_SESSION_IDLE = '60s';
 export const DEFAULT_UDP_MAX_SESSIONS = 1024;
 
-/** `host:port` with a host name, an IPv4 address or a bracketed IPv6 address. */
+/** `host:port` with a host name, an IPv4 address or a bracketed IPv6 address: a listen address with a host and a port. */
 export function parseTarget(raw: string): { host: string; port: number } | { error: string } {
-  const text = raw.trim();
-  let host: string;
-  let portText: string;
-  if (text.startsWith('[')) {
-    const close = text.indexOf(']');
-    if (close === -1 || text[close + 1] !== ':') return { error: 'an IPv6 target is written `[::1]:PORT`' };
-    host = text.slice(1, close);
-    portText = text.slice(close + 2);
-    if (isIP(host) !== 6) return { error: `\`${host}\` is not an IPv6 address` };
-  } else {
-    const colon = text.lastIndexOf(':');
-    if (colon === -1) return { error: `"${raw}" has no port; write \`HOST:PORT\`` };
-    host = text.slice(0, colon);
-    portText = text.slice(colon + 1);
-    if (host === '') return { error: `"${raw}" has no host; write \`HOST:PORT\`` };
-    if (host.includes(':')) return { error: 'put an IPv6 address in brackets: `[::1]:PORT`' };
-    if (isIP(host) === 0 && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(host)) {
-      return { error: `\`${host}\` is not a host name or IP address` };
-    }
-  }
-  if (!/^\d{1,5}$/.test(portText)) return { error: `\`${portText}\` is not a port number` };
-  const port = Number(portText);
-  if (port < 1 || port > 65535) return { error: `port ${port} is not between 1 and 65535` };
-  return { host, port };
+  const parsed = parseListenAddress(raw);
+  if ('error' in parsed) return parsed;
+  if (parsed.host === '') return { error: `"${raw}" has no host; write \`HOST:PORT\`` };
+  if (parsed.port === 0) return { error: 'port 0 is not a port to connect to' };
+  return { host: parsed.host, port: parsed.port };
 }
 
 function checkTarget(value: string): string | null {
