@@ -1,10 +1,16 @@
 // The top frames of a V8 .cpuprofile (from `node --cpu-prof`) by self time, with the share of the
 // profile's samples, for bench/RESULTS.md: `node bench/cpuprofile-top.mjs FILE.cpuprofile [N]`.
 // Frames are merged by function, file and line; `(idle)`, `(program)` and `(garbage collector)`
-// are kept, since where the time does not go is part of the answer.
+// are kept, since where the time does not go is part of the answer. `--callers NAME` adds, for each
+// frame of that function name, the call paths (`--depth N` frames up, default 3) its samples came through.
 import { readFileSync } from 'node:fs';
 
-const [file, countArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const callersAt = args.indexOf('--callers');
+const callersOf = callersAt >= 0 ? args.splice(callersAt, 2)[1] : null;
+const depthAt = args.indexOf('--depth');
+const depth = depthAt >= 0 ? Number(args.splice(depthAt, 2)[1]) : 3;
+const [file, countArg] = args;
 if (!file) {
   process.stderr.write('usage: node bench/cpuprofile-top.mjs FILE.cpuprofile [N]\n');
   process.exit(2);
@@ -14,7 +20,9 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const hits = new Map();
 for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
 const total = profile.samples.length;
-const busy = total - (hits.get([...byId.values()].find((n) => n.callFrame.functionName === '(idle)')?.id) ?? 0);
+let idle = 0;
+for (const [id, n] of hits) if (byId.get(id).callFrame.functionName === '(idle)') idle += n;
+const busy = total - idle;
 const frames = new Map();
 for (const [id, n] of hits) {
   const f = byId.get(id).callFrame;
@@ -30,4 +38,29 @@ for (const [key, n] of top) {
   process.stdout.write(
     `${((100 * n) / total).toFixed(1).padStart(6)}  ${((100 * n) / busy).toFixed(1).padStart(7)}  ${key}\n`,
   );
+}
+
+if (callersOf !== null) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n);
+  const name = (n) =>
+    `${n.callFrame.functionName || '(anonymous)'}${n.callFrame.url ? `@${n.callFrame.url.replace(/^.*\//, '')}:${n.callFrame.lineNumber + 1}` : ''}`;
+  const paths = new Map();
+  let all = 0;
+  for (const [id, n] of hits) {
+    let node = byId.get(id);
+    if (node.callFrame.functionName !== callersOf) continue;
+    all += n;
+    const chain = [];
+    for (let i = 0; i < depth && parent.has(node.id); i++) {
+      node = parent.get(node.id);
+      chain.push(name(node));
+    }
+    const key = chain.join(' < ');
+    paths.set(key, (paths.get(key) ?? 0) + n);
+  }
+  process.stdout.write(`\ncallers of ${callersOf} (${all} samples):\n`);
+  for (const [key, n] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
+    process.stdout.write(`${((100 * n) / all).toFixed(1).padStart(6)} %  ${key}\n`);
+  }
 }
