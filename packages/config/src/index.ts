@@ -18,3 +18,13 @@ export { type LoadedConfig, loadConfigFiles } from './load-files.ts';
 export { parseSanPattern, type SanPattern, type SanType } from './san-pattern.ts';
 export { configSpec, DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './schema.ts';
 export { formatSize, parseSize } from './size.ts';
+export {
+  ClaimsExpressionError,
+  claimValue,
+  evaluateClaims,
+  parseClaimsExpression,
+} from './middleware/claims-expression.ts';
+export type { ClaimsExpression } from './middleware/claims-expression.ts';
+export { ASYMMETRIC_ALGORITHMS, checkSourceRange, HMAC_ALGORITHMS } from './middleware/auth-rules.ts';
+export { parseMiddlewarePath, type PathPattern } from './middleware/paths.ts';
+export { MiddlewareCode, middlewareTypes } from './middleware/registry.ts';

@@ -29,6 +29,7 @@ import type {
   UpstreamTlsConfig,
 } from './types.ts';
 import type { Plain, WalkContext } from './walk.ts';
+import { maintenanceOf, normalizeMiddlewares, resolveRouteMiddlewares } from './middleware/normalize.ts';
 
 const DEFAULT_HEALTHY: Array<[number, number]> = [[100, 399]];
 
@@ -175,7 +176,10 @@ export class Normalizer {
       },
       routes: [],
       certManager: null,
+      middlewares: [],
     };
+    const middlewares = normalizeMiddlewares(this, raw);
+    config.middlewares = middlewares.list;
 
     const listenerAsksForCerts = tls.clientAuth !== null;
     const routes: RouteConfig[] = [];
@@ -201,6 +205,7 @@ export class Normalizer {
         firstByName.set(route.name, route);
       }
     }
+    resolveRouteMiddlewares(this, raw, routes, middlewares.names);
     config.routes = routes;
     config.certManager = normalizeCertManager(this, raw.certManager, routes);
     this.listeners(config);
@@ -406,6 +411,8 @@ export class Normalizer {
       },
       maxBodyBytes: num(raw.maxBodySize, 0),
       tlsProvider: raw.tls === undefined ? null : text(section(raw.tls).provider),
+      middlewares: list(raw.middlewares).map(String),
+      maintenance: maintenanceOf(raw.maintenance),
       at,
     };
   }

@@ -1,5 +1,6 @@
 // The spec table as a Markdown key reference for operators (`gatehouse schema --markdown`), kept in
 // packages/config/REFERENCE.md. Same source as the validator and the JSON Schema.
+import { middlewareTypes } from './middleware/registry.ts';
 import { configSpec, routeSpec } from './schema.ts';
 import type { Field, ObjectSpec, Spec } from './spec.ts';
 
@@ -84,6 +85,26 @@ function rows(spec: ObjectSpec, prefix: string, out: string[], goma: GomaRows, s
   }
 }
 
+/** The `rule` keys of every middleware type, and where each differs from Goma on purpose. */
+function middlewareSection(): string[] {
+  const out = [
+    '## Middleware types',
+    '',
+    'A `middlewares[]` entry is `{name, type, paths, rule}`; the keys of `rule` depend on `type`. Any',
+    "type not listed here (Goma's `ldap`, `oauth`, `geoBlock`, `httpCache`, Go plugins, and the types",
+    'not implemented yet) is a config error: a route is never served without a middleware it names.',
+    '',
+  ];
+  for (const type of middlewareTypes()) {
+    const aliases = type.aliases.length > 0 ? ` (also \`${type.aliases.join('`, `')}\`)` : '';
+    out.push(`### \`${type.type}\`${aliases}`, '', type.summary, '', `Differences from Goma: ${type.differences}`, '');
+    const keys: string[] = [];
+    rows(type.rule, 'rule.', keys, { ignored: [], refused: [] }, new Map());
+    out.push('| key | type | default | meaning |', '|---|---|---|---|', ...keys, '');
+  }
+  return out;
+}
+
 /** Every key, its type, default and meaning, as Markdown. */
 export function markdownReference(): string {
   const keys: string[] = [];
@@ -107,6 +128,7 @@ export function markdownReference(): string {
     '|---|---|---|---|',
     ...keys,
     '',
+    ...middlewareSection(),
     '## Goma Gateway keys that Gatehouse accepts and ignores',
     '',
     'They change nothing about who may reach what; each gets a warning saying it is ignored. A key that',

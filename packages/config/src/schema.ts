@@ -36,6 +36,7 @@ import {
   union,
 } from './spec.ts';
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './tls-defaults.ts';
+import { maintenanceDescription, maintenanceSpec, middlewareSpec } from './middleware/spec.ts';
 
 export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE };
 
@@ -338,7 +339,12 @@ export const routeSpec: ObjectSpec = obj(
       deprecated: 'write `security.forwardHostHeaders: false`',
       description: 'Goma v1: `true` stops forwarding host headers.',
     },
-    middlewares: gomaRefused('Goma middleware names; not supported by Gatehouse.'),
+    middlewares: {
+      spec: arr(str()),
+      default: [],
+      description:
+        'Names of `middlewares[]` run in order before the backend (after `gateway.defaults.middlewares`). An unknown name is an error.',
+    },
     cors: gomaRefused('Goma route CORS; not supported by Gatehouse.'),
     disableMetrics: {
       spec: bool(),
@@ -357,7 +363,7 @@ export const routeSpec: ObjectSpec = obj(
       description: 'Goma v1: do not verify the backend certificate.',
     },
     tls: routeTlsField,
-    maintenance: gomaRefused('Goma maintenance mode; not supported by Gatehouse.'),
+    maintenance: { spec: maintenanceSpec, optional: true, description: maintenanceDescription },
   },
   { defName: 'route' },
 );
@@ -653,8 +659,22 @@ const gatewaySpec = obj({
       'A folder of more config files (`*.yaml`, `*.yml`, `*.json`, sub-folders included), each holding `routes:` and/or `middlewares:`, merged into this one.',
     spec: extraConfigFolder('the folder, relative to this file'),
   },
-  middlewares: gomaRefused('Goma middlewares; not supported by Gatehouse.'),
-  defaults: gomaRefused('Goma default middlewares; not supported by Gatehouse.'),
+  middlewares: {
+    spec: arr(middlewareSpec),
+    default: [],
+    description: 'Middleware definitions (Goma also allows them here, under `gateway`).',
+  },
+  defaults: {
+    description: 'Defaults applied to every route.',
+    spec: obj({
+      middlewares: {
+        spec: arr(str()),
+        default: [],
+        description:
+          'Middleware names prepended to every route, except a name the route lists itself (which keeps its place in the route).',
+      },
+    }),
+  },
   debug: goma('Goma debug mode; use `gateway.log.level: debug`.'),
   reload: goma('Goma reload endpoint; Gatehouse reloads on SIGHUP, file change, or the admin listener.'),
   providers: {
@@ -695,7 +715,11 @@ export const configSpec: ObjectSpec = obj(
     },
     gateway: { spec: gatewaySpec, description: 'Listeners, TLS, timeouts, logging and limits.' },
     routes: { spec: arr(routeSpec), default: [], description: 'Routes: which requests go to which backends.' },
-    middlewares: gomaRefused('Goma middleware definitions; not supported by Gatehouse.'),
+    middlewares: {
+      spec: arr(middlewareSpec),
+      default: [],
+      description: 'Middleware definitions: `{name, type, paths, rule}`; routes name them in `middlewares`.',
+    },
     certManager: certManagerField,
     certificateManager: {
       ...certManagerField,

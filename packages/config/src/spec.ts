@@ -84,6 +84,11 @@ export interface MapSpec extends SpecBase {
 /** Anything: only for Goma keys that Gatehouse accepts and ignores. */
 export interface AnySpec extends SpecBase {
   kind: 'any';
+  /**
+   * Keep the YAML node (a `YamlValue`) instead of plain data, for a value whose spec depends on a
+   * sibling key and is walked later (a middleware's `rule`, by its `type`).
+   */
+  keepNode?: boolean;
 }
 
 export type Spec =
@@ -153,6 +158,8 @@ export const statusRange = (): StatusRangeSpec => ({ kind: 'status-range', code:
 export const union = (expected: string, ...options: Spec[]): UnionSpec => ({ kind: 'union', options, expected });
 export const literal = (...values: Array<string | number>): LiteralSpec => ({ kind: 'literal', values });
 export const anything = (): AnySpec => ({ kind: 'any' });
+/** A YAML value walked later against a spec chosen from a sibling key (see `AnySpec.keepNode`). */
+export const deferred = (): AnySpec => ({ kind: 'any', keepNode: true });
 
 /** A Goma key Gatehouse ignores (with a warning): it changes nothing about who may reach what. */
 export const goma = (description: string): Field => ({ spec: anything(), description, gomaUnsupported: true });

@@ -40,6 +40,8 @@ export function testRoute(partial: Partial<RouteConfig> & { name: string }): Rou
     retry: { attempts: 1, on: ['connect-failure', 'reset'] },
     maxBodyBytes: 0,
     tlsProvider: null,
+    middlewares: [],
+    maintenance: null,
     at,
     ...partial,
   };
@@ -112,5 +114,5 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
         ? { ...base, ...value }
         : value;
   }
-  return { version: 2, file: TEST_FILE, gateway, routes, certManager: null };
+  return { version: 2, file: TEST_FILE, gateway, routes, certManager: null, middlewares: [] };
 }

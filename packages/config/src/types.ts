@@ -3,6 +3,9 @@
 // All durations are milliseconds. All addresses are parsed. Nothing here has been read from disk.
 import type { RedisConfig } from './middleware/limits-types.ts';
 import type { PassThroughConfig } from './pass-through.ts';
+import type { MaintenanceConfig, MiddlewareConfig } from './middleware/types.ts';
+
+export type * from './middleware/types.ts';
 
 /** Where a value came from in the YAML file: used by every later error that points back at the config. */
 export interface SourcePos {
@@ -268,6 +271,10 @@ export interface RouteConfig {
   maxBodyBytes: number;
   /** The certManager provider that issues certificates for the route's hosts; null: none. */
   tlsProvider: string | null;
+  /** Names of `GatewayConfig.middlewares`, in run order, `gateway.defaults.middlewares` included. */
+  middlewares: string[];
+  /** null: off. */
+  maintenance: MaintenanceConfig | null;
   at: SourcePos;
 }
 
@@ -300,6 +307,8 @@ export interface GatewayConfig {
   routes: RouteConfig[];
   /** null: no automatic certificates. */
   certManager: CertManagerConfig | null;
+  /** Every middleware definition, validated; routes refer to them by name. */
+  middlewares: MiddlewareConfig[];
 }
 
 export type Severity = 'error' | 'warning';

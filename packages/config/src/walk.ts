@@ -76,6 +76,21 @@ function elsewhere(root: ObjectSpec, key: string): string | undefined {
 
 export type Plain = Record<string, unknown>;
 
+/**
+ * A YAML value kept as a node, to be walked later with `walk` against a spec chosen then, in the
+ * context (file, line counter) it came from: an extra config file's node is not the main file's.
+ */
+export class YamlValue {
+  readonly node: unknown;
+  readonly at: SourcePos;
+  readonly ctx: WalkContext;
+  constructor(node: unknown, at: SourcePos, ctx: WalkContext) {
+    this.node = node;
+    this.at = at;
+    this.ctx = ctx;
+  }
+}
+
 const scalarKinds = new Set([
   'string',
   'integer',
@@ -219,6 +234,7 @@ export function walk(ctx: WalkContext, spec: Spec, rawNode: unknown, path: strin
       return walk(ctx, option, rawNode, path, fallback);
     }
     case 'any':
+      if (spec.keepNode) return new YamlValue(rawNode, at, ctx);
       return node ? node.toJSON() : null;
     default:
       return walkScalar(ctx, spec, node, at);

@@ -181,6 +181,8 @@ describe('defaults', () => {
       retry: { attempts: 1, on: ['connect-failure', 'reset'] },
       maxBodyBytes: 0,
       tlsProvider: null,
+      middlewares: [],
+      maintenance: null,
       at: { file: FILE, line: 2, col: 5, path: 'routes[0]' },
     });
   });
@@ -570,9 +572,9 @@ describe('Goma compatibility', () => {
       '4:3 GH_CONFIG_UNSUPPORTED_KEY gateway.errorInterceptor',
       '5:3 GH_CONFIG_UNSUPPORTED_KEY gateway.cors',
       '8:7 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.web.forwards',
-      '9:1 GH_CONFIG_UNSUPPORTED_KEY middlewares',
+      // A basicAuth without users can protect nothing: its rule is refused (the name still resolves).
+      '10:5 GH_CONFIG_MIDDLEWARE_RULE middlewares[0]',
       '14:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
-      '19:5 GH_CONFIG_UNSUPPORTED_KEY routes[0].middlewares',
       '21:7 GH_CONFIG_UNSUPPORTED_KEY routes[0].security.enableExploitProtection',
       '24:9 GH_CONFIG_UNSUPPORTED_KEY routes[0].backends[0].match',
     ]);

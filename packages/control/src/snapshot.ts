@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { ConfigDiagnostic, GatewayConfig, GatewaySection } from '@gatehouse/config';
 import { type LoadedConfig, loadConfigFiles } from '@gatehouse/config';
 import type { BackendHealth, Snapshot } from '@gatehouse/dataplane';
-import { loadMaterial, referencedFiles } from '@gatehouse/pki';
+import { loadMaterial, loadMiddlewareKeys, referencedFiles } from '@gatehouse/pki';
 import { fallbackCertificate } from './acme/fallback-certificate.ts';
 import { readStoredCertificates } from './acme/storage.ts';
 import { errorMessage } from './errors.ts';
@@ -131,9 +131,11 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
       };
     }
   }
+  const keys = await loadMiddlewareKeys(config);
+  if (!keys.ok) return { kind: 'rejected', errors: keys.errors, warnings, files };
   const snapshot: Snapshot = {
     generation: inputs.generation,
-    config,
+    config: { ...config, middlewares: keys.middlewares },
     tls: {
       certificates,
       clientCA: material.material.clientCA,

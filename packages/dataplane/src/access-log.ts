@@ -24,6 +24,10 @@ export interface AccessRecord {
   retries: number;
   errorCode: string | null;
   clientAborted: boolean;
+  /** The middleware that answered instead of the backend. */
+  deniedBy: string | null;
+  /** The user or token subject a middleware authenticated. */
+  authUser: string | null;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -118,6 +122,8 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
   if (r.upstreamResponseMs >= 0) line += `,"upstreamResponseMs":${milliseconds(r.upstreamResponseMs)}`;
   line += `,"retries":${r.retries}`;
   if (r.errorCode !== null) line += `,"error":${jsonString(r.errorCode)}`;
+  if (r.deniedBy !== null) line += `,"middleware":${jsonString(r.deniedBy)}`;
+  if (r.authUser !== null) line += `,"user":${jsonString(r.authUser)}`;
   if (r.clientAborted) line += ',"aborted":true';
   destination.write(`${line},"msg":"request"}\n`);
 }
@@ -158,6 +164,8 @@ function writeAccessLineWithPino(logger: Logger, r: AccessRecord): void {
       upstreamResponseMs: r.upstreamResponseMs >= 0 ? Math.round(r.upstreamResponseMs * 1000) / 1000 : undefined,
       retries: r.retries,
       error: r.errorCode ?? undefined,
+      middleware: r.deniedBy ?? undefined,
+      user: r.authUser ?? undefined,
       aborted: r.clientAborted ? true : undefined,
     },
     'request',

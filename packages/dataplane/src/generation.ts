@@ -16,6 +16,8 @@ import { MonitoringEndpoints } from './request/monitoring.ts';
 import { Router } from './request/router.ts';
 import { SniStore } from './tls/sni-store.ts';
 import { compileHeaderRules, type HeaderRules } from './request/client-headers.ts';
+import type { MiddlewareChain } from './middleware/chain.ts';
+import { MiddlewareSteps } from './middleware/compile.ts';
 import { compileTrustedProxies, type TrustedProxies } from './request/trusted-proxies.ts';
 import type { UpstreamPool } from './upstream/pool.ts';
 
@@ -152,6 +154,8 @@ export class CompiledRoute {
   readonly maxBodyBytes: number;
   /** Retry-After seconds when no backend is healthy: about one health-check interval. */
   readonly retryAfterSeconds: number;
+  /** The route's middleware steps (and maintenance); null: nothing runs between routing and the backend. */
+  readonly chain: MiddlewareChain | null;
 
   constructor(
     index: number,
@@ -159,8 +163,10 @@ export class CompiledRoute {
     gateway: GatewayConfig['gateway'],
     agentFor: (backend: BackendConfig) => { agent: Agent; tls: ResolvedUpstreamTls | null },
     healthFor: (key: string) => BackendHealth,
+    chain: MiddlewareChain | null = null,
   ) {
     this.index = index;
+    this.chain = chain;
     this.name = config.name;
     this.config = config;
     this.prefix = config.path;
@@ -207,6 +213,8 @@ export class Generation {
   readonly noRouteMetrics: RouteMetrics;
   /** Goma's monitoring endpoints on the traffic listeners; null when every one is off. */
   readonly monitoring: MonitoringEndpoints | null;
+  /** The middleware steps of this generation, shared by the routes that name them. */
+  readonly middlewares: MiddlewareSteps;
 
   private constructor(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable) {
     this.number = snapshot.generation;
@@ -225,25 +233,38 @@ export class Generation {
     this.clientAuthActive = this.clientAuth.requestCert;
     const idleMs = config.gateway.timeouts.upstreamIdleMs;
     const generation = snapshot.generation;
-    this.routes = config.routes.map((route, index) => {
-      if (!route.enabled) return null;
-      const tls = snapshot.upstreamTls[route.name] ?? null;
-      if (route.backends.length === 0) throw new GenerationBuildError(`route "${route.name}" has no backend`);
-      return new CompiledRoute(
-        index,
-        route,
-        config.gateway,
-        (b) => ({
-          agent: pool.acquire(b.protocol, b.protocol === 'https:' ? tls : null, idleMs, generation),
-          tls: b.protocol === 'https:' ? tls : null,
-        }),
-        (key) => health.entry(key, snapshot.health[key]),
-      );
-    });
+    const middlewares = new MiddlewareSteps(config.middlewares ?? []);
+    this.middlewares = middlewares;
+    try {
+      this.routes = config.routes.map((route, index) => {
+        if (!route.enabled) return null;
+        const tls = snapshot.upstreamTls[route.name] ?? null;
+        if (route.backends.length === 0) throw new GenerationBuildError(`route "${route.name}" has no backend`);
+        return new CompiledRoute(
+          index,
+          route,
+          config.gateway,
+          (b) => ({
+            agent: pool.acquire(b.protocol, b.protocol === 'https:' ? tls : null, idleMs, generation),
+            tls: b.protocol === 'https:' ? tls : null,
+          }),
+          (key) => health.entry(key, snapshot.health[key]),
+          middlewares.chain(route),
+        );
+      });
+    } catch (error) {
+      middlewares.close();
+      throw error;
+    }
     this.headerRules = compileHeaderRules(
       config.gateway.proxy.allowUnderscoresInHeaders,
       this.routes.flatMap((route) => (route?.identity.header ? [route.identity.header] : [])),
     );
+  }
+
+  /** Retires what runs in the background for this generation (JWKS refreshes, auth agents). */
+  close(): void {
+    this.middlewares.close();
   }
 
   /** Builds every live object; throws GenerationBuildError. Agents it acquired are released on failure. */

@@ -6,6 +6,7 @@
 //   gh:acme-challenges → gh:acme-ack once they are answered
 //   gh:health, gh:ticket-keys, gh:stats-request, gh:drain → gh:drained + exit 0
 import { applyChallenges } from './edge/acme-challenges.ts';
+import { setMiddlewareLogger } from './middleware/events.ts';
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
 import { drainWorker } from './drain.ts';
 import { ListenerBindError } from './errors.ts';
@@ -104,6 +105,7 @@ export class WorkerRuntime {
     if (this.prepared !== null && this.prepared.number !== snapshot.generation) {
       this.pool.releaseGeneration(this.prepared.number);
       if (this.logger !== null) this.passThrough.abort(this.prepared.number, this.logger);
+      this.prepared.close();
       this.prepared = null;
     }
     try {
@@ -134,6 +136,7 @@ export class WorkerRuntime {
     const { logger, format } = await createLogger(log);
     this.logger = logger;
     this.logFormat = format;
+    setMiddlewareLogger(logger);
     if (this.forwarder !== null) this.forwarder.logger = logger;
   }
 
@@ -157,7 +160,10 @@ export class WorkerRuntime {
       this.forwarder.generation = next;
       this.forwarder.accessLog = next.config.gateway.log.accessLog;
     }
-    if (previous !== null) this.pool.releaseGeneration(previous.number);
+    if (previous !== null) {
+      this.pool.releaseGeneration(previous.number);
+      previous.close();
+    }
     this.passThrough.commit(generation, logger);
     if (this.bound) {
       this.listeners.commit(next);
@@ -189,6 +195,7 @@ export class WorkerRuntime {
     // Agents this generation shares with the current one stay; only its own are drained.
     this.pool.releaseGeneration(generation);
     if (this.logger !== null) this.passThrough.abort(generation, this.logger);
+    this.prepared.close();
     this.prepared = null;
   }
 

@@ -12,3 +12,4 @@ export * from './preflight.ts';
 export * from './load.ts';
 export * from './server-context.ts';
 export * from './ticket-keys.ts';
+export * from './middleware-keys.ts';

@@ -5,6 +5,7 @@
 import type { ConfigDiagnostic, GatewayConfig, MaterialRef, RouteConfig, SourcePos } from '@gatehouse/config';
 import { createHash, type X509Certificate } from 'node:crypto';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
+import { middlewareKeyFiles } from './middleware-keys.ts';
 import { inspectCertificate } from './inspect.ts';
 import { type MaterialResolution, resolveMaterial } from './material.ts';
 import { certificateNameCovers } from './name-match.ts';
@@ -33,6 +34,7 @@ export interface LoadMaterialOptions {
 export function referencedFiles(config: GatewayConfig): string[] {
   const files = new Set<string>();
   for (const ref of allRefs(config)) if (ref.form === 'file' && ref.path) files.add(ref.path);
+  for (const path of middlewareKeyFiles(config)) files.add(path);
   return [...files];
 }
 

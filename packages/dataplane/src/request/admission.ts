@@ -4,6 +4,7 @@
 import { rejectRequest } from '../edge/framing-guard.ts';
 import { ERROR_KINDS } from '../errors.ts';
 import type { CompiledBackend, CompiledRoute } from '../generation.ts';
+import { chainOutcome } from '../middleware/outcome.ts';
 import { checkClientAuth } from '../tls/client-auth.ts';
 import { limitRequestBody } from './body-limit.ts';
 import { canonicalize } from './canonicalize.ts';
@@ -14,8 +15,17 @@ import { MONITOR_NONE } from './monitoring.ts';
 import { METHOD_NOT_ALLOWED } from './router.ts';
 import { slashRedirectLocation } from './trailing-slash.ts';
 
-/** framing guard → canonical path, host and headers → monitoring endpoints → route (or its slash redirect) → client certificate → [middleware chain] → body limit → backend pick. */
-export function admit(state: RequestState): CompiledBackend | null {
+/** admit() handed the request to the route's middleware chain, which goes on from there. */
+export const IN_CHAIN = 1;
+
+/**
+ * framing guard → canonical path, host and headers → monitoring endpoints → route (or its slash
+ * redirect) → client certificate → middleware chain → body limit → backend pick. Returns the
+ * backend, null when the request was answered, or IN_CHAIN when the route's chain took it: the
+ * chain's outcome (middleware/outcome.ts) then continues with admitAfterChain and the forward, now
+ * or when an asynchronous step settles.
+ */
+export function admit(state: RequestState): CompiledBackend | null | typeof IN_CHAIN {
   const generation = state.generation;
   const req = state.req;
   const headers = req.headers;
@@ -56,8 +66,19 @@ export function admit(state: RequestState): CompiledBackend | null {
     if (denial !== null) return refuse(state, denial, null);
   }
 
-  // The route's middleware chain runs here, once it exists: a step that refuses returns refuse(...).
+  const chain = route.chain;
+  if (chain !== null) {
+    const q = target.indexOf('?');
+    state.requestPath = q === -1 ? target : target.slice(0, q);
+    chain.run(state, chainOutcome);
+    return IN_CHAIN;
+  }
+  return admitAfterChain(state);
+}
 
+/** The rest of admission, once every middleware passed: body limit, backend pick. */
+export function admitAfterChain(state: RequestState): CompiledBackend | null {
+  const route = state.route as CompiledRoute;
   if (state.upgradeSocket === null) {
     const tooLarge = limitRequestBody(state, route.maxBodyBytes);
     if (tooLarge !== null) return refuse(state, tooLarge, CLOSE);

@@ -25,6 +25,8 @@ export function onResponseClose(this: ClientResponse): void {
 export function onUpgradeSocketClose(this: Socket): void {
   const state = this.requestState;
   if (state === undefined) return;
+  // An upgrade still in its middleware chain must not be forwarded once its client is gone.
+  state.closed = true;
   if (state.status === 0) state.status = CLIENT_CLOSED_STATUS;
   state.durationMs = performance.now() - state.start;
   record(state);

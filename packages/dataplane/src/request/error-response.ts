@@ -3,7 +3,7 @@
 // id, and never carries a backend address, an internal message or a stack trace. The status line's
 // reason phrase is the standard one for the status, never an error code. The constant part of every
 // body is built once per error kind; a request only concatenates the route and its id.
-import { STATUS_CODES } from 'node:http';
+import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
 import type { ErrorKind } from '../errors.ts';
 
 interface Prefixes {
@@ -75,7 +75,7 @@ export function errorBody(e: ErrorKind, route: string | null, requestId: string 
 export interface ErrorTarget {
   headersSent: boolean;
   writableEnded: boolean;
-  writeHead(status: number, headers: Record<string, string | number>): unknown;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
   end(body: string): unknown;
   destroy(error?: Error): unknown;
 }
@@ -85,6 +85,8 @@ export interface ErrorExtras {
   retryAfterSeconds?: number;
   /** Ask an HTTP/1 client to close the connection (draining, a framing error). */
   close?: boolean;
+  /** More fields, lower-case names (a middleware's WWW-Authenticate, Location, Set-Cookie). */
+  headers?: Readonly<Record<string, string | readonly string[]>> | null;
 }
 
 /** The header fields of an error answer; `close` only means something on HTTP/1. */
@@ -94,8 +96,8 @@ function errorHead(
   requestId: string | null,
   extras: ErrorExtras | null,
   http2: boolean,
-): Record<string, string | number> {
-  const headers: Record<string, string | number> = {
+): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {
     'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
@@ -103,8 +105,11 @@ function errorHead(
   if (requestId !== null) headers['x-request-id'] = requestId;
   if (extras !== null) {
     if (extras.allow !== undefined) headers.allow = extras.allow;
-    if (extras.retryAfterSeconds !== undefined) headers['retry-after'] = extras.retryAfterSeconds;
+    if (extras.retryAfterSeconds !== undefined)
+      (headers as Record<string, unknown>)['retry-after'] = extras.retryAfterSeconds;
     if (extras.close === true && !http2) headers.connection = 'close';
+    const more = extras.headers;
+    if (more) for (const name in more) headers[name] = more[name] as string | string[];
   }
   return headers;
 }
@@ -160,6 +165,10 @@ export function rawErrorResponse(
   const headers = errorHead(body, text, requestId, extras, false);
   headers.connection = 'close';
   let head = `HTTP/1.1 ${e.status} ${reasonPhrase(e.status)}\r\n`;
-  for (const name in headers) head += `${RAW_NAMES[name] ?? name}: ${headers[name]}\r\n`;
+  for (const name in headers) {
+    const value = headers[name];
+    const values = Array.isArray(value) ? value : [value];
+    for (const one of values) head += `${RAW_NAMES[name] ?? name}: ${one}\r\n`;
+  }
   return `${head}\r\n${body}`;
 }

@@ -16,7 +16,7 @@ import type { CompiledBackend, Generation } from '../generation.ts';
 import type { PassiveMessage } from '../messages.ts';
 import { PassiveReporter } from '../upstream/passive-reporter.ts';
 import { isIdempotent } from '../upstream/retry.ts';
-import { admit } from './admission.ts';
+import { admit, admitAfterChain, IN_CHAIN } from './admission.ts';
 import { hasNoBody } from './body-limit.ts';
 import { onResponseClose, onUpgradeSocketClose } from './completion.ts';
 import { prepareForward } from './prepare-forward.ts';
@@ -78,17 +78,39 @@ export class Forwarder {
     res.on('close', onResponseClose);
     try {
       const backend = admit(state);
-      if (backend === null) return;
-      const tooLarge = prepareForward(state, backend);
-      if (tooLarge !== null) return void refuse(state, tooLarge, null);
-      const noBody = hasNoBody(req);
-      state.bodiless = !state.http2 && noBody;
-      state.retryable = noBody && (state.route?.retryAttempts ?? 0) > 0 && isIdempotent(state.method);
-      this.dispatch(state, backend);
+      if (backend === null || backend === IN_CHAIN) return;
+      this.forward(state, backend);
     } catch (error) {
       this.logger.error({ err: error, reqId: state.requestId }, 'request handling failed');
       refuse(state, ERROR_KINDS.internal, null);
     }
+  }
+
+  /** Continues a request whose middleware chain passed (at once, or when an async step settled). */
+  afterChain(state: RequestState): void {
+    try {
+      const backend = admitAfterChain(state);
+      if (backend !== null) this.forward(state, backend);
+    } catch (error) {
+      this.logger.error({ err: error, reqId: state.requestId }, 'request handling failed');
+      if (state.upgradeSocket !== null) state.upgradeSocket.destroy();
+      else refuse(state, ERROR_KINDS.internal, null);
+    }
+  }
+
+  /** An admitted request to its backend: the forwarded form, then the dispatch. */
+  private forward(state: RequestState, backend: CompiledBackend): void {
+    const tooLarge = prepareForward(state, backend);
+    if (tooLarge !== null) return void refuse(state, tooLarge, null);
+    if (state.upgradeSocket !== null) {
+      // The status is the backend's answer: 101 on 'upgrade', its refusal on 'response' (proxy-events.ts).
+      this.dispatch(state, backend);
+      return;
+    }
+    const noBody = hasNoBody(state.req);
+    state.bodiless = !state.http2 && noBody;
+    state.retryable = noBody && (state.route?.retryAttempts ?? 0) > 0 && isIdempotent(state.method);
+    this.dispatch(state, backend);
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -101,11 +123,8 @@ export class Forwarder {
     socket.once('close', onUpgradeSocketClose);
     try {
       const backend = admit(state);
-      if (backend === null) return;
-      const tooLarge = prepareForward(state, backend);
-      if (tooLarge !== null) return void refuse(state, tooLarge, null);
-      // The status is the backend's answer: 101 on 'upgrade', its refusal on 'response' (proxy-events.ts).
-      this.dispatch(state, backend);
+      if (backend === null || backend === IN_CHAIN) return;
+      this.forward(state, backend);
     } catch (error) {
       this.logger.error({ err: error }, 'upgrade handling failed');
       socket.destroy();

@@ -113,6 +113,7 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     // http-proxy-3 writes this one through the compat API, from the header object.
     stripResponseHopByHop(proxyRes.headers);
     stripH2ResponseHeaders(proxyRes.headers);
+    if (state.responseHeaders !== null) addResponseFields(proxyRes.headers, state.responseHeaders);
     // node:http2 keeps no byte count per stream, and a streamed body has no Content-Length: count
     // the body as it passes (nginx's $body_bytes_sent).
     state.h2BodyBytes = 0;
@@ -127,12 +128,10 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
   }
   proxyRes.once('end', onUpstreamEnd);
   try {
-    res.writeHead(
-      proxyRes.statusCode ?? 502,
-      proxyRes.statusMessage,
-      // A flat [name, value, ...] list: what writeHead takes fastest.
-      clientResponseHeaders(proxyRes.rawHeaders, state.forwarder.draining),
-    );
+    // A flat [name, value, ...] list: what writeHead takes fastest.
+    const head = clientResponseHeaders(proxyRes.rawHeaders, state.forwarder.draining);
+    if (state.responseHeaders !== null) head.push(...state.responseHeaders);
+    res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, head);
   } catch (error) {
     state.forwarder.logger.warn({ err: error, reqId: state.requestId }, 'backend response head refused');
     proxyRes.destroy();
@@ -140,6 +139,18 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     return;
   }
   proxyRes.pipe(res);
+}
+
+/** A middleware's response fields (Set-Cookie from forwardAuth) added to a header object. */
+function addResponseFields(headers: IncomingMessage['headers'], fields: readonly string[]): void {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = `${existing}, ${value}`;
+  }
 }
 
 /** (this = a backend response relayed to an HTTP/2 client) */

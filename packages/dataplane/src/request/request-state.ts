@@ -8,7 +8,10 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { AccessRecord } from '../access-log.ts';
 import type { CompiledBackend, CompiledRoute, Generation } from '../generation.ts';
+import type { TLSSocket } from 'node:tls';
+import type { MiddlewareRequest } from '../middleware/step.ts';
 import type { Forwarder } from './forwarder.ts';
+import { clientAddress } from './trusted-proxies.ts';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -45,7 +48,7 @@ export type ClientResponse = ServerResponse | Http2ServerResponse;
 export const CLIENT_CLOSED_STATUS = 499;
 
 /** Everything one request carries through the proxy's events; one object per request, fixed shape. */
-export class RequestState implements AccessRecord {
+export class RequestState implements AccessRecord, MiddlewareRequest {
   readonly forwarder: Forwarder;
   readonly generation: Generation;
   readonly req: ClientRequestMessage;
@@ -99,6 +102,14 @@ export class RequestState implements AccessRecord {
   bodyMax = 0;
   bodySeen = 0;
   bodyExceeded = false;
+  /** The target's path without the query: what middleware `paths` are matched against. */
+  requestPath = '';
+  /** Who a middleware authenticated the request as (user, token subject), for the access log. */
+  authUser: string | null = null;
+  /** The middleware that answered the request instead of the backend, for the access log. */
+  deniedBy: string | null = null;
+  /** Fields a middleware adds to the client's response, as a flat [name, value, ...] list. */
+  responseHeaders: string[] | null = null;
 
   constructor(
     forwarder: Forwarder,
@@ -120,5 +131,20 @@ export class RequestState implements AccessRecord {
     const socket = this.http2 ? null : (req as IncomingMessage).socket;
     this.socket = socket;
     this.bytesAtStart = socket?.bytesWritten ?? 0;
+  }
+
+  /** The connection to the gateway is TLS. */
+  get secure(): boolean {
+    return (this.req.socket as TLSSocket | null)?.encrypted === true;
+  }
+
+  /** The client address as gateway.proxy.trustedProxies lets the gateway believe it. */
+  clientAddress(): string {
+    return clientAddress(this.generation.trusted, this.req.socket?.remoteAddress, this.req.headers['x-forwarded-for']);
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    if (this.responseHeaders === null) this.responseHeaders = [name, value];
+    else this.responseHeaders.push(name, value);
   }
 }

@@ -8,7 +8,7 @@ import {
   type LoadResult,
   loadConfigFiles,
 } from '@gatehouse/config';
-import { loadMaterial } from '@gatehouse/pki';
+import { loadMaterial, loadMiddlewareKeys } from '@gatehouse/pki';
 
 export const summary = 'Check a config file (and the certificates it names) without starting the gateway';
 
@@ -55,7 +55,8 @@ interface Outcome {
   warnings: ConfigDiagnostic[];
   summary: string | null;
   /** The errors are in the certificate material the file names, not in the file. */
-  inMaterial: boolean;
+  /** Where the errors are, when not in the config text itself. */
+  inMaterial: false | 'certificate' | 'middleware key';
 }
 
 /** One file, every check; the result says what was found, nothing is printed here. */
@@ -81,8 +82,10 @@ async function check(file: string, schemaOnly: boolean): Promise<Outcome | strin
     const material = await loadMaterial(result.config);
     warnings.push(...material.warnings);
     if (!material.ok || material.errors.length > 0) {
-      return { ok: false, errors: material.errors, warnings, summary: null, inMaterial: true };
+      return { ok: false, errors: material.errors, warnings, summary: null, inMaterial: 'certificate' };
     }
+    const keys = await loadMiddlewareKeys(result.config);
+    if (!keys.ok) return { ok: false, errors: keys.errors, warnings, summary: null, inMaterial: 'middleware key' };
   }
   // What is really enforced follows the summary: it is not always what a route says (Node asks for
   // client certificates per server, not per name).
@@ -109,7 +112,7 @@ function report(file: string, outcome: Outcome | string, json: boolean): number 
   if (!outcome.ok) {
     print([...outcome.errors, ...outcome.warnings]);
     const n = outcome.errors.length;
-    const where = outcome.inMaterial ? ' in certificate material' : '';
+    const where = outcome.inMaterial ? ` in ${outcome.inMaterial} material` : '';
     process.stderr.write(`${file}: ${n} error${n === 1 ? '' : 's'}${where}\n`);
     return 1;
   }

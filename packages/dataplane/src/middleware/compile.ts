@@ -1,0 +1,91 @@
+// Builds the middleware chains of a generation. Each definition a route names becomes one step
+// (through the factory of its type), shared by every route that names it, so a JWKS is fetched and
+// an auth agent pooled once per definition, not once per route. Each route's chain pairs those
+// steps with its own compiled `paths`; a route in maintenance gets the one maintenance step; a
+// route with no middleware gets no chain (null), so its requests pay nothing. A type without a
+// factory cannot reach here (the config refuses it); if it did, the build fails rather than serve
+// the route unprotected.
+import type { MiddlewareConfig, RouteConfig } from '@gatehouse/config';
+import { AccessPolicyStep } from './access-policy.ts';
+import { AccessStep } from './access.ts';
+import { BasicAuthStep } from './basic-auth.ts';
+import { type ChainEntry, MiddlewareChain } from './chain.ts';
+import { ForwardAuthStep } from './forward-auth.ts';
+import { JwtAuthStep } from './jwt-auth.ts';
+import { MaintenanceStep } from './maintenance.ts';
+import { PathMatcher } from './path-matcher.ts';
+import { shapingStepFactories } from './shaping-steps.ts';
+import type { MiddlewareStep } from './step.ts';
+import { UserAgentBlockStep } from './user-agent-block.ts';
+
+/** Makes the step of one definition (once per generation). */
+export type StepFactory = (config: MiddlewareConfig) => MiddlewareStep;
+
+type Of<T extends MiddlewareConfig['type']> = Extract<MiddlewareConfig, { type: T }>;
+
+const factories = new Map<string, StepFactory>([
+  ['access', (c) => new AccessStep(c as Of<'access'>)],
+  ['basicAuth', (c) => new BasicAuthStep(c as Of<'basicAuth'>)],
+  ['jwtAuth', (c) => new JwtAuthStep(c as Of<'jwtAuth'>)],
+  ['forwardAuth', (c) => new ForwardAuthStep(c as Of<'forwardAuth'>)],
+  ['accessPolicy', (c) => new AccessPolicyStep(c as Of<'accessPolicy'>)],
+  ['userAgentBlock', (c) => new UserAgentBlockStep(c as Of<'userAgentBlock'>)],
+  ...shapingStepFactories,
+]);
+
+export class MiddlewareBuildError extends Error {
+  readonly code = 'GH_MIDDLEWARE_BUILD';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MiddlewareBuildError';
+  }
+}
+
+/** The steps of one generation, built on first use; `close()` retires them with the generation. */
+export class MiddlewareSteps {
+  private readonly definitions: ReadonlyMap<string, MiddlewareConfig>;
+  private readonly built = new Map<string, MiddlewareStep>();
+
+  constructor(definitions: readonly MiddlewareConfig[]) {
+    this.definitions = new Map(definitions.map((m) => [m.name, m]));
+  }
+
+  /** The step of definition `name`. Throws MiddlewareBuildError. */
+  step(name: string, route: string): MiddlewareStep {
+    const existing = this.built.get(name);
+    if (existing !== undefined) return existing;
+    const config = this.definitions.get(name);
+    if (config === undefined)
+      throw new MiddlewareBuildError(`route "${route}" names middleware "${name}", which is not defined`);
+    const factory = factories.get(config.type);
+    if (factory === undefined)
+      throw new MiddlewareBuildError(`middleware "${name}": type ${config.type} cannot run here`);
+    let step: MiddlewareStep;
+    try {
+      step = factory(config);
+    } catch (error) {
+      throw new MiddlewareBuildError(`middleware "${name}": ${(error as Error).message}`, { cause: error });
+    }
+    this.built.set(name, step);
+    return step;
+  }
+
+  /** The chain of `route`, or null when it has nothing to run. Throws MiddlewareBuildError. */
+  chain(route: RouteConfig): MiddlewareChain | null {
+    if (route.maintenance !== null) {
+      return new MiddlewareChain([{ step: new MaintenanceStep(route.maintenance), paths: null }]);
+    }
+    if (route.middlewares.length === 0) return null;
+    const entries: ChainEntry[] = route.middlewares.map((name) => {
+      const step = this.step(name, route.name);
+      const config = this.definitions.get(name) as MiddlewareConfig;
+      return { step, paths: config.paths.length === 0 ? null : new PathMatcher(config.paths, route.path) };
+    });
+    return new MiddlewareChain(entries);
+  }
+
+  close(): void {
+    for (const step of this.built.values()) step.close?.();
+    this.built.clear();
+  }
+}
