@@ -36,5 +36,12 @@ it('the worker does not load the config parser, only the subpaths it runs', () =
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
   const config = (JSON.parse(out) as string[]).filter((url) => url.includes('/packages/config/src/'));
   const names = [...new Set(config.map((url) => url.slice(url.lastIndexOf('/') + 1)))].sort();
-  assert.deepEqual(names, ['backend-health.ts', 'client-auth-modes.ts', 'san-pattern.ts', 'tls-defaults.ts']);
+  assert.deepEqual(names, [
+    'backend-health.ts',
+    'claims-expression.ts',
+    'client-auth-modes.ts',
+    'paths.ts',
+    'san-pattern.ts',
+    'tls-defaults.ts',
+  ]);
 });

@@ -3,20 +3,19 @@
 // checked against a public key (algorithm confusion) and `alg: none` never verifies. Every refusal
 // is a 401 with a `WWW-Authenticate: Bearer` challenge naming the problem (RFC 6750).
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import type { JwtAuthMiddlewareConfig, JwtAuthRule } from '@gatehouse/config';
 import {
   type ClaimsExpression,
   claimValue,
   evaluateClaims,
-  HMAC_ALGORITHMS,
-  type JwtAuthMiddlewareConfig,
-  type JwtAuthRule,
   parseClaimsExpression,
-} from '@gatehouse/config';
-import { algorithmsForKey } from '@gatehouse/pki';
+} from '@gatehouse/config/claims-expression';
+import { algorithmsForKey } from '@gatehouse/pki/middleware-keys';
 import { createLocalJWKSet, errors, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { DEFAULT_JWKS_OPTIONS, RemoteKeySet } from './jwks.ts';
 import { answer, type MiddlewareAnswer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
 /** The key (or key lookup) and algorithms of a rule; throws when the key material is unusable. */

@@ -3,7 +3,7 @@
 // ASCII case (an upstream that treats `/Admin` as `/admin` must not get it unprotected); anchored
 // regular expressions are tested on the path and on the path below the route's prefix. Matching
 // allocates nothing for literal entries.
-import { parseMiddlewarePath } from '@gatehouse/config';
+import { parseMiddlewarePath } from '@gatehouse/config/middleware-paths';
 
 export class PathMatcher {
   /** Lower-case bases without a trailing slash; '' matches every path. */
