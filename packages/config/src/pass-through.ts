@@ -82,7 +82,7 @@ const forward = obj({
   timeout: {
     spec: duration(),
     description:
-      'TCP: how long connecting to the target may take (Goma: integer seconds). Default: `gateway.timeouts.upstreamConnect`.',
+      'TCP: how long connecting to the target may take (Goma: integer seconds). Default, and for `0`: `gateway.timeouts.upstreamConnect`.',
   },
 });
 
@@ -142,7 +142,9 @@ export function normalizePassThrough(n: Normalizer, raw: unknown, config: Gatewa
         target: f.target.trim(),
         targetHost: target.host,
         targetPort: target.port,
-        dialTimeoutMs: typeof f.timeout === 'number' ? f.timeout : config.gateway.timeouts.upstreamConnectMs,
+        // Goma's zero value means "not set", not "wait forever".
+        dialTimeoutMs:
+          typeof f.timeout === 'number' && f.timeout > 0 ? f.timeout : config.gateway.timeouts.upstreamConnectMs,
         at: n.at(path),
       });
     }

@@ -15,7 +15,7 @@ const passThrough = (...forwards: string[]) => [
 ];
 
 describe('passThrough', () => {
-  it("reads Goma's full example: tcp/udp becomes two forwards, timeout is the dial timeout in seconds", () => {
+  it("reads Goma's full example: tcp/udp becomes two forwards, timeout is the dial timeout in seconds (0: the default)", () => {
     const config = ok(
       yaml(
         ...passThrough(
@@ -26,6 +26,7 @@ describe('passThrough', () => {
           '        - protocol: tcp/udp',
           '          port: 53',
           '          target: 10.25.10.15:53',
+          '          timeout: 0',
           '        - { protocol: udp, port: 54, target: "[fd00::1]:54", host: 127.0.0.1 }',
         ),
       ),
@@ -37,7 +38,7 @@ describe('passThrough', () => {
         ['tcp', '', 61557, 'srv1.example.com', 22, 5000, 6],
         ['tcp', '', 53, '10.25.10.15', 53, 3000, 10],
         ['udp', '', 53, '10.25.10.15', 53, 3000, 10],
-        ['udp', '127.0.0.1', 54, 'fd00::1', 54, 3000, 13],
+        ['udp', '127.0.0.1', 54, 'fd00::1', 54, 3000, 14],
       ],
     );
     assert.equal(p.udpSessionIdleMs, 60_000);
