@@ -76,8 +76,8 @@ export function renderGateway(report) {
       ['Version', report.version, 'version'],
       ['Uptime', formatDuration(report.uptimeSeconds), 'uptime'],
       ['PID', String(report.pid), 'pid'],
-      ['Config file', el('code', null, report.configFile), 'config-file', true],
       ['Generation', String(report.generation), 'generation'],
+      ['Config file', el('code', null, report.configFile), 'config-file', true],
       [
         'Last reload',
         reload === null
