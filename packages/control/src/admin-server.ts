@@ -225,7 +225,8 @@ function createAdminHandler(
     }
     const route = routes.get(path);
     if (!route) {
-      sendError(res, 404, 'GH_ADMIN_NOT_FOUND', `no admin endpoint ${path}; try ${[...routes.keys()].join(', ')}`);
+      const endpoints = [...routes.keys()].filter((p) => !p.startsWith('/ui/') && p !== '/favicon.ico');
+      sendError(res, 404, 'GH_ADMIN_NOT_FOUND', `no admin endpoint ${path}; try ${endpoints.join(', ')}`);
       return;
     }
     if (!route.methods.includes(method)) {
