@@ -213,7 +213,8 @@ routes:
   it('counts bytes and connections per forward in the aggregated metrics', async () => {
     const key = `forward="tcp 127.0.0.1:${both}"`;
     let metrics = '';
-    // Bytes of a TCP connection are added when it closes; the last close may trail the test's own.
+    // The last bytes of a closed connection are counted when the worker sees the close, which may
+    // trail the test's own.
     for (let i = 0; i < 50; i++) {
       metrics = await scrape(adminPort);
       if (sample(metrics, 'gatehouse_passthrough_bytes_total', `${key},direction="out"`) >= 6 * 13) break;

@@ -3,11 +3,21 @@
 // (forward-set.ts), `direction` is `in` (client to target) or `out` (target to client).
 import client from 'prom-client';
 
+/** Adds the bytes of open TCP connections not counted yet; set by tcp-forward.ts. */
+const beforeScrape: Array<() => void> = [];
+export function onBytesScrape(flush: () => void): void {
+  beforeScrape.push(flush);
+}
+
 export const passThroughMetrics = {
   bytes: new client.Counter({
     name: 'gatehouse_passthrough_bytes_total',
     help: 'Bytes relayed by pass-through forwards, by forward and direction (in: client to target)',
     labelNames: ['forward', 'direction'] as const,
+    // A long-lived connection (SSH) is counted at each scrape, not only when it closes.
+    collect() {
+      for (const flush of beforeScrape) flush();
+    },
   }),
   connections: new client.Counter({
     name: 'gatehouse_passthrough_connections_total',

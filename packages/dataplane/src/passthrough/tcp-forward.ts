@@ -1,18 +1,32 @@
 // One TCP pass-through listener: every worker binds the port with `reusePort`, so the kernel spreads
 // connections; each accepted connection dials the target and the bytes are piped both ways. A FIN
 // from either side is passed on and the other direction keeps flowing (half-close); an error or a
-// full close on one side ends the other. Bytes are counted from the sockets' own counters when a
-// connection closes, so the data path has no handler of ours.
+// full close on one side ends the other. Bytes are read from the sockets' own counters at each
+// scrape and when a connection closes, so the data path has no handler of ours.
 import net, { type Server, type Socket } from 'node:net';
 import type { PassThroughForward } from '@gatehouse/config';
 import { ListenerBindError } from '../errors.ts';
 import { reusePortSupported } from '../edge/listeners.ts';
-import { type ForwardSeries, forwardSeries } from './metrics.ts';
+import { type ForwardSeries, forwardSeries, onBytesScrape } from './metrics.ts';
 
 const kForward = Symbol('gatehouse.passthrough.forward');
 const kPeer = Symbol('gatehouse.passthrough.peer');
 const kConnected = Symbol('gatehouse.passthrough.connected');
-type Tagged = { [kForward]?: TcpForward; [kPeer]?: Socket; [kConnected]?: boolean };
+const kCountedIn = Symbol('gatehouse.passthrough.counted-in');
+const kCountedOut = Symbol('gatehouse.passthrough.counted-out');
+type Tagged = {
+  [kForward]?: TcpForward;
+  [kPeer]?: Socket;
+  [kConnected]?: boolean;
+  [kCountedIn]?: number;
+  [kCountedOut]?: number;
+};
+
+/** Forwards with a listener or connections open in this worker. */
+const live = new Set<TcpForward>();
+onBytesScrape(() => {
+  for (const forward of live) forward.countBytes();
+});
 
 function onConnection(this: Server, client: Socket): void {
   (this as unknown as Tagged)[kForward]?.accept(client);
@@ -64,6 +78,7 @@ export class TcpForward {
   private targetPort: number;
   private dialTimeoutMs: number;
   private closeTimer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(key: string, forward: PassThroughForward) {
     this.key = key;
@@ -74,6 +89,7 @@ export class TcpForward {
     this.server = net.createServer({ allowHalfOpen: true, noDelay: true });
     (this.server as unknown as Tagged)[kForward] = this;
     this.server.on('connection', onConnection);
+    live.add(this);
   }
 
   get connections(): number {
@@ -140,15 +156,32 @@ export class TcpForward {
   }
 
   release(client: Socket): void {
-    if (!this.clients.delete(client)) return;
+    if (!this.clients.has(client)) return;
+    this.count(client);
+    this.clients.delete(client);
     this.series.active.dec();
-    this.series.bytesIn.inc(client.bytesRead);
-    this.series.bytesOut.inc(client.bytesWritten);
+    if (this.closed && this.clients.size === 0) live.delete(this);
+  }
+
+  countBytes(): void {
+    for (const client of this.clients) this.count(client);
+  }
+
+  private count(client: Socket): void {
+    const tagged = client as unknown as Tagged;
+    const read = client.bytesRead;
+    const written = client.bytesWritten;
+    this.series.bytesIn.inc(read - (tagged[kCountedIn] ?? 0));
+    this.series.bytesOut.inc(written - (tagged[kCountedOut] ?? 0));
+    tagged[kCountedIn] = read;
+    tagged[kCountedOut] = written;
   }
 
   /** Stops accepting; open connections go on, and are cut after `graceMs` (never, for Infinity). */
   close(graceMs: number): void {
     this.server.close();
+    this.closed = true;
+    if (this.clients.size === 0) live.delete(this);
     if (this.clients.size === 0 || !Number.isFinite(graceMs)) return;
     this.closeTimer = setTimeout(() => this.destroyAll(), graceMs);
     this.closeTimer.unref();

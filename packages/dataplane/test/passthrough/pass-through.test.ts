@@ -120,6 +120,14 @@ describe('pass-through across generations', () => {
     passThrough.commit(1, logger);
     const old = await open(kept);
     await exchange(old, 'x', 'A:x');
+    // An open connection's bytes are in the scrape, not only once it closes.
+    const bytes = async (direction: string) =>
+      (await passThroughMetrics.bytes.get()).values.find(
+        (v) => v.labels.forward === `tcp 127.0.0.1:${kept}` && v.labels.direction === direction,
+      )?.value;
+    assert.equal(await bytes('in'), 1);
+    assert.equal(await bytes('out'), 3);
+    assert.equal(await bytes('in'), 1);
     const onRemoved = await open(removed);
     await exchange(onRemoved, 'y', 'A:y');
 
