@@ -168,10 +168,14 @@ describe('ACME certificates from pebble', { skip }, () => {
 
   it('starts while the ACME server is down, serves the default certificate, and orders once it is up', async () => {
     gateway = await startGateway(s.config, { workers: 2 });
-    const failure = await gateway.waitForLog((l) => l.msg === 'ACME order failed', 30_000, 'a failed order');
+    const failure = await gateway.waitForLog((l) => l.msg === 'ACME order failed', 60_000, 'a failed order');
     assert.ok(typeof failure.error === 'string' && failure.error.length > 0, JSON.stringify(failure));
     assert.equal(typeof failure.retryInMs, 'number');
-    // Meanwhile the name gets the default certificate, and the gateway serves.
+    // Meanwhile the name gets the default certificate (and a log line says so), and the gateway serves.
+    await gateway.waitForLog(
+      (l) => String(l.msg).startsWith('no ACME certificate yet') && l.name === 'a.acme.test',
+      5_000,
+    );
     const fallback = await served(s.secure, 'a.acme.test', s.pebble.caBundlePath);
     assert.match(fallback.subject, /gatehouse-default/);
     assert.equal((await get(`http://127.0.0.1:${s.web}/`, { headers: { host: 'a.acme.test' } })).status, 200);

@@ -12,6 +12,9 @@ interface AcmeAxiosDefaults {
   acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number };
 }
 
+/** One request to the ACME server (acme-client polls for validation with its own short requests). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 const agents = new Map<string, Agent>();
 const retryAfter = new Map<string, number>();
 const transportErrors = new Map<string, string>();
@@ -37,6 +40,9 @@ function install(): void {
   installed = true;
   (acme.axios.defaults as unknown as AcmeAxiosDefaults).acmeSettings.retryMaxAttempts = 1;
   (acme.axios.defaults as unknown as AcmeAxiosDefaults).acmeSettings.retryDefaultDelay = 1;
+  // axios waits forever by default: a server that accepts and never answers would hold the
+  // provider's order queue, and with it every name of that provider.
+  acme.axios.defaults.timeout = REQUEST_TIMEOUT_MS;
   acme.axios.interceptors.request.use((config) => {
     const agent = agents.get(originOf(config.url));
     if (agent) config.httpsAgent = agent;
