@@ -115,7 +115,7 @@ after(() => {
 
 test('prints the config path and the curl lines to try', () => {
   assert.match(stdout, new RegExp(`config\\s+${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/gatehouse\\.yaml`));
-  assert.equal(commands.length, 6, stdout);
+  assert.equal(commands.length, 10, stdout);
 });
 
 test('plain HTTP reaches both backends, shared by weight', () => {
@@ -178,13 +178,35 @@ test("the mTLS backend refuses the user's own client certificate at the handshak
   assert.doesNotMatch(result.stdout, /Hello from/);
 });
 
+test('basicAuth: the demo user passes and its name reaches the backend; no credentials get a 401 challenge', () => {
+  const ok = sh((commands[5] as Printed).command);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /Hello from the demo backend "blue"/);
+  assert.match(ok.stdout, /HTTP 200\n$/);
+  const none = sh((commands[6] as Printed).command);
+  assert.match(none.stdout, /HTTP 401\n$/);
+  assert.match(none.stdout, /www-authenticate: Basic realm="gatehouse-demo"/i);
+  assert.doesNotMatch(none.stdout, /Hello from/);
+});
+
+test('jwtAuth: the printed token passes, a forged one gets 401 with the reason', () => {
+  const ok = sh((commands[7] as Printed).command);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /Hello from the demo backend "blue"/);
+  assert.match(ok.stdout, /HTTP 200\n$/);
+  const forged = sh((commands[8] as Printed).command);
+  assert.match(forged.stdout, /HTTP 401\n$/);
+  assert.match(forged.stdout, /www-authenticate: Bearer realm="gatehouse", error="invalid_token"/i);
+  assert.doesNotMatch(forged.stdout, /Hello from/);
+});
+
 test('the admin status line answers JSON', () => {
-  const line = commands[5] as Printed;
+  const line = commands[9] as Printed;
   const result = sh(line.command);
   assert.equal(result.code, 0, result.stderr);
   const status = JSON.parse(result.stdout) as { generation?: unknown; routes?: unknown[] };
   assert.equal(typeof status.generation, 'number');
-  assert.equal(status.routes?.length, 2);
+  assert.equal(status.routes?.length, 4);
 });
 
 test('SIGINT drains the gateway, closes the backends and exits 0', async () => {

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { createDemoPki } from '@gatehouse/pki';
 import { DemoPortInUseError, startDemoBackends } from '../demo/backends.ts';
+import { demoAuth } from '../demo/auth.ts';
 import { demoConfigYaml } from '../demo/config.ts';
 import { tryLines } from '../demo/curl-lines.ts';
 import { DEFAULT_PORT_BASE, demoFiles, demoMaterial, demoPorts, MAX_PORT_BASE } from '../demo/layout.ts';
@@ -132,7 +133,8 @@ export async function main(argv: string[]): Promise<number> {
     throw error;
   }
 
-  writeFileSync(files.config, demoConfigYaml(files.dir, ports, material));
+  const auth = demoAuth();
+  writeFileSync(files.config, demoConfigYaml(files.dir, ports, material, auth));
 
   const gateway = spawn(
     process.execPath,
@@ -168,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
       '',
       'Try these in another terminal:',
     ];
-    tryLines(ports, material, process.cwd()).forEach((line, i) => {
+    tryLines(ports, material, process.cwd(), auth).forEach((line, i) => {
       lines.push('', `  # ${i + 1}. ${line.title}`, `  $ ${line.command}`);
     });
     lines.push('', 'Press Ctrl-C to stop.', '');

@@ -1,5 +1,6 @@
 // The demo's gatehouse.yaml: written for a newcomer to read, so every block says what it shows.
 import { relative } from 'node:path';
+import type { DemoAuth } from './auth.ts';
 import type { DemoMaterial, DemoPorts } from './layout.ts';
 
 /** Paths relative to the config file's directory, which is how the config resolves them. */
@@ -8,7 +9,7 @@ function rel(configDir: string, path: string): string {
   return JSON.stringify(r.startsWith('..') ? path : r);
 }
 
-export function demoConfigYaml(configDir: string, ports: DemoPorts, m: DemoMaterial): string {
+export function demoConfigYaml(configDir: string, ports: DemoPorts, m: DemoMaterial, auth: DemoAuth): string {
   const p = (path: string) => rel(configDir, path);
   return `# Gatehouse demo configuration, written by \`gatehouse demo\` at every start (copy it
 # elsewhere to keep your changes). The gateway watches this file and every certificate it
@@ -47,6 +48,17 @@ gateway:
   admin:
     address: "127.0.0.1:${ports.admin}"
 routes:
+  # /admin needs a user name and password (HTTP Basic, user ${auth.user}, password ${auth.password}); the
+  # backend gets the user name in the \`username\` header. See \`middlewares:\` at the end.
+  - name: admin
+    path: /admin
+    target: http://127.0.0.1:${ports.blue}
+    middlewares: [demo-users]
+  # /api needs a bearer token (a JWT) signed with the secret below; \`gatehouse demo\` prints one.
+  - name: api
+    path: /api
+    target: http://127.0.0.1:${ports.blue}
+    middlewares: [demo-tokens]
   # /secure goes to "green" only, and only for clients with a certificate from the demo CA:
   # without one, Gatehouse answers 401 and no backend sees the request (mutual TLS inbound).
   # green is an HTTPS backend that accepts nobody but Gatehouse: mutual TLS outbound, with the
@@ -87,5 +99,26 @@ routes:
       path: /healthz
       interval: 5s
       timeout: 2s
+# Middlewares protect the routes that name them. A name no route can resolve, an unknown type or a
+# broken rule is an error: a route is never served without the protection it asks for.
+middlewares:
+  - name: demo-users
+    type: basicAuth
+    rule:
+      realm: gatehouse-demo
+      forwardUsername: true
+      users:
+        # htpasswd -nbB ${auth.user} ${auth.password}
+        - username: ${auth.user}
+          password: "${auth.hash}"
+  - name: demo-tokens
+    type: jwtAuth
+    rule:
+      # A new secret at every demo start. Production: \`\${JWT_SECRET}\` from the environment,
+      # or \`jwksUrl\` / \`publicKey\` for tokens signed by an identity provider.
+      secret: "${auth.jwtSecret}"
+      issuer: ${auth.jwtIssuer}
+      forwardHeaders:
+        X-User-ID: sub
 `;
 }

@@ -1,6 +1,7 @@
 // The commands `gatehouse demo` prints for the newcomer to try, with what each one shows. The demo's
 // end-to-end test runs exactly these lines, so they are data, built in one place.
 import { isAbsolute, relative } from 'node:path';
+import type { DemoAuth } from './auth.ts';
 import type { DemoMaterial, DemoPorts } from './layout.ts';
 
 export interface TryLine {
@@ -25,7 +26,7 @@ function display(path: string, cwd: string): string {
   return shellQuote(r.startsWith('..') || isAbsolute(r) ? path : r);
 }
 
-export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string): TryLine[] {
+export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string, auth: DemoAuth): TryLine[] {
   const f = (path: string) => display(path, cwd);
   const https = `https://localhost:${ports.webSecure}`;
   return [
@@ -54,6 +55,26 @@ export function tryLines(ports: DemoPorts, m: DemoMaterial, cwd: string): TryLin
         '"green" itself, with your client certificate: it accepts only Gatehouse\'s, so it refuses you (TLS 1.3 refuses after the handshake: curl reports an empty reply or a reset)',
       expect: 'refused',
       command: `curl -sS --cacert ${f(m.backendCa)} --cert ${f(m.clientCert)} --key ${f(m.clientKey)} https://localhost:${ports.green}/`,
+    },
+    {
+      title: `HTTP Basic with the demo user (${auth.user}/${auth.password}): the backend sees who it is`,
+      expect: 200,
+      command: `curl -sS ${STATUS} -u ${auth.user}:${auth.password} http://localhost:${ports.web}/admin`,
+    },
+    {
+      title: 'Without credentials: 401 and a Basic challenge from Gatehouse, and no backend sees the request',
+      expect: 401,
+      command: `curl -sS -i ${STATUS} http://localhost:${ports.web}/admin`,
+    },
+    {
+      title: 'A bearer token (JWT) signed with the demo secret: verified by Gatehouse, its subject forwarded',
+      expect: 200,
+      command: `curl -sS ${STATUS} -H ${shellQuote(`Authorization: Bearer ${auth.token}`)} http://localhost:${ports.web}/api`,
+    },
+    {
+      title: 'A token with a forged signature: 401 with the reason in WWW-Authenticate',
+      expect: 401,
+      command: `curl -sS -i ${STATUS} -H ${shellQuote(`Authorization: Bearer ${auth.token.slice(0, -4)}AAAA`)} http://localhost:${ports.web}/api`,
     },
     {
       title: 'What the gateway sees: workers, routes, backend health, certificates',
