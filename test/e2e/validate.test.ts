@@ -2,7 +2,7 @@
 // `gatehouse validate`, `schema` and `version` as an operator runs them: the real CLI in a child
 // process, on files written to a temporary directory, with certificates made by openssl (dev PKI).
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { createCa, issueCertificate } from '@gatehouse/pki';
@@ -103,6 +103,25 @@ describe('gatehouse validate', () => {
     assert.match(result.stdout, /^goma-full\.yaml: OK, 1 route, 2 backends, 1 certificate, .*TLS client auth required/);
     assert.doesNotMatch(result.stdout, /not read/);
     assert.doesNotMatch(result.stderr, /error/);
+  });
+
+  it('key files: warns about a private key others can read or write, naming the file and its mode', async () => {
+    const loose = join(dir, 'loose');
+    mkdirSync(loose, { recursive: true });
+    for (const name of ['cert.pem', 'key.pem', 'ca.pem']) copyFileSync(join(certs, name), join(loose, name));
+    chmodSync(join(loose, 'key.pem'), 0o644);
+    writeFile(dir, 'loose.yaml', gomaWithCertsIn(loose));
+    const result = await runCli(['validate', 'loose.yaml'], { cwd: dir });
+    assert.equal(result.code, 0, 'a warning, not an error');
+    const key = join(loose, 'key.pem');
+    // The example names the key twice (server key and backend client key): one warning per file.
+    const warnings = result.stderr
+      .split('\n')
+      .filter((l) => l.includes(`private key ${key} has mode 0644 (world-readable)`));
+    assert.equal(warnings.length, 1, result.stderr);
+    assert.match(warnings[0] ?? '', /^loose\.yaml:\d+:\d+: warning: /);
+    chmodSync(key, 0o600);
+    assert.doesNotMatch((await runCli(['validate', 'loose.yaml'], { cwd: dir })).stderr, /has mode/);
   });
 
   it('reports certificate files that are missing, of the wrong kind or not PEM, at their keys', async () => {
