@@ -128,6 +128,11 @@ ${extraCertificates}  admin:
     accessLog: false
   watch:
     enabled: false
+middlewares:
+  - name: block-bots
+    type: userAgentBlock
+    rule:
+      userAgents: [Googlebot]
 routes:
   - name: api
     path: /api
@@ -145,6 +150,7 @@ routes:
     path: /
     clientAuth:
       mode: off
+    middlewares: [block-bots]
     backends:
       - endpoint: http://127.0.0.1:${web.port}
 ${extraRoutes}`;
@@ -324,7 +330,10 @@ ${extraRoutes}`;
         route.hosts.length > 0 ? route.hosts.join(', ') : 'any host',
       );
       assert.equal(await card.locator('[data-field="client-auth"]').textContent(), route.clientAuth);
-      assert.equal(await card.locator('[data-field="middlewares"]').textContent(), 'none');
+      assert.equal(
+        await card.locator('[data-field="middlewares"]').textContent(),
+        route.middlewares.length > 0 ? route.middlewares.join(' → ') : 'none',
+      );
       assert.equal(
         await card.locator('[data-field="share4xx"]').textContent(),
         format.formatShare(route.traffic.share4xx),
@@ -346,6 +355,7 @@ ${extraRoutes}`;
     assert.equal(apiRoute?.traffic.share4xx, 0);
     assert.ok(apiRoute?.traffic.p50Ms !== null);
     assert.equal(doc.routes.find((r) => r.name === 'web')?.traffic.share4xx, 0.5);
+    assert.deepEqual(doc.routes.find((r) => r.name === 'web')?.middlewares, ['block-bots']);
     // The health-checked backend shows its last probe with result and latency.
     await page.locator('[data-route="api"] [data-field="probe"]', { hasText: /^ok 200 · [\d.]+ ms$/ }).waitFor();
     assert.equal(await text('[data-route="api"] [data-field="state"]'), '✓ UP');

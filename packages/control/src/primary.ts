@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import type { ConfigDiagnostic, GatewayConfig, RouteConfig } from '@gatehouse/config';
+import type { ConfigDiagnostic, GatewayConfig } from '@gatehouse/config';
 import { effectiveClientAuth, formatDiagnostic, isLoopbackAddress } from '@gatehouse/config';
 import {
   backendKey,
@@ -672,7 +672,7 @@ export class Primary implements GatewayApi {
         return {
           ...route,
           clientAuth: modes.get(route.name) ?? clientAuth.gatewayMode,
-          middlewares: own ? middlewareNames(own) : [],
+          middlewares: own?.middlewares ?? [],
           traffic: this.traffic.route(route.name),
         };
       }),
@@ -905,15 +905,6 @@ function listenerNames(entryPoints: GatewayConfig['gateway']['entryPoints']): st
 interface WorkerAnswer {
   id: number;
   stats: StatsMessage;
-}
-
-/**
- * The names of a route's middlewares, in run order. Read without assuming the key, so that a config
- * model without a middleware chain reports none instead of failing.
- */
-function middlewareNames(route: RouteConfig): string[] {
-  const names = (route as { middlewares?: unknown }).middlewares;
-  return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
 }
 
 function workerStatus(id: number, stats: StatsMessage, traffic: TrafficStats): WorkerStatus {
