@@ -14,6 +14,9 @@ import type {
   BackendConfig,
   ClientAuthConfig,
   ClientIdentityConfig,
+  CanaryCondition,
+  CanaryOperator,
+  CanarySource,
   ClientIdentityField,
   ExtraConfigSource,
   GatewayConfig,
@@ -440,7 +443,11 @@ export class Normalizer {
         const item = section(b);
         if (typeof item.endpoint !== 'string') return;
         const backend = this.backend(item.endpoint, num(item.weight, 1), num(item.priority, 0), this.at(itemPath));
-        if (backend) out.push(backend);
+        if (backend) {
+          backend.match = this.canaryConditions(item.match, `${itemPath}.match`);
+          backend.exclusive = bool(item.exclusive, false);
+          out.push(backend);
+        }
       });
       if (Array.isArray(raw.backends) && raw.backends.length === 0) {
         this.ctx.diags.error(
@@ -496,8 +503,48 @@ export class Normalizer {
       basePath,
       weight,
       priority,
+      match: [],
+      exclusive: false,
       at,
     };
+  }
+
+  /** Goma's canary conditions; a regex that does not compile is an error here, never per request. */
+  private canaryConditions(value: unknown, path: string): CanaryCondition[] {
+    const out: CanaryCondition[] = [];
+    list(value).forEach((c, i) => {
+      const raw = section(c);
+      const at = `${path}[${i}]`;
+      const source = text(raw.source) as CanarySource | null;
+      const operator = (text(raw.operator) ?? 'equals') as CanaryOperator;
+      const conditionValue = raw.value === undefined || raw.value === null ? null : String(raw.value);
+      if (source === null || conditionValue === null) return; // reported by the spec walk
+      const name = text(raw.name) ?? '';
+      if (source !== 'ip' && name === '') {
+        this.ctx.diags.error(
+          ConfigCode.required,
+          this.at(at),
+          `${at}: a \`${source}\` condition needs \`name\``,
+          `add \`name:\` with the ${source} to test`,
+        );
+        return;
+      }
+      if (operator === 'regex') {
+        try {
+          new RegExp(conditionValue);
+        } catch (error) {
+          this.ctx.diags.error(
+            ConfigCode.type,
+            this.at(`${at}.value`),
+            `${at}.value: not a regular expression: ${(error as Error).message}`,
+            'write a JavaScript regular expression, without surrounding slashes',
+          );
+          return;
+        }
+      }
+      out.push({ source, name: source === 'header' ? name.toLowerCase() : name, operator, value: conditionValue });
+    });
+    return out;
   }
 
   private upstreamTls(value: unknown, path: string): UpstreamTlsConfig | null {

@@ -117,6 +117,37 @@ function extraConfigFolder(what: string): ObjectSpec {
   });
 }
 
+export const CANARY_SOURCES = ['header', 'query', 'cookie', 'ip'] as const;
+export const CANARY_OPERATORS = [
+  'equals',
+  'not_equals',
+  'contains',
+  'not_contains',
+  'starts_with',
+  'ends_with',
+  'regex',
+  'in',
+] as const;
+
+const canaryCondition = obj({
+  source: {
+    spec: str({ enum: CANARY_SOURCES }),
+    required: true,
+    description: 'What is tested: a request header, a query parameter, a cookie, or the client address.',
+  },
+  name: {
+    spec: str({ emptyIsAbsent: true }),
+    description: 'Header, query parameter or cookie name (not for `ip`).',
+  },
+  operator: {
+    spec: str({ enum: CANARY_OPERATORS }),
+    default: 'equals',
+    description:
+      'How: `equals`, `not_equals`, `contains`, `not_contains`, `starts_with`, `ends_with`, `regex` (JavaScript syntax, compiled at load) or `in` (a comma-separated list). An absent header, parameter or cookie is the empty string, as in Goma.',
+  },
+  value: { spec: str(), required: true, description: 'The value compared with.' },
+});
+
 const backend = obj({
   endpoint: {
     spec: endpoint(),
@@ -136,14 +167,19 @@ const backend = obj({
     spec: int(),
     default: 0,
     description:
-      'Goma: tie-break between canary backends whose `match` conditions all hold; a lower number wins, 0 means none.',
+      'Between `exclusive` canaries whose `match` all hold, the higher number wins (as Goma); equal ones go to the first listed.',
   },
-  match: gomaRefused(
-    'Goma conditional (canary) backend selection; not supported by Gatehouse yet: list the canary under its own route with `hosts`/`path` instead.',
-  ),
-  exclusive: gomaRefused(
-    'Goma conditional (canary) backend selection; not supported by Gatehouse yet: list the canary under its own route with `hosts`/`path` instead.',
-  ),
+  match: {
+    spec: arr(canaryCondition),
+    description:
+      'Canary: conditions on the request that must all hold for this backend to be picked. A backend with `match` takes no other traffic.',
+  },
+  exclusive: {
+    spec: bool(),
+    default: false,
+    description:
+      '`true`: a request this canary matches goes to it alone. `false`: it joins the backends without `match` in the weighted pool.',
+  },
 });
 
 const healthCheck = obj({

@@ -17,6 +17,8 @@ export function testBackend(endpoint: string, weight = 1): BackendConfig {
     basePath: url.pathname || '/',
     weight,
     priority: 0,
+    match: [],
+    exclusive: false,
     at,
   };
 }

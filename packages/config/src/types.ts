@@ -186,9 +186,30 @@ export interface BackendConfig {
   /** Path prefix of the endpoint URL (`/` when none); prepended to the forwarded path. */
   basePath: string;
   weight: number;
-  /** Goma's canary tie-break among matching backends; 0 = none. */
+  /** Between exclusive canaries that match, the higher wins (Goma). */
   priority: number;
+  /** Canary conditions, all of which must hold; empty: a stable backend. */
+  match: CanaryCondition[];
+  exclusive: boolean;
   at: SourcePos;
+}
+
+export type CanarySource = 'header' | 'query' | 'cookie' | 'ip';
+export type CanaryOperator =
+  | 'equals'
+  | 'not_equals'
+  | 'contains'
+  | 'not_contains'
+  | 'starts_with'
+  | 'ends_with'
+  | 'regex'
+  | 'in';
+export interface CanaryCondition {
+  source: CanarySource;
+  /** Lower-cased for headers; '' for `ip`. */
+  name: string;
+  operator: CanaryOperator;
+  value: string;
 }
 
 export interface UpstreamTlsConfig {

@@ -123,3 +123,40 @@ describe('Goma keys Gatehouse reads differently', () => {
     assert.equal(route?.trailingSlash, true);
   });
 });
+
+describe('canary backends', () => {
+  const canary = (...condition: string[]) =>
+    yaml(
+      'routes:',
+      '  - name: r',
+      '    path: /',
+      '    backends:',
+      '      - http://stable:1',
+      '      - endpoint: http://canary:1',
+      '        exclusive: true',
+      '        match:',
+      ...condition,
+    );
+  it('reads Goma conditions, header names lower-cased, numbers as text', () => {
+    const config = ok(canary('          - { source: header, name: X-Canary, value: 1 }'));
+    const backend = config.routes[0]?.backends[1];
+    assert.deepEqual(backend?.match, [{ source: 'header', name: 'x-canary', operator: 'equals', value: '1' }]);
+    assert.equal(backend?.exclusive, true);
+  });
+  it('refuses a regex that does not compile, at load, at its value', () => {
+    const found = errors(canary('          - { source: query, name: v, operator: regex, value: "(" }'));
+    assert.deepEqual(
+      found.map((e) => `${e.line} ${e.code} ${e.path}`),
+      ['9 GH_CONFIG_TYPE routes[0].backends[1].match[0].value'],
+    );
+  });
+  it('needs a name for header, query and cookie conditions, and a known operator', () => {
+    const found = errors(
+      canary('          - { source: cookie, value: a }', '          - { source: ip, operator: like, value: a }'),
+    );
+    assert.deepEqual(
+      found.map((e) => `${e.code} ${e.path}`),
+      ['GH_CONFIG_REQUIRED routes[0].backends[1].match[0]', 'GH_CONFIG_ENUM routes[0].backends[1].match[1].operator'],
+    );
+  });
+});

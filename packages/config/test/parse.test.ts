@@ -171,6 +171,8 @@ describe('defaults', () => {
           basePath: '/',
           weight: 1,
           priority: 0,
+          match: [],
+          exclusive: false,
           at: { file: FILE, line: 4, col: 13, path: 'routes[0].target' },
         },
       ],
@@ -576,7 +578,6 @@ describe('Goma compatibility', () => {
       '10:5 GH_CONFIG_MIDDLEWARE_RULE middlewares[0]',
       '14:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
       '21:7 GH_CONFIG_UNSUPPORTED_KEY routes[0].security.enableExploitProtection',
-      '24:9 GH_CONFIG_UNSUPPORTED_KEY routes[0].backends[0].match',
     ]);
   });
   it("runs a config in the shape Goma's quick start writes, with warnings only, once its middlewares are off", () => {

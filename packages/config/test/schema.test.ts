@@ -162,11 +162,17 @@ describe('the spec table', () => {
     assert.ok(all.length > 80, `only ${all.length} leaves found`);
     const unmapped: string[] = [];
     // Where the generic sample would equal the effective default, or the key is overridden in `base`.
+    const match = ['routes', 0, 'backends', 0, 'match'];
     const special: Record<string, [Array<string | number>, unknown]> = {
       'routes.0.clientAuth.mode': [['routes', 0, 'clientAuth', 'mode'], 'optional'],
       'routes.0.clientAuth.required': [['routes', 0, 'clientAuth', 'required'], false],
       // routes[0] has backends, which win over target; gateway.routes[0] uses target.
       'routes.0.target': [['gateway', 'routes', 0, 'target'], 'http://t:2'],
+      // A canary condition needs its source and value; what each key does is in canary tests.
+      'routes.0.backends.0.match.0.source': [match, [{ source: 'ip', value: '1' }]],
+      'routes.0.backends.0.match.0.name': [match, [{ source: 'header', name: 'x-a', value: '1' }]],
+      'routes.0.backends.0.match.0.operator': [match, [{ source: 'ip', operator: 'contains', value: '1' }]],
+      'routes.0.backends.0.match.0.value': [match, [{ source: 'ip', value: '2' }]],
       // A folder needs its directory; what each key does is in extra-config.test.ts.
       'gateway.extraConfig.directory': [['gateway', 'extraConfig'], { directory: '/d' }],
       'gateway.extraConfig.watch': [['gateway', 'extraConfig'], { directory: '/d', watch: true }],

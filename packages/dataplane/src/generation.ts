@@ -6,6 +6,7 @@ import type { Stream } from 'node:stream';
 import type { Agent } from 'node:http';
 import type { BackendConfig, GatewayConfig, LimitsConfig, RouteConfig, TimeoutsConfig } from '@gatehouse/config';
 import { Balancer } from './upstream/balancer.ts';
+import { CanarySelector } from './upstream/canary.ts';
 import { type ClientAuthPolicy, compileClientAuth } from './tls/client-auth.ts';
 import { type CompiledClientIdentity, compileClientIdentity } from './tls/client-identity.ts';
 import { GenerationBuildError } from './errors.ts';
@@ -143,6 +144,8 @@ export class CompiledRoute {
   /** strictSlash and a route written with a trailing slash: its bare prefix is redirected. */
   readonly slashRedirect: boolean;
   readonly balancer: Balancer<CompiledBackend>;
+  /** Goma canary backends (`match`); null when the route has none and `balancer` serves it. */
+  readonly canary: CanarySelector<CompiledBackend> | null;
   readonly backends: readonly CompiledBackend[];
   readonly metrics: RouteMetrics;
   readonly identity: CompiledClientIdentity;
@@ -190,6 +193,19 @@ export class CompiledRoute {
       backends.map((b) => ({ value: b, weight: b.config.weight, health: b.health })),
       config.healthCheck?.panic ?? false,
     );
+    this.canary = CanarySelector.needed(config.backends)
+      ? new CanarySelector(
+          backends.map((b) => ({
+            value: b,
+            weight: b.config.weight,
+            health: b.health,
+            match: b.config.match,
+            exclusive: b.config.exclusive,
+            priority: b.config.priority,
+          })),
+          config.healthCheck?.panic ?? false,
+        )
+      : null;
   }
 }
 

@@ -11,6 +11,7 @@ import { canonicalize } from './canonicalize.ts';
 import { requestIdFor } from './headers.ts';
 import { CLOSE, redirect, refuse } from './refusal.ts';
 import type { RequestState } from './request-state.ts';
+import { CanaryRequestView } from './canary-request.ts';
 import { MONITOR_NONE } from './monitoring.ts';
 import { METHOD_NOT_ALLOWED } from './router.ts';
 import { slashRedirectLocation } from './trailing-slash.ts';
@@ -84,7 +85,13 @@ export function admitAfterChain(state: RequestState): CompiledBackend | null {
     if (tooLarge !== null) return refuse(state, tooLarge, CLOSE);
   }
 
-  const backend = route.balancer.pick(Date.now(), null);
+  const now = Date.now();
+  let balancer = route.balancer;
+  if (route.canary !== null) {
+    balancer = route.canary.poolFor(new CanaryRequestView(state), now);
+    state.pool = balancer;
+  }
+  const backend = balancer.pick(now, null);
   if (backend === null) {
     return refuse(state, ERROR_KINDS.noHealthyBackend, { retryAfterSeconds: route.retryAfterSeconds });
   }

@@ -201,7 +201,7 @@ export function onProxyError(err: unknown, req: IncomingMessage, res: ServerResp
     state.forwarder.passive.failure(backend, label);
     state.errorCode = kind.code;
     if (shouldRetry(state, kind, state.res?.headersSent ?? true)) {
-      const next = backend.route.balancer.pick(Date.now(), backend);
+      const next = (state.pool ?? backend.route.balancer).pick(Date.now(), backend);
       if (next !== null) {
         state.retries++;
         state.forwarder.dispatch(state, next);

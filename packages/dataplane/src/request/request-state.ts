@@ -12,6 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import type { MiddlewareRequest } from '../middleware/step.ts';
 import type { Forwarder } from './forwarder.ts';
 import { clientAddress } from './trusted-proxies.ts';
+import type { Balancer } from '../upstream/balancer.ts';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -57,6 +58,8 @@ export class RequestState implements AccessRecord, MiddlewareRequest {
   readonly upgradeSocket: Socket | null;
   /** The bytes read past an upgrade request's head. */
   upgradeHead: Buffer | null = null;
+  /** The canary pool the backend came from, so that a retry stays in it; null: the route's balancer. */
+  pool: Balancer<CompiledBackend> | null = null;
   readonly start: number;
   readonly http2: boolean;
   /** The HTTP/1 client connection, for the bytes written (null on HTTP/2). */
