@@ -3,6 +3,7 @@
 // bcrypt; a success is cached (verification-cache.ts). An unknown user costs the same check as a
 // known one, so response time does not tell which users exist.
 import type { BasicAuthMiddlewareConfig, BasicAuthUser } from '@gatehouse/config';
+import { bcryptGate } from './bcrypt-gate.ts';
 import { verifyPassword } from './password.ts';
 import { answer, type MiddlewareAnswer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 import { VerificationCache } from './verification-cache.ts';
@@ -25,6 +26,9 @@ export function basicChallenge(realm: string): string {
 }
 
 const FORWARDED_USER_HEADER = 'username';
+const BUSY = answer(503, 'GH_AUTH_BUSY', 'too many password checks at once; retry shortly', 'busy', {
+  'retry-after': '1',
+});
 
 export class BasicAuthStep implements MiddlewareStep {
   readonly name: string;
@@ -60,7 +64,8 @@ export class BasicAuthStep implements MiddlewareStep {
     if (checked === null) return this.wrong;
     const key = this.cache.keyOf(username, password, checked.hash);
     if (user !== undefined && this.cache.has(key, Date.now())) return this.accept(r, username);
-    const verdict = verifyPassword(checked.scheme, checked.hash, password);
+    const verdict = verifyPassword(checked.scheme, checked.hash, password, bcryptGate);
+    if (verdict === null) return BUSY;
     if (typeof verdict === 'boolean') return this.settle(r, user, username, key, verdict);
     return verdict.then((ok) => this.settle(r, user, username, key, ok));
   }

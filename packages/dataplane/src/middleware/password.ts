@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PasswordScheme } from '@gatehouse/config';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import type { BcryptGate } from './bcrypt-gate.ts';
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -80,9 +81,18 @@ export function verifyCheap(scheme: PasswordScheme, hash: string, password: stri
   }
 }
 
-/** Any scheme; bcrypt on the thread pool (its comparison is constant-time in the library). */
-export function verifyPassword(scheme: PasswordScheme, hash: string, password: string): Promise<boolean> | boolean {
+/**
+ * Any scheme; bcrypt on the thread pool (its comparison is constant-time in the library), through
+ * `gate` when one is given. null: the gate is full, the check was not run.
+ */
+export function verifyPassword(
+  scheme: PasswordScheme,
+  hash: string,
+  password: string,
+  gate: BcryptGate | null = null,
+): Promise<boolean> | boolean | null {
   const cheap = verifyCheap(scheme, hash, password);
   if (cheap !== null) return cheap;
-  return bcryptVerify(password, hash).catch(() => false);
+  const check = () => bcryptVerify(password, hash).catch(() => false);
+  return gate === null ? check() : gate.run(check);
 }

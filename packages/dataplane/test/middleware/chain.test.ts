@@ -297,3 +297,31 @@ describe('forwardAuth', () => {
     assert.equal(withQueryParams('/p?x', []), '/p?x');
   });
 });
+
+describe('the bcrypt gate', () => {
+  it('runs at most maxActive checks, queues a bounded number, refuses past it', async () => {
+    const { BcryptGate } = await import('../../src/middleware/bcrypt-gate.ts');
+    const gate = new BcryptGate(1, 2);
+    let running = 0;
+    let most = 0;
+    const release: Array<() => void> = [];
+    const check = () =>
+      new Promise<boolean>((resolve) => {
+        running++;
+        most = Math.max(most, running);
+        release.push(() => {
+          running--;
+          resolve(true);
+        });
+      });
+    const results = [gate.run(check), gate.run(check), gate.run(check)];
+    assert.equal(gate.run(check), null, 'the queue is full');
+    assert.equal(gate.waiting, 2);
+    while (release.length > 0 || gate.waiting > 0) {
+      release.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.deepEqual(await Promise.all(results), [true, true, true]);
+    assert.equal(most, 1);
+  });
+});
