@@ -325,3 +325,53 @@ describe('the bcrypt gate', () => {
     assert.equal(most, 1);
   });
 });
+
+describe('jwtAuth key sources', () => {
+  const at = { file: 't', line: 1, col: 1, path: 'm' };
+  const rule = (source: import('@gatehouse/config').JwtKeySource, algorithms: string[] | null = null) => ({
+    name: 'j',
+    type: 'jwtAuth' as const,
+    paths: [],
+    at,
+    rule: {
+      source,
+      algorithms,
+      issuer: null,
+      audience: null,
+      claimsExpression: null,
+      forwardHeaders: [] as Array<[string, string]>,
+      forwardAuthorization: true,
+      clockToleranceMs: 30_000,
+      jwksRefreshMs: 300_000,
+      jwksMinRefreshMs: 30_000,
+    },
+  });
+  it('verifies with a PEM public key and an inline JWKS, never an HMAC token against them', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const { exportJWK } = await import('jose');
+    const { JwtAuthStep } = await import('../../src/middleware/jwt-auth.ts');
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    const pem = ec.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const byPem = new JwtAuthStep(rule({ kind: 'publicKey', key: { form: 'inline', path: null, text: pem, at } }));
+    const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'k1' };
+    const byJwks = new JwtAuthStep(
+      rule({ kind: 'jwksFile', jwks: { form: 'inline', path: null, text: JSON.stringify({ keys: [jwk] }), at } }),
+    );
+    const es384 = await new SignJWT({ sub: 's' })
+      .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
+      .setExpirationTime('1m')
+      .sign(ec.privateKey);
+    // An HS256 token whose secret is the public key's PEM: the classic algorithm confusion.
+    const confused = await new SignJWT({ sub: 's' })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(pem));
+    for (const step of [byPem, byJwks]) {
+      const ok = request('/', { authorization: `Bearer ${es384}` });
+      assert.equal(await step.onRequest(ok), null);
+      assert.equal(ok.authUser, 's');
+      assert.notEqual(await step.onRequest(request('/', { authorization: `Bearer ${confused}` })), null);
+      step.close();
+    }
+  });
+});
