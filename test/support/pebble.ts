@@ -149,6 +149,8 @@ export class Pebble {
       // Without the random 0-15 s sleep before each validation; validation itself stays real.
       PEBBLE_VA_NOSLEEP: '1',
       PEBBLE_VA_ALWAYS_VALID: '',
+      // Every order is validated anew (pebble reuses a valid authorization half of the time).
+      PEBBLE_AUTHZREUSE: '0',
     });
     await this.server.waitFor('ACME directory available');
   }

@@ -72,10 +72,13 @@ export function interceptAlpnChallenges(server: TlsServer): void {
 function readHello(socket: Socket, done: (buffered: Buffer, challenge: tls.SecureContext | null) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
+  const onTimeout = () => socket.destroy();
   const finish = (challenge: tls.SecureContext | null) => {
     socket.off('data', onData);
     socket.pause();
+    // Leave no timer or listener behind: the TLS server sets its own deadlines.
     socket.setTimeout(0);
+    socket.off('timeout', onTimeout);
     done(Buffer.concat(chunks, size), challenge);
   };
   const onData = (chunk: Buffer) => {
@@ -93,7 +96,7 @@ function readHello(socket: Socket, done: (buffered: Buffer, challenge: tls.Secur
     finish(context);
   };
   socket.on('data', onData);
-  socket.setTimeout(HELLO_TIMEOUT_MS, () => socket.destroy());
+  socket.setTimeout(HELLO_TIMEOUT_MS, onTimeout);
 }
 
 function answerAlpnChallenge(socket: Socket, secureContext: tls.SecureContext): void {
