@@ -248,7 +248,7 @@ export class Normalizer {
     const entryPoints = config.gateway.entryPoints;
     const { tls } = config.gateway;
     // A certificate manager brings certificates (and the default one until they come): HTTPS stays on.
-    const automatic = (config.certManager?.providers.length ?? 0) > 0;
+    const automatic = (config.certManager?.providers.length ?? 0) > 0 || tls.certsDir !== null;
     if (entryPoints.webSecure !== null && tls.certificates.length === 0 && !automatic) {
       // HTTPS is on by default only when there is a certificate to serve (Goma would generate a
       // self-signed one; we would rather not serve a certificate nobody trusts).
@@ -353,6 +353,7 @@ export class Normalizer {
     }
     return {
       certificates,
+      certsDir: this.besideConfig(text(raw.certsDir)),
       defaultName,
       clientAuth,
       minVersion: (text(raw.minVersion) ?? 'TLSv1.2') as 'TLSv1.2' | 'TLSv1.3',

@@ -432,7 +432,11 @@ const gatewaySpec = obj({
         description:
           'Certificate for clients whose SNI matches none: a name served by one of `certificates`, or (Goma) a {cert, key} pair. Default: the first certificate.',
       },
-      certsDir: gomaRefused('Goma certificate directory; list the files under `certificates` instead.'),
+      certsDir: {
+        spec: str({ emptyIsAbsent: true }),
+        description:
+          'A folder of certificates, as Goma reads it: `NAME.crt`, `NAME.cert` or `NAME.pem` with `NAME.key`, chosen by SNI beside `certificates`. Watched: a pair added, replaced or removed rolls out like any certificate change. A key without its certificate gets a warning.',
+      },
       minVersion: {
         spec: str({ enum: ['TLSv1.2', 'TLSv1.3'], aliases: { '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' } }),
         default: 'TLSv1.2',

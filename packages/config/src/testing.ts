@@ -63,6 +63,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
     },
     tls: {
       certificates: [],
+      certsDir: null,
       defaultName: null,
       clientAuth: null,
       minVersion: 'TLSv1.2',

@@ -55,6 +55,8 @@ export interface ClientAuthConfig {
 
 export interface TlsConfig {
   certificates: ServerCertificateConfig[];
+  /** Goma's certificate folder (absolute); its pairs are added to `certificates` when it is read. */
+  certsDir: string | null;
   /** A server name (one of a certificate's names) that selects the default certificate; else the first. */
   defaultName: string | null;
   clientAuth: ClientAuthConfig | null;

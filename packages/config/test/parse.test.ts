@@ -88,6 +88,7 @@ describe('defaults', () => {
     });
     assert.deepEqual(g.tls, {
       certificates: [],
+      certsDir: null,
       defaultName: null,
       clientAuth: null,
       minVersion: 'TLSv1.2',

@@ -25,6 +25,7 @@ const execFileAsync = promisify(execFile);
 function tlsConfig(overrides: Partial<TlsConfig> = {}): TlsConfig {
   return {
     certificates: [],
+    certsDir: null,
     defaultName: null,
     clientAuth: null,
     minVersion: 'TLSv1.2',
