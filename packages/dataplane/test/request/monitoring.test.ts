@@ -11,6 +11,7 @@ import {
   readinessReport,
   routeHealthReport,
 } from '../../src/request/monitoring.ts';
+import { MonitoringResponder } from '../../src/request/monitoring-responder.ts';
 
 const defaults: MonitoringConfig = {
   enableLiveness: true,
@@ -79,5 +80,56 @@ describe('what the endpoints answer', () => {
     );
     assert.equal(report.status, 503);
     assert.deepEqual(report.body.routesWithoutHealthyBackend, ['b', 'c', 'd']);
+  });
+});
+
+describe('a worker answering /readyz', () => {
+  /** Just enough of a response to read what was written. */
+  function response() {
+    const written = { status: 0, headers: {} as Record<string, string>, body: '' };
+    const res = {
+      writeHead(status: number, headers: Record<string, string>) {
+        written.status = status;
+        written.headers = headers;
+      },
+      end(body?: string) {
+        written.body = body ?? '';
+      },
+    };
+    return { res: res as unknown as Parameters<MonitoringResponder['serve']>[4], written };
+  }
+  const generation = null as unknown as Parameters<MonitoringResponder['serve']>[1];
+
+  it('is not ready until the primary says the gateway is, and not while it drains', () => {
+    const responder = new MonitoringResponder(() => {});
+    const before = response();
+    responder.serve(MONITOR_READINESS, generation, false, 'GET', before.res);
+    assert.equal(before.written.status, 503);
+    assert.deepEqual(JSON.parse(before.written.body), { status: 'not ready', reason: 'starting' });
+    responder.setReadiness({ type: 'gh:readiness', ready: true, reason: 'generation 1 on 2 workers' });
+    const ready = response();
+    responder.serve(MONITOR_READINESS, generation, false, 'GET', ready.res);
+    assert.equal(ready.written.status, 200);
+    const draining = response();
+    responder.serve(MONITOR_READINESS, generation, true, 'GET', draining.res);
+    assert.equal(draining.written.status, 503);
+    assert.equal(draining.written.headers.connection, 'close');
+  });
+  it('shares one metrics fetch among scrapes that arrive together', () => {
+    const asked: number[] = [];
+    const responder = new MonitoringResponder((m) => asked.push(m.id));
+    const a = response();
+    const b = response();
+    responder.serve(MONITOR_METRICS, generation, false, 'GET', a.res);
+    responder.serve(MONITOR_METRICS, generation, false, 'GET', b.res);
+    assert.equal(asked.length, 1);
+    responder.onMetrics({
+      type: 'gh:metrics',
+      id: asked[0] as number,
+      ok: true,
+      contentType: 'text/plain',
+      body: 'x 1\n',
+    });
+    assert.deepEqual([a.written.status, a.written.body, b.written.body], [200, 'x 1\n', 'x 1\n']);
   });
 });
