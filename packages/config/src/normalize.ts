@@ -32,7 +32,8 @@ import type {
   UpstreamTlsConfig,
 } from './types.ts';
 import type { Plain, WalkContext } from './walk.ts';
-import { maintenanceOf, normalizeMiddlewares, resolveRouteMiddlewares } from './middleware/normalize.ts';
+import { normalizeCors } from './middleware/limits-rules.ts';
+import { maintenanceOf, normalizeMiddlewares, resolveRouteMiddlewares, ruleContext } from './middleware/normalize.ts';
 
 const DEFAULT_HEALTHY: Array<[number, number]> = [[100, 399]];
 
@@ -176,6 +177,15 @@ export class Normalizer {
         redis: normalizeRedis(gateway.redis, (path) => this.besideConfig(path)),
         strictSlash: bool(gateway.strictSlash, true),
         extraConfig: this.extraConfig(gateway),
+        cors:
+          gateway.cors === undefined
+            ? null
+            : normalizeCors(
+                section(gateway.cors),
+                ruleContext(this, 'gateway.cors', this.ctx.configDir),
+                'gateway.cors',
+                true,
+              ),
       },
       routes: [],
       certManager: null,
@@ -183,6 +193,17 @@ export class Normalizer {
     };
     const middlewares = normalizeMiddlewares(this, raw);
     config.middlewares = middlewares.list;
+    // Rate-limit checks run in the workers, which read no certificate files: TLS to Redis is only
+    // for the primary's own use (ACME) until the material travels in the snapshot.
+    const limited = middlewares.list.find((m) => m.type === 'rateLimit');
+    if (config.gateway.redis?.tls && limited) {
+      this.ctx.diags.error(
+        ConfigCode.unsupportedKey,
+        this.at('gateway.redis.tls'),
+        `gateway.redis.tls: rate limits (middleware "${limited.name}") cannot use Redis over TLS yet`,
+        'use a Redis on a private network or a local TLS tunnel, or drop the rateLimit middlewares',
+      );
+    }
 
     const listenerAsksForCerts = tls.clientAuth !== null;
     const routes: RouteConfig[] = [];
@@ -209,6 +230,9 @@ export class Normalizer {
       }
     }
     resolveRouteMiddlewares(this, raw, routes, middlewares.names);
+    // A route without its own deprecated `cors` block takes the gateway's.
+    if (config.gateway.cors !== null)
+      for (const route of routes) if (route.cors === null) route.cors = config.gateway.cors;
     config.routes = routes;
     config.certManager = normalizeCertManager(this, raw.certManager, routes);
     this.listeners(config);
@@ -417,6 +441,15 @@ export class Normalizer {
       tlsProvider: raw.tls === undefined ? null : text(section(raw.tls).provider),
       middlewares: list(raw.middlewares).map(String),
       maintenance: maintenanceOf(raw.maintenance),
+      cors:
+        raw.cors === undefined
+          ? null
+          : normalizeCors(
+              section(raw.cors),
+              ruleContext(this, `${path}.cors`, this.ctx.configDir),
+              `${path}.cors`,
+              true,
+            ),
       at,
     };
   }

@@ -1,7 +1,7 @@
 // `gateway.redis` (Goma's shape: addr, password, db, tls): the Redis that instances share, for
 // rate limits and for ACME (challenge tokens, issued certificates and the per-name order lock).
 import { ConfigCode } from './diagnostics.ts';
-import { type Field, goma, int, obj, str } from './spec.ts';
+import { duration, type Field, goma, int, obj, str } from './spec.ts';
 import type { RedisConfig } from './middleware/limits-types.ts';
 import type { Plain } from './walk.ts';
 
@@ -36,6 +36,12 @@ export const redisField: Field = {
       description: 'Redis password (AUTH). Write `${ENV_NAME}` to keep it out of the file.',
     },
     db: { spec: int(0, 15), default: 0, description: 'Redis database number.' },
+    timeout: {
+      spec: duration(),
+      default: '250ms',
+      description:
+        'Gatehouse addition: longest wait for one rate-limit check; past it the rule follows its `onStoreError`.',
+    },
     flushOnStartup: goma('Goma switch that empties the Redis database at start; Gatehouse never does.'),
     tls: {
       optional: true,
@@ -69,6 +75,7 @@ export function normalizeRedis(raw: unknown, beside: (path: string | null) => st
     password: typeof block.password === 'string' ? block.password : null,
     db: typeof block.db === 'number' ? block.db : 0,
     timeoutMs: REDIS_TIMEOUT_MS,
+    checkTimeoutMs: typeof block.timeout === 'number' ? block.timeout : 250,
     tls: tls
       ? { clientCa: path(tls.clientCa), clientCert: path(tls.clientCert), clientKey: path(tls.clientKey) }
       : null,

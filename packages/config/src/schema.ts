@@ -37,6 +37,7 @@ import {
 } from './spec.ts';
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './tls-defaults.ts';
 import { maintenanceDescription, maintenanceSpec, middlewareSpec } from './middleware/spec.ts';
+import { corsSpec } from './middleware/limits-rules.ts';
 
 export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE };
 
@@ -381,7 +382,12 @@ export const routeSpec: ObjectSpec = obj(
       description:
         'Names of `middlewares[]` run in order before the backend (after `gateway.defaults.middlewares`). An unknown name is an error.',
     },
-    cors: gomaRefused('Goma route CORS; not supported by Gatehouse.'),
+    cors: {
+      spec: corsSpec(true),
+      optional: true,
+      description:
+        "Goma's route CORS block (deprecated in Goma; prefer a `responseHeaders` middleware): answered like `responseHeaders.cors`; replaces `gateway.cors`. `{}`: none.",
+    },
     disableMetrics: {
       spec: bool(),
       default: false,
@@ -691,7 +697,12 @@ const gatewaySpec = obj({
   rateLimit: gomaRefused('Goma v1 rate limit; not supported by Gatehouse.'),
   interceptErrors: gomaRefused('Goma v1 error interception; not supported by Gatehouse.'),
   errorInterceptor: gomaRefused('Goma error interception; not supported by Gatehouse.'),
-  cors: gomaRefused('Goma CORS; not supported by Gatehouse.'),
+  cors: {
+    spec: corsSpec(true),
+    optional: true,
+    description:
+      "Goma's gateway CORS block (deprecated in Goma; prefer a `responseHeaders` middleware): CORS on every route without its own `cors`. `{}`: none.",
+  },
   extraConfig: {
     optional: true,
     offIsAbsent: true,

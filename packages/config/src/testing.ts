@@ -44,6 +44,7 @@ export function testRoute(partial: Partial<RouteConfig> & { name: string }): Rou
     tlsProvider: null,
     middlewares: [],
     maintenance: null,
+    cors: null,
     at,
     ...partial,
   };
@@ -61,6 +62,7 @@ export function testGatewayConfig(routes: RouteConfig[], overrides: GatewayOverr
       webSecure: null,
       passThrough: { forwards: [], udpSessionIdleMs: 60_000, udpMaxSessions: 1024 },
     },
+    cors: null,
     tls: {
       certificates: [],
       certsDir: null,

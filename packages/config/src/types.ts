@@ -1,7 +1,7 @@
 // The normalised, validated configuration. Every later stage (pki, dataplane, health, control)
 // reads only this shape, never the raw YAML, so defaults are applied exactly once, here.
 // All durations are milliseconds. All addresses are parsed. Nothing here has been read from disk.
-import type { RedisConfig } from './middleware/limits-types.ts';
+import type { CorsRule, RedisConfig } from './middleware/limits-types.ts';
 import type { PassThroughConfig } from './pass-through.ts';
 import type { MaintenanceConfig, MiddlewareConfig } from './middleware/types.ts';
 
@@ -168,6 +168,8 @@ export interface GatewaySection {
   redis: RedisConfig | null;
   /** Goma's `strictSlash`: redirect `/docs` to `/docs/` for a route written as `/docs/`. */
   strictSlash: boolean;
+  /** The deprecated gateway `cors` block: CORS on routes without their own. */
+  cors: CorsRule | null;
   /** `gateway.extraConfig` and an enabled `providers.file`: folders of more routes and middlewares. */
   extraConfig: ExtraConfigSource[];
 }
@@ -298,6 +300,8 @@ export interface RouteConfig {
   middlewares: string[];
   /** null: off. */
   maintenance: MaintenanceConfig | null;
+  /** The deprecated route `cors` block (or the gateway's); null: none. */
+  cors: CorsRule | null;
   at: SourcePos;
 }
 

@@ -110,11 +110,11 @@ describe('fail closed', () => {
       ],
     );
   });
-  it('refuses unknown, unimplemented and not-yet-implemented types', () => {
+  it('refuses unknown and unimplemented types', () => {
     const text = yaml(
       ...route(),
       'middlewares:',
-      ...['basicAuthh', 'ldap', 'oauth', 'geoBlock', 'httpCache', 'rateLimit', 'myGoPlugin'].flatMap((t, i) => [
+      ...['basicAuthh', 'ldap', 'oauth', 'geoBlock', 'httpCache', 'oauth2', 'myGoPlugin'].flatMap((t, i) => [
         `  - name: m${i}`,
         `    type: ${t}`,
       ]),
@@ -126,7 +126,7 @@ describe('fail closed', () => {
     );
     assert.match(all[0]?.hint ?? '', /did you mean `basicAuth`/);
     assert.match(all[1]?.message ?? '', /`ldap` is not supported/);
-    assert.match(all[5]?.message ?? '', /`rateLimit` is not implemented yet/);
+    assert.match(all[5]?.message ?? '', /`oauth2` is not supported/);
     assert.match(all[6]?.hint ?? '', /Go plugins are not supported/);
   });
   it('refuses invalid rules, each at its line', () => {

@@ -186,6 +186,7 @@ describe('defaults', () => {
       tlsProvider: null,
       middlewares: [],
       maintenance: null,
+      cors: null,
       at: { file: FILE, line: 2, col: 5, path: 'routes[0]' },
     });
   });
@@ -573,7 +574,6 @@ describe('Goma compatibility', () => {
     const found = errors(text).map((e) => `${e.line}:${e.col} ${e.code} ${e.path}`);
     assert.deepEqual(found, [
       '4:3 GH_CONFIG_UNSUPPORTED_KEY gateway.errorInterceptor',
-      '5:3 GH_CONFIG_UNSUPPORTED_KEY gateway.cors',
       '8:7 GH_CONFIG_UNSUPPORTED_KEY gateway.entryPoints.web.forwards',
       // A basicAuth without users can protect nothing: its rule is refused (the name still resolves).
       '10:5 GH_CONFIG_MIDDLEWARE_RULE middlewares[0]',

@@ -24,6 +24,7 @@ const base = {
     },
     routes: [{ name: 'g', path: '/g', target: 'http://g:1' }],
     entryPoints: { passThrough: { forwards: [{ protocol: 'tcp', port: 2222, target: 'ssh:22' }] } },
+    cors: { origins: ['https://a.example'] },
   },
   certManager: {
     providers: {
@@ -40,6 +41,7 @@ const base = {
       healthCheck: {},
       clientAuth: {},
       maintenance: { enabled: true },
+      cors: { origins: ['https://b.example'] },
     },
   ],
   middlewares: [{ name: 'm', type: 'access' }],
@@ -204,6 +206,11 @@ describe('the spec table', () => {
       'routes.0.middlewares': [['routes', 0, 'middlewares'], ['m']],
       'routes.0.maintenance.enabled': [['routes', 0, 'maintenance', 'enabled'], false],
       'gateway.defaults.middlewares': [['gateway', 'defaults', 'middlewares'], ['m']],
+      'gateway.redis.addr': [['gateway', 'redis', 'addr'], 'redis.example.com:6380'],
+      'gateway.cors.allowMethods': [['gateway', 'cors', 'allowMethods'], ['PUT']],
+      'gateway.cors.headers': [['gateway', 'cors', 'headers'], { 'X-Session-Id': 'abc' }],
+      'routes.0.cors.headers': [['routes', 0, 'cors', 'headers'], { 'X-Session-Id': 'abc' }],
+      'routes.0.cors.allowMethods': [['routes', 0, 'cors', 'allowMethods'], ['PUT']],
     };
     // Accepted so that a Goma file runs, but the only value allowed is what Gatehouse does anyway.
     // `proxy.enabled: false` empties a trust list that `base` does not have: goma-reading.test.ts.

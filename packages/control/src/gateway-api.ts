@@ -87,6 +87,17 @@ export interface StatusReport {
   certificates: CertificateStatus[];
   /** Requests per second and the 5xx share, one point per second, for the last five minutes. */
   history: TrafficHistory;
+  /** The Redis store of `gateway.redis` (absent without one). */
+  rateLimitStore?: RateLimitStoreStatus;
+}
+
+export interface RateLimitStoreStatus {
+  addr: string;
+  /** `fallback`: some worker cannot reach Redis; rate limits follow their `onStoreError`. */
+  state: 'ok' | 'fallback';
+  /** When the store entered this state (null: never left `ok`). */
+  since: string | null;
+  workersFallingBack: number;
 }
 
 export interface Readiness {

@@ -30,6 +30,7 @@ import type {
   ReloadTrigger,
   RouteReport,
   RouteStatus,
+  RateLimitStoreStatus,
   StatusReport,
   WorkerStatus,
 } from './gateway-api.ts';
@@ -44,7 +45,7 @@ import { type AdminServer, startAdminServer } from './admin-server.ts';
 import { startExpiryWarnings } from './expiry.ts';
 import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.ts';
 import { type ManagedWorker, WorkerPool } from './workers.ts';
-import { RateLimitLedger } from './rate-limit-ledger.ts';
+import { RateLimitLedger, rateLimitBuckets } from './rate-limit-ledger.ts';
 
 // ---- the start-up load, before any logger or worker exists ----
 
@@ -142,6 +143,9 @@ export class Primary implements GatewayApi {
   private readonly leaseHolders = new Map<number, ManagedWorker>();
   private rateLimitSweep: NodeJS.Timeout | null = null;
   private metricsScrape: ReturnType<PrimaryMetrics['scrape']> | null = null;
+  /** Workers whose Redis store is down, and since when the store is in its current state. */
+  private readonly storeDown = new Set<number>();
+  private storeSince: string | null = null;
   private readonly startedAt = Date.now();
   private resolveStopped: (code: number) => void = () => {};
   /** Resolves with the exit code once the primary has drained and stopped. */
@@ -162,6 +166,7 @@ export class Primary implements GatewayApi {
     this.rateLimits = new RateLimitLedger((id, items) => {
       this.leaseHolders.get(id)?.trySend({ type: 'gh:rl-answer', items });
     });
+    this.rateLimits.define(rateLimitBuckets(this.current.config));
     this.pool = new WorkerPool({
       size: options.workers,
       logger: this.logger,
@@ -346,6 +351,9 @@ export class Primary implements GatewayApi {
       case 'gh:rl-ask':
         this.leaseAsk(worker, message.items);
         break;
+      case 'gh:rl-store':
+        this.rateLimitStore(worker, message.addr, message.ok, message.error);
+        break;
       case 'gh:passive':
         this.health?.reportPassive(message.events);
         break;
@@ -395,6 +403,38 @@ export class Primary implements GatewayApi {
         this.metrics?.backendUp(route.name, backend.endpoint, inRotation(h, backend.weight, now));
       }
     }
+  }
+
+  /** Workers report their Redis store's state changes; the instance logs each outage once. */
+  private rateLimitStore(worker: ManagedWorker, addr: string, ok: boolean, error: string | null): void {
+    const before = this.storeDown.size;
+    if (ok) this.storeDown.delete(worker.id);
+    else {
+      this.storeDown.add(worker.id);
+      worker.onExit(() => this.storeDown.delete(worker.id));
+    }
+    if (before === 0 && this.storeDown.size > 0) {
+      this.storeSince = new Date().toISOString();
+      this.logger.warn(
+        { addr, error },
+        'rate-limit store unreachable; rate limits follow onStoreError (local: per-instance limit)',
+      );
+    } else if (before > 0 && this.storeDown.size === 0) {
+      this.storeSince = new Date().toISOString();
+      this.logger.info({ addr }, 'rate-limit store reachable again');
+    }
+  }
+
+  /** For /status: the shared rate-limit store, when gateway.redis is set. */
+  rateLimitStoreStatus(): RateLimitStoreStatus | null {
+    const redis = this.current.config.gateway.redis;
+    if (redis === null) return null;
+    return {
+      addr: `${redis.host}:${redis.port}`,
+      state: this.storeDown.size > 0 ? 'fallback' : 'ok',
+      since: this.storeSince,
+      workersFallingBack: this.storeDown.size,
+    };
   }
 
   private onHealthTransition(t: HealthTransition): void {
@@ -500,6 +540,9 @@ export class Primary implements GatewayApi {
       );
     }
     const targets = this.pool.rolloutTargets();
+    // Before the workers prepare: they may ask for the new buckets as soon as they commit.
+    const buckets = rateLimitBuckets(snapshot.config);
+    this.rateLimits.define(buckets);
     if (targets.length > 0) {
       const result = await runTwoPhase(targets, snapshot, { timeoutMs: this.options.rolloutTimeoutMs ?? 10_000 });
       if (!result.committed) {
@@ -514,6 +557,7 @@ export class Primary implements GatewayApi {
     }
     const previous = this.current;
     this.current = snapshot;
+    this.rateLimits.retain(new Set(buckets.keys()));
     this.currentHash = build.hash;
     this.currentCertificates = certificateStatuses(snapshot, Date.now());
     this.setLogLevel(snapshot.config.gateway.log.level);
@@ -682,6 +726,9 @@ export class Primary implements GatewayApi {
         return next ? { ...cert, nextRenewal: new Date(next).toISOString() } : cert;
       }),
       history: this.traffic.history(),
+      ...(this.current.config.gateway.redis === null
+        ? {}
+        : { rateLimitStore: this.rateLimitStoreStatus() as RateLimitStoreStatus }),
     };
   }
 

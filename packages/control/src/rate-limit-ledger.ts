@@ -6,15 +6,18 @@
 // What a worker reports (`left`, `give`) replaces what the ledger believed it held: tokens the worker
 // used in between are gone, tokens it gives back return to the bucket. A worker that dies takes its
 // lease with it (those tokens count as used: never more than the rule allows).
+import type { GatewayConfig } from '@gatehouse/config';
 import {
   type BucketRule,
   type BucketState,
+  bucketRule,
   isIdle,
   type LeaseAnswer,
   type LeaseAsk,
   leaseSize,
   msUntilToken,
   newBucket,
+  rateLimitBucketId,
   refill,
   strike,
 } from '@gatehouse/dataplane';
@@ -208,4 +211,23 @@ function sameRule(a: BucketRule, b: BucketRule): boolean {
     a.banAfter === b.banAfter &&
     a.banDurationMs === b.banDurationMs
   );
+}
+
+/** The buckets a config asks for: one per route and rateLimit middleware it names. */
+export function rateLimitBuckets(config: GatewayConfig): Map<string, BucketRule> {
+  const byName = new Map(config.middlewares.map((m) => [m.name, m]));
+  const buckets = new Map<string, BucketRule>();
+  for (const route of config.routes) {
+    if (!route.enabled) continue;
+    for (const name of route.middlewares) {
+      const m = byName.get(name);
+      if (m?.type !== 'rateLimit') continue;
+      const r = m.rule;
+      buckets.set(
+        rateLimitBucketId(route.name, m.name),
+        bucketRule(r.unit, r.requestsPerUnit, r.burst, r.banAfter, r.banDurationMs),
+      );
+    }
+  }
+  return buckets;
 }

@@ -3,6 +3,7 @@
 // pino-pretty, and only when stdout is a terminal; GATEHOUSE_LOG_FORMAT overrides the config.
 import type { LogConfig } from '@gatehouse/config';
 import pino from 'pino';
+import type { AccessLogFields } from './middleware/shaping/access-log-fields.ts';
 
 export type Logger = pino.Logger;
 
@@ -28,6 +29,8 @@ export interface AccessRecord {
   deniedBy: string | null;
   /** The user or token subject a middleware authenticated. */
   authUser: string | null;
+  /** Request headers, query parameters and cookies an accessLog middleware asked for. */
+  logFields?: AccessLogFields | null;
 }
 
 export type LogFormat = 'json' | 'pretty';
@@ -125,6 +128,7 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
   if (r.deniedBy !== null) line += `,"middleware":${jsonString(r.deniedBy)}`;
   if (r.authUser !== null) line += `,"user":${jsonString(r.authUser)}`;
   if (r.clientAborted) line += ',"aborted":true';
+  if (r.logFields != null) line += logFieldsJson(r.logFields);
   destination.write(`${line},"msg":"request"}\n`);
 }
 
@@ -167,7 +171,17 @@ function writeAccessLineWithPino(logger: Logger, r: AccessRecord): void {
       middleware: r.deniedBy ?? undefined,
       user: r.authUser ?? undefined,
       aborted: r.clientAborted ? true : undefined,
+      ...(r.logFields ?? {}),
     },
     'request',
   );
+}
+
+/** `,"headers":{...},"query":{...},"cookies":{...}` for the fields an accessLog middleware set. */
+function logFieldsJson(f: AccessLogFields): string {
+  let out = '';
+  if (f.headers !== undefined) out += `,"headers":${JSON.stringify(f.headers)}`;
+  if (f.query !== undefined) out += `,"query":${JSON.stringify(f.query)}`;
+  if (f.cookies !== undefined) out += `,"cookies":${JSON.stringify(f.cookies)}`;
+  return out;
 }

@@ -19,6 +19,8 @@ import { SniStore } from './tls/sni-store.ts';
 import { compileHeaderRules, type HeaderRules } from './request/client-headers.ts';
 import type { MiddlewareChain } from './middleware/chain.ts';
 import { MiddlewareSteps } from './middleware/compile.ts';
+import type { MiddlewareServices } from './middleware/shaping-steps.ts';
+import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { compileTrustedProxies, type TrustedProxies } from './request/trusted-proxies.ts';
 import type { UpstreamPool } from './upstream/pool.ts';
 
@@ -209,6 +211,16 @@ export class CompiledRoute {
   }
 }
 
+/**
+ * Services of a generation built outside a worker (unit tests): no primary answers lease asks, so
+ * a rate-limited request is refused once its ask times out; no Redis.
+ */
+const STANDALONE_SERVICES: MiddlewareServices = {
+  leases: new LeaseTable(() => {}),
+  redis: null,
+  gatewayVersion: '0.0.0',
+};
+
 export class Generation {
   readonly number: number;
   readonly snapshot: Snapshot;
@@ -232,7 +244,7 @@ export class Generation {
   /** The middleware steps of this generation, shared by the routes that name them. */
   readonly middlewares: MiddlewareSteps;
 
-  private constructor(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable) {
+  private constructor(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable, services: MiddlewareServices) {
     this.number = snapshot.generation;
     this.snapshot = snapshot;
     const config = snapshot.config;
@@ -249,7 +261,7 @@ export class Generation {
     this.clientAuthActive = this.clientAuth.requestCert;
     const idleMs = config.gateway.timeouts.upstreamIdleMs;
     const generation = snapshot.generation;
-    const middlewares = new MiddlewareSteps(config.middlewares ?? []);
+    const middlewares = new MiddlewareSteps(config.middlewares ?? [], services);
     this.middlewares = middlewares;
     try {
       this.routes = config.routes.map((route, index) => {
@@ -284,9 +296,14 @@ export class Generation {
   }
 
   /** Builds every live object; throws GenerationBuildError. Agents it acquired are released on failure. */
-  static build(snapshot: Snapshot, pool: UpstreamPool, health: HealthTable): Generation {
+  static build(
+    snapshot: Snapshot,
+    pool: UpstreamPool,
+    health: HealthTable,
+    services: MiddlewareServices = STANDALONE_SERVICES,
+  ): Generation {
     try {
-      return new Generation(snapshot, pool, health);
+      return new Generation(snapshot, pool, health, services);
     } catch (error) {
       pool.releaseGeneration(snapshot.generation);
       if (error instanceof GenerationBuildError) throw error;

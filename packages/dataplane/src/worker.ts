@@ -5,6 +5,7 @@
 //   gh:abort   → drop the prepared generation
 //   gh:acme-challenges → gh:acme-ack once they are answered
 //   gh:health, gh:ticket-keys, gh:stats-request, gh:drain → gh:drained + exit 0
+import { createRequire } from 'node:module';
 import { applyChallenges } from './edge/acme-challenges.ts';
 import { setMiddlewareLogger } from './middleware/events.ts';
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
@@ -24,12 +25,18 @@ import {
   servedCount,
 } from './metrics.ts';
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
+import { storeState } from './middleware/rate-limit/metrics.ts';
+import { RedisRateLimitStore } from './middleware/rate-limit/redis-store.ts';
+import type { MiddlewareServices } from './middleware/shaping-steps.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { sessionTickets } from './tls/session-tickets.ts';
 
 export type { AccessRecord };
 
 type Send = (message: WorkerToPrimary) => void;
+
+/** For `{gateway.version}` in responseHeaders (the dataplane is released with the gateway). */
+const GATEWAY_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export class WorkerRuntime {
   private readonly send: Send;
@@ -38,6 +45,8 @@ export class WorkerRuntime {
   private readonly health = new HealthTable();
   /** This worker's leases of the per-instance rate-limit buckets (the primary owns the buckets). */
   readonly leases: LeaseTable;
+  /** Redis stores by connection settings; one connection per worker per `gateway.redis`. */
+  private readonly redisStores = new Map<string, RedisRateLimitStore>();
   private readonly listeners = new Listeners();
   /** TCP/UDP forwards: bound on prepare (new ones only), swapped on commit. */
   private readonly passThrough = new PassThrough();
@@ -110,7 +119,7 @@ export class WorkerRuntime {
     }
     try {
       await this.ensureLogger(snapshot);
-      const generation = Generation.build(snapshot, this.pool, this.health);
+      const generation = Generation.build(snapshot, this.pool, this.health, this.services(snapshot));
       try {
         await this.passThrough.prepare(snapshot.generation, snapshot.config, this.logger as Logger);
       } catch (error) {
@@ -124,6 +133,38 @@ export class WorkerRuntime {
       this.logger?.error({ generation: snapshot.generation, err: error }, 'generation build failed');
       this.send({ type: 'gh:failed', generation: snapshot.generation, reason });
     }
+  }
+
+  private services(snapshot: Snapshot): MiddlewareServices {
+    return { leases: this.leases, redis: this.redisStore(snapshot), gatewayVersion: GATEWAY_VERSION };
+  }
+
+  /** The Redis store of this snapshot's `gateway.redis`, shared by generations with the same settings. */
+  private redisStore(snapshot: Snapshot): RedisRateLimitStore | null {
+    const redis = snapshot.config.gateway.redis;
+    if (redis === null) return null;
+    const signature = JSON.stringify(redis);
+    let store = this.redisStores.get(signature);
+    if (store === undefined) {
+      const addr = `${redis.host}:${redis.port}`;
+      store = new RedisRateLimitStore(
+        {
+          host: redis.host,
+          port: redis.port,
+          password: redis.password,
+          db: redis.db,
+          tls: null,
+          timeoutMs: redis.checkTimeoutMs,
+        },
+        signature,
+        (ok, error) => {
+          storeState(addr, ok);
+          this.send({ type: 'gh:rl-store', addr, ok, error });
+        },
+      );
+      this.redisStores.set(signature, store);
+    }
+    return store;
   }
 
   private async ensureLogger(snapshot: Snapshot): Promise<void> {

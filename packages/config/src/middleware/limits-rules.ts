@@ -167,7 +167,7 @@ function headerPairs(value: unknown, ctx: LimitsRuleContext, path: string): Arra
   for (const [name, v] of Object.entries(section(value))) {
     const problem = checkRuleHeaderName(name);
     if (problem !== null) {
-      ctx.error(LimitsCode.header, `${path}.${name}`, `${path}.${name}: ${problem}`);
+      ctx.error(LimitsCode.header, `${path}.${name}`, `${problem}`);
       ok = false;
       continue;
     }
@@ -221,9 +221,21 @@ export function corsSpec(enabledByDefault: boolean): ObjectSpec {
   });
 }
 
-/** The normalised CORS rule, or null when it is off. */
-export function normalizeCors(raw: Plain, ctx: LimitsRuleContext, path: string): CorsRule | null {
+/**
+ * The normalised CORS rule, or null when it is off. `block`: a deprecated route or gateway block,
+ * which says nothing (Goma's `cors: {}`) unless it names something.
+ */
+export function normalizeCors(raw: Plain, ctx: LimitsRuleContext, path: string, block = false): CorsRule | null {
   if (raw.enabled === false) return null;
+  if (
+    block &&
+    ['origins', 'allowMethods', 'allowedHeaders', 'exposeHeaders'].every((k) => list(raw[k]).length === 0) &&
+    Object.keys(section(raw.headers)).length === 0 &&
+    raw.allowCredentials !== true &&
+    typeof raw.maxAge !== 'number'
+  ) {
+    return null;
+  }
   const headers = headerPairs(raw.headers, ctx, `${path}.headers`) ?? [];
   return {
     origins: strings(raw.origins).map((o) => o.toLowerCase()),
@@ -310,7 +322,7 @@ const rateLimit: LimitsMiddlewareType = {
       ctx.error(
         LimitsCode.rule,
         `${ctx.path}.keyStrategy.name`,
-        `${ctx.path}.keyStrategy: source \`${source}\` needs a \`name\``,
+        `source \`${source}\` needs a \`name\``,
         `write the ${source} name, e.g. \`name: ${source === 'header' ? 'X-API-Key' : 'session'}\``,
       );
       return null;
@@ -318,7 +330,7 @@ const rateLimit: LimitsMiddlewareType = {
     if (source === 'header' && name !== null) {
       const problem = checkHeaderName(name);
       if (problem !== null) {
-        ctx.error(LimitsCode.header, `${ctx.path}.keyStrategy.name`, `${ctx.path}.keyStrategy.name: ${problem}`);
+        ctx.error(LimitsCode.header, `${ctx.path}.keyStrategy.name`, `${problem}`);
         return null;
       }
     }
@@ -354,7 +366,7 @@ const bodyLimit: LimitsMiddlewareType = {
       ctx.error(
         LimitsCode.size,
         `${ctx.path}.limit`,
-        `${ctx.path}.limit: ${JSON.stringify(raw.limit)} is not a size`,
+        `${JSON.stringify(raw.limit)} is not a size`,
         'write a size such as `1MiB`, `512KB` or `1048576`',
       );
       return null;
@@ -378,7 +390,7 @@ const requestHeaders: LimitsMiddlewareType = {
     if (set === null) return null;
     const remove = strings(raw.removeHeaders).map((h) => h.toLowerCase());
     if (set.length === 0 && remove.length === 0) {
-      ctx.error(LimitsCode.rule, ctx.path, `${ctx.path}: needs \`setHeaders\` or \`removeHeaders\``);
+      ctx.error(LimitsCode.rule, ctx.path, `needs \`setHeaders\` or \`removeHeaders\``);
       return null;
     }
     return { set, remove };
@@ -537,7 +549,7 @@ const rewriteRegex: LimitsMiddlewareType = {
       ctx.error(
         LimitsCode.rule,
         `${ctx.path}.replacement`,
-        `${ctx.path}.replacement: request tokens (\`{{goma.headers.X}}\`, \`{{goma.query.x}}\`) are not supported`,
+        `request tokens (\`{{goma.headers.X}}\`, \`{{goma.query.x}}\`) are not supported`,
         'use capture groups (`$1`) only',
       );
       return null;
@@ -574,7 +586,7 @@ const stripQuery: LimitsMiddlewareType = {
   normalize(raw, ctx): StripQueryRule | null {
     const params = strings(raw.params);
     if (params.length === 0) {
-      ctx.error(LimitsCode.rule, `${ctx.path}.params`, `${ctx.path}.params: name at least one query parameter`);
+      ctx.error(LimitsCode.rule, `${ctx.path}.params`, `name at least one query parameter`);
       return null;
     }
     const pattern = text(raw.pathPattern);
@@ -615,7 +627,7 @@ const errorInterceptor: LimitsMiddlewareType = {
             description: 'Goma v1.',
           },
           body: { spec: str(), description: "Replacement body. Neither body nor file: Gatehouse's error body." },
-          file: { spec: str(), description: 'File whose content is the body (read at load and reload).' },
+          file: { spec: str(), description: 'Not supported yet (an error): write the page inline in `body`.' },
         }),
       ),
     },
@@ -632,14 +644,21 @@ const errorInterceptor: LimitsMiddlewareType = {
       const entry = section(e);
       const path = `${ctx.path}.errors[${i}]`;
       if (typeof entry.statusCode !== 'number') {
-        ctx.error(LimitsCode.rule, path, `${path}: needs \`statusCode\``);
+        ctx.error(LimitsCode.rule, path, `needs \`statusCode\``);
         ok = false;
         return;
       }
       const body = text(entry.body);
       const file = text(entry.file);
-      if (body !== null && file !== null) {
-        ctx.error(LimitsCode.rule, `${path}.file`, `${path}: write \`body\` or \`file\`, not both`);
+      if (file !== null) {
+        // The primary would have to read and watch the file; until it does, refuse rather than serve
+        // the backend's error page where the operator asked for another one.
+        ctx.error(
+          LimitsCode.rule,
+          `${path}.file`,
+          'error pages from a `file` are not supported yet',
+          'write the page inline with `body: |`',
+        );
         ok = false;
         return;
       }
@@ -651,7 +670,7 @@ const errorInterceptor: LimitsMiddlewareType = {
     });
     const max = parseBodyLimit(text(raw.maxBodySize) ?? '64KiB');
     if (max === null) {
-      ctx.error(LimitsCode.size, `${ctx.path}.maxBodySize`, `${ctx.path}.maxBodySize: not a size`);
+      ctx.error(LimitsCode.size, `${ctx.path}.maxBodySize`, `not a size`);
       ok = false;
     }
     if (!ok || raw.enabled === false) return ok ? { contentType: '', errors: [], maxBodyBytes: 0 } : null;

@@ -127,5 +127,7 @@ export interface RedisConfig {
   password: string | null;
   db: number;
   timeoutMs: number;
+  /** A rate-limit check waits at most this long (`timeout`). */
+  checkTimeoutMs: number;
   tls: { clientCa: string | null; clientCert: string | null; clientKey: string | null } | null;
 }

@@ -12,7 +12,7 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const section = (value: unknown): Plain =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Plain) : {};
 
-function ruleContext(n: Normalizer, path: string, configDir: string): RuleContext {
+export function ruleContext(n: Normalizer, path: string, configDir: string): RuleContext {
   const diags = n.ctx.diags;
   return {
     path,

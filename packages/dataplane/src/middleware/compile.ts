@@ -14,12 +14,12 @@ import { ForwardAuthStep } from './forward-auth.ts';
 import { JwtAuthStep } from './jwt-auth.ts';
 import { MaintenanceStep } from './maintenance.ts';
 import { PathMatcher } from './path-matcher.ts';
-import { shapingStepFactories } from './shaping-steps.ts';
+import { corsBlockStep, type MiddlewareServices, shapingStepFactories } from './shaping-steps.ts';
 import type { MiddlewareStep } from './step.ts';
 import { UserAgentBlockStep } from './user-agent-block.ts';
 
 /** Makes the step of one definition (once per generation). */
-export type StepFactory = (config: MiddlewareConfig) => MiddlewareStep;
+export type StepFactory = (config: MiddlewareConfig, services: MiddlewareServices) => MiddlewareStep;
 
 type Of<T extends MiddlewareConfig['type']> = Extract<MiddlewareConfig, { type: T }>;
 
@@ -46,8 +46,11 @@ export class MiddlewareSteps {
   private readonly definitions: ReadonlyMap<string, MiddlewareConfig>;
   private readonly built = new Map<string, MiddlewareStep>();
 
-  constructor(definitions: readonly MiddlewareConfig[]) {
+  private readonly services: MiddlewareServices;
+
+  constructor(definitions: readonly MiddlewareConfig[], services: MiddlewareServices) {
     this.definitions = new Map(definitions.map((m) => [m.name, m]));
+    this.services = services;
   }
 
   /** The step of definition `name`. Throws MiddlewareBuildError. */
@@ -62,7 +65,7 @@ export class MiddlewareSteps {
       throw new MiddlewareBuildError(`middleware "${name}": type ${config.type} cannot run here`);
     let step: MiddlewareStep;
     try {
-      step = factory(config);
+      step = factory(config, this.services);
     } catch (error) {
       throw new MiddlewareBuildError(`middleware "${name}": ${(error as Error).message}`, { cause: error });
     }
@@ -75,12 +78,14 @@ export class MiddlewareSteps {
     if (route.maintenance !== null) {
       return new MiddlewareChain([{ step: new MaintenanceStep(route.maintenance), paths: null }]);
     }
-    if (route.middlewares.length === 0) return null;
+    if (route.middlewares.length === 0 && route.cors === null) return null;
     const entries: ChainEntry[] = route.middlewares.map((name) => {
       const step = this.step(name, route.name);
       const config = this.definitions.get(name) as MiddlewareConfig;
       return { step, paths: config.paths.length === 0 ? null : new PathMatcher(config.paths, route.path) };
     });
+    // The deprecated route (or gateway) `cors` block runs first, as Goma's CORS handler does.
+    if (route.cors !== null) entries.unshift({ step: corsBlockStep(route.cors, this.services), paths: null });
     return new MiddlewareChain(entries);
   }
 

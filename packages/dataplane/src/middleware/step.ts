@@ -6,6 +6,9 @@
 // service, a JWKS refresh).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ErrorKind } from '../errors.ts';
+import type { ErrorReplacer, ResponseShaper } from './response-phase.ts';
+import type { AccessLogFields } from './shaping/access-log-fields.ts';
+import type { CompiledRequestHeaders } from './shaping/header-rules.ts';
 
 /** What a step sees of a request: the request that will be forwarded, and a few derived facts. */
 export interface MiddlewareRequest {
@@ -32,6 +35,26 @@ export interface MiddlewareRequest {
   readonly closed: boolean;
   /** Headers to add to the client's response when the backend answers (Set-Cookie from forwardAuth). */
   addResponseHeader(name: string, value: string): void;
+  /** The route's name (per-route state of a shared step: rate-limit buckets, templates). */
+  readonly routeName: string | null;
+  /** The route's path prefix. */
+  readonly routePath: string;
+  /** The canonical Host (or :authority), as the client sent it. */
+  readonly host: string;
+  /** The scheme the gateway saw, or X-Forwarded-Proto from a trusted proxy. */
+  scheme(): 'http' | 'https';
+  /** A middleware's request body limit in bytes (0: none); the smaller of it and the route's applies. */
+  bodyLimit: number;
+  /** Replaces the target with a canonical one; `paths` of later steps match the new path. */
+  rewriteTarget(target: string): void;
+  /** Applies these rules again after the gateway's own forwarding headers (X-Forwarded-*). */
+  reapplyRequestHeaders(rule: CompiledRequestHeaders): void;
+  /** Registers a step that edits every response of this request (backend's and the gateway's). */
+  shapeResponseWith(shaper: ResponseShaper): void;
+  /** Registers a step that replaces error bodies of this request's answers. */
+  replaceErrorsWith(replacer: ErrorReplacer): void;
+  /** Fields an accessLog middleware adds to the access line. */
+  logFields: AccessLogFields | null;
 }
 
 /** A step's own answer to the client: a Gatehouse error body with this status and extra headers. */

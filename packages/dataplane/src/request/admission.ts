@@ -81,7 +81,12 @@ export function admit(state: RequestState): CompiledBackend | null | typeof IN_C
 export function admitAfterChain(state: RequestState): CompiledBackend | null {
   const route = state.route as CompiledRoute;
   if (state.upgradeSocket === null) {
-    const tooLarge = limitRequestBody(state, route.maxBodyBytes);
+    // A bodyLimit middleware can only lower the route's limit.
+    const max =
+      state.bodyLimit > 0 && (route.maxBodyBytes === 0 || state.bodyLimit < route.maxBodyBytes)
+        ? state.bodyLimit
+        : route.maxBodyBytes;
+    const tooLarge = limitRequestBody(state, max);
     if (tooLarge !== null) return refuse(state, tooLarge, CLOSE);
   }
 

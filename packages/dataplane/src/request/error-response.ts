@@ -90,7 +90,7 @@ export interface ErrorExtras {
 }
 
 /** The header fields of an error answer; `close` only means something on HTTP/1. */
-function errorHead(
+export function errorHead(
   body: string,
   text: boolean,
   requestId: string | null,

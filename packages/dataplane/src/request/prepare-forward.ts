@@ -9,6 +9,7 @@ import { exceedsHeaderRoom } from './header-room.ts';
 import { setForwardingHeaders, stripHopByHop } from './headers.ts';
 import type { RequestState } from './request-state.ts';
 import { rewritePath } from './router.ts';
+import { applyRequestHeaders } from '../middleware/shaping/header-rules.ts';
 
 /** Returns ERROR_KINDS.headerRoom when the forwarded head would not fit the header limit, else null. */
 export function prepareForward(state: RequestState, backend: CompiledBackend): ErrorKind | null {
@@ -34,7 +35,13 @@ export function prepareForward(state: RequestState, backend: CompiledBackend): E
     route.forwardHost ? null : backend.hostHeader,
   );
   const identity = applyClientIdentity(route.identity, req, headers);
-  state.upstreamPath = route.rewrite === null ? state.target : rewritePath(state.target, route.prefix, route.rewrite);
+  if (state.lateRequestHeaders !== null)
+    for (const rule of state.lateRequestHeaders) applyRequestHeaders(rule, headers);
+  // A middleware may have rewritten the target out of the route's prefix; then it is forwarded as is.
+  state.upstreamPath =
+    route.rewrite === null || !state.target.startsWith(route.prefix)
+      ? state.target
+      : rewritePath(state.target, route.prefix, route.rewrite);
   // What was added beyond FIXED_ADDED_BYTES: the client's Host again as X-Forwarded-Host, the
   // identity, the backend's own Host. The target is bounded by base path + path.
   const added =

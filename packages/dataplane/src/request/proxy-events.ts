@@ -11,7 +11,9 @@ import { metrics } from '../metrics.ts';
 import { shouldRetry } from '../upstream/retry.ts';
 import { classifyUpstreamError } from '../upstream/upstream-error.ts';
 import { clientResponseHeaders, stripResponseHopByHop } from './headers.ts';
-import { refuse } from './refusal.ts';
+import { type ErrorReplacer, shapeHead, shapeHeaderObject } from '../middleware/response-phase.ts';
+import { refuse, writeReplacement } from './refusal.ts';
+import type { RequestState } from './request-state.ts';
 
 /** One instance for every response timeout: its stack is never looked at, so it is built once. */
 const UPSTREAM_TIMEOUT = new UpstreamResponseTimeoutError();
@@ -114,6 +116,7 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     stripResponseHopByHop(proxyRes.headers);
     stripH2ResponseHeaders(proxyRes.headers);
     if (state.responseHeaders !== null) addResponseFields(proxyRes.headers, state.responseHeaders);
+    if (state.responseShapers !== null) shapeHeaderObject(state, proxyRes.statusCode ?? 502, proxyRes.headers);
     // node:http2 keeps no byte count per stream, and a streamed body has no Content-Length: count
     // the body as it passes (nginx's $body_bytes_sent).
     state.h2BodyBytes = 0;
@@ -126,11 +129,13 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     proxyRes.resume();
     return;
   }
+  if (state.errorReplacer !== null && replaceBackendError(state, proxyRes, res)) return;
   proxyRes.once('end', onUpstreamEnd);
   try {
     // A flat [name, value, ...] list: what writeHead takes fastest.
     const head = clientResponseHeaders(proxyRes.rawHeaders, state.forwarder.draining);
     if (state.responseHeaders !== null) head.push(...state.responseHeaders);
+    if (state.responseShapers !== null) shapeHead(state, proxyRes.statusCode ?? 502, head);
     res.writeHead(proxyRes.statusCode ?? 502, proxyRes.statusMessage, head);
   } catch (error) {
     state.forwarder.logger.warn({ err: error, reqId: state.requestId }, 'backend response head refused');
@@ -139,6 +144,25 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     return;
   }
   proxyRes.pipe(res);
+}
+
+/**
+ * errorInterceptor on a backend answer: a listed status with a small, known-length body is answered
+ * with the replacement; the backend's body is read and dropped, never buffered. True when replaced.
+ */
+function replaceBackendError(state: RequestState, proxyRes: IncomingMessage, res: ServerResponse): boolean {
+  const status = proxyRes.statusCode ?? 502;
+  const length = proxyRes.headers['content-length'];
+  const chunked = proxyRes.headers['transfer-encoding'] !== undefined;
+  const replacement = (state.errorReplacer as ErrorReplacer).replacement(
+    status,
+    length === undefined ? null : Number(length),
+    chunked,
+  );
+  if (replacement === null) return false;
+  proxyRes.resume();
+  writeReplacement(state, res, status, replacement);
+  return true;
 }
 
 /** A middleware's response fields (Set-Cookie from forwardAuth) added to a header object. */

@@ -11,8 +11,11 @@ import type { CompiledBackend, CompiledRoute, Generation } from '../generation.t
 import type { TLSSocket } from 'node:tls';
 import type { MiddlewareRequest } from '../middleware/step.ts';
 import type { Forwarder } from './forwarder.ts';
-import { clientAddress } from './trusted-proxies.ts';
+import { clientAddress, forwardedProto } from './trusted-proxies.ts';
 import type { Balancer } from '../upstream/balancer.ts';
+import type { ErrorReplacer, ResponseShaper } from '../middleware/response-phase.ts';
+import type { AccessLogFields } from '../middleware/shaping/access-log-fields.ts';
+import type { CompiledRequestHeaders } from '../middleware/shaping/header-rules.ts';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -113,6 +116,16 @@ export class RequestState implements AccessRecord, MiddlewareRequest {
   deniedBy: string | null = null;
   /** Fields a middleware adds to the client's response, as a flat [name, value, ...] list. */
   responseHeaders: string[] | null = null;
+  /** A middleware's body limit (bodyLimit), 0: none. */
+  bodyLimit = 0;
+  /** Steps that edit the response head (responseHeaders, CORS), in chain order. */
+  responseShapers: ResponseShaper[] | null = null;
+  /** A step that replaces error bodies (errorInterceptor). */
+  errorReplacer: ErrorReplacer | null = null;
+  /** Fields an accessLog middleware adds to the access line. */
+  logFields: AccessLogFields | null = null;
+  /** requestHeaders rules applied again after the forwarding headers. */
+  lateRequestHeaders: CompiledRequestHeaders[] | null = null;
 
   constructor(
     forwarder: Forwarder,
@@ -144,6 +157,44 @@ export class RequestState implements AccessRecord, MiddlewareRequest {
   /** The client address as gateway.proxy.trustedProxies lets the gateway believe it. */
   clientAddress(): string {
     return clientAddress(this.generation.trusted, this.req.socket?.remoteAddress, this.req.headers['x-forwarded-for']);
+  }
+
+  get routePath(): string {
+    return this.route?.prefix ?? '';
+  }
+
+  get host(): string {
+    const headers = this.req.headers;
+    return headers.host ?? (headers[':authority'] as string | undefined) ?? '';
+  }
+
+  scheme(): 'http' | 'https' {
+    return forwardedProto(
+      this.generation.trusted,
+      this.req.socket?.remoteAddress,
+      this.req.headers['x-forwarded-proto'],
+      this.secure,
+    );
+  }
+
+  rewriteTarget(target: string): void {
+    this.target = target;
+    const q = target.indexOf('?');
+    this.requestPath = q === -1 ? target : target.slice(0, q);
+  }
+
+  reapplyRequestHeaders(rule: CompiledRequestHeaders): void {
+    if (this.lateRequestHeaders === null) this.lateRequestHeaders = [rule];
+    else this.lateRequestHeaders.push(rule);
+  }
+
+  shapeResponseWith(shaper: ResponseShaper): void {
+    if (this.responseShapers === null) this.responseShapers = [shaper];
+    else this.responseShapers.push(shaper);
+  }
+
+  replaceErrorsWith(replacer: ErrorReplacer): void {
+    this.errorReplacer = replacer;
   }
 
   addResponseHeader(name: string, value: string): void {

@@ -34,6 +34,16 @@ function request(path: string, headers: IncomingHttpHeaders = {}): MiddlewareReq
     deniedBy: null,
     closed: false,
     addResponseHeader() {},
+    routeName: 'r',
+    routePath: '/',
+    host: 'example.test',
+    scheme: () => 'http',
+    bodyLimit: 0,
+    rewriteTarget() {},
+    reapplyRequestHeaders() {},
+    shapeResponseWith() {},
+    replaceErrorsWith() {},
+    logFields: null,
     log: [],
   };
 }

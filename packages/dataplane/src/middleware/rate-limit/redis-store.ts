@@ -122,6 +122,8 @@ export class RedisRateLimitStore {
     client.defineCommand('ghRateLimit', { numberOfKeys: 3, lua: SCRIPT });
     // Failures surface through the commands; the connection's own errors only need a listener.
     client.on('error', () => {});
+    // A reconnection ends an outage without waiting for a request to probe it.
+    client.on('ready', () => this.succeeded());
     this.client = client;
   }
 
