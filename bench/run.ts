@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BenchOptions, parseFlags, UsageError, usage } from './lib/flags.ts';
 import { gatewayConfigYaml } from './lib/gateway-config.ts';
+import { startRedis } from './lib/redis.ts';
 import { killLoad, type LoadSpec, type LoadTool, onPath, pickHttp1Tool, runLoad, runningLoad } from './lib/load.ts';
 import { createBenchPki, type BenchPki } from './lib/pki.ts';
 import { cpuSecondsBetween, machineBusySeconds, peakRssBytes, processTree, sampleCpu } from './lib/proc.ts';
@@ -279,9 +280,20 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
         }
       : { endpoint: `http://127.0.0.1:${ctx.origin.ports.http}`, upstreamTls: null };
   const configPath = join(runDir, 'gatehouse.yaml');
+  const redis = scenario.middlewares === 'ratelimit-redis' ? await startRedis() : null;
   writeFileSync(
     configPath,
-    gatewayConfigYaml({ httpPort, httpsPort, adminPort, certPath, keyPath, accessLog: options.accessLog, ...upstream }),
+    gatewayConfigYaml({
+      httpPort,
+      httpsPort,
+      adminPort,
+      certPath,
+      keyPath,
+      accessLog: options.accessLog,
+      ...upstream,
+      middlewares: scenario.middlewares ?? 'none',
+      ...(redis === null ? {} : { redisPort: redis.port }),
+    }),
   );
   // Not next to the config: the gateway watches the config's directory, and a busy log there is a
   // stream of file events that postpones every reload (debounce).
@@ -325,6 +337,7 @@ async function runScenario(ctx: Context, scenario: Scenario): Promise<ScenarioRe
   } finally {
     const exit = await stopProcess(gateway.child);
     if (exit !== 0) result.notes.push(`gatehouse exited with ${exit} on SIGTERM:\n${logTail(logFile, 10)}`);
+    await redis?.stop();
   }
   out(runRow(result.gatehouse));
   out(cpuRow(result.gatehouse));

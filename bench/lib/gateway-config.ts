@@ -11,11 +11,53 @@ export interface GatewayConfigInput {
   /** `http://127.0.0.1:PORT`, or an https endpoint that requires `upstreamTls`. */
   endpoint: string;
   upstreamTls: { rootCAs: string; clientCert: string; clientKey: string } | null;
+  middlewares?: RouteMiddlewares;
+  /** Port of the bench's redis-server, for `ratelimit-redis`. */
+  redisPort?: number;
 }
+
+/** The middlewares of a scenario: definitions, and the route's list. */
+function middlewareYaml(
+  kind: RouteMiddlewares,
+  redisPort: number | undefined,
+): { top: string; route: string; redis: string } {
+  if (kind === 'none') return { top: '', route: '', redis: '' };
+  if (kind === 'ratelimit' || kind === 'ratelimit-redis') {
+    return {
+      top: `middlewares:
+  - name: limit
+    type: rateLimit
+    rule: { unit: second, requestsPerUnit: 1000000, burst: 1000000 }
+`,
+      route: '    middlewares: [limit]\n',
+      redis: kind === 'ratelimit-redis' ? `  redis: { addr: "127.0.0.1:${redisPort}" }\n` : '',
+    };
+  }
+  return {
+    top: `middlewares:
+  - name: tenant
+    type: requestHeaders
+    rule: { setHeaders: { X-Tenant-ID: acme }, removeHeaders: [Cookie] }
+  - name: security-headers
+    type: responseHeaders
+    rule:
+      setHeaders: { X-Frame-Options: DENY, X-Content-Type-Options: nosniff, Server: "" }
+      cors: { enabled: true, origins: ["https://app.example.com"] }
+  - name: v1
+    type: rewriteRegex
+    rule: { pattern: "^/(.*)", replacement: "/$1" }
+`,
+    route: '    middlewares: [tenant, security-headers, v1]\n',
+    redis: '',
+  };
+}
+
+import type { RouteMiddlewares } from './scenarios.ts';
 
 const quote = (s: string): string => JSON.stringify(s);
 
 export function gatewayConfigYaml(input: GatewayConfigInput): string {
+  const mw = middlewareYaml(input.middlewares ?? 'none', input.redisPort);
   const tls = input.upstreamTls
     ? `    security:
       tls:
@@ -44,13 +86,13 @@ gateway:
     address: "127.0.0.1:${input.adminPort}"
   watch:
     debounce: 100ms
-routes:
+${mw.redis}${mw.top}routes:
   - name: origin
     path: /
     backends:
       - endpoint: ${quote(input.endpoint)}
         weight: 1
-${tls}    healthCheck:
+${tls}${mw.route}    healthCheck:
       path: /healthz
       interval: 5s
       timeout: 1s

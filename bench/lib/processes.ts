@@ -91,7 +91,7 @@ export async function startGateway(configPath: string, workers: number, logFile:
     }),
   );
   closeSync(fd);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(
@@ -108,7 +108,7 @@ export async function startGateway(configPath: string, workers: number, logFile:
     await sleep(100);
   }
   child.kill('SIGKILL');
-  throw new Error(`gatehouse was not ready within 30 s:\n${logTail(logFile)}`);
+  throw new Error(`gatehouse was not ready within 120 s:\n${logTail(logFile)}`);
 }
 
 /** SIGTERM (the gateway drains), SIGKILL after `graceMs`. Resolves with the exit code or signal. */

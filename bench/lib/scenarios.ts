@@ -1,6 +1,17 @@
 // What each scenario sends, where, and what the origin-only ("direct") run of it is.
 
-export const SCENARIO_NAMES = ['http', 'https', 'mtls', 'handshake', 'h2', 'large', 'rotation'] as const;
+export const SCENARIO_NAMES = [
+  'http',
+  'https',
+  'mtls',
+  'handshake',
+  'h2',
+  'large',
+  'rotation',
+  'ratelimit',
+  'ratelimit-redis',
+  'shaping',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** Which Gatehouse listener the client talks to. */
@@ -21,7 +32,16 @@ export interface Scenario {
   h2: boolean;
   rotateCertificates: boolean;
   direct: DirectPort;
+  /** Middlewares on the route (gateway-config.ts); `none` for the plain proxy. */
+  middlewares?: RouteMiddlewares;
 }
+
+/**
+ * `ratelimit`: a rateLimit far above the load (per instance, leased to the workers); `ratelimit-redis`:
+ * the same in Redis (a redis-server the bench starts); `shaping`: requestHeaders, responseHeaders
+ * with CORS, and rewriteRegex.
+ */
+export type RouteMiddlewares = 'none' | 'ratelimit' | 'ratelimit-redis' | 'shaping';
 
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
   http: {
@@ -100,5 +120,41 @@ export const SCENARIOS: Record<ScenarioName, Scenario> = {
     h2: false,
     rotateCertificates: true,
     direct: null,
+  },
+  ratelimit: {
+    name: 'ratelimit',
+    what: 'as http, with a rateLimit far above the load (per instance, leases from the primary)',
+    front: 'http',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: null,
+    middlewares: 'ratelimit',
+  },
+  'ratelimit-redis': {
+    name: 'ratelimit-redis',
+    what: 'as http, with a rateLimit far above the load kept in Redis (one Lua script per request)',
+    front: 'http',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: null,
+    middlewares: 'ratelimit-redis',
+  },
+  shaping: {
+    name: 'shaping',
+    what: 'as http, with requestHeaders, responseHeaders (+CORS) and rewriteRegex on the route',
+    front: 'http',
+    upstream: 'http',
+    path: '/',
+    closeEachRequest: false,
+    h2: false,
+    rotateCertificates: false,
+    direct: null,
+    middlewares: 'shaping',
   },
 };

@@ -148,13 +148,13 @@ export function writeFile(dir: string, name: string, text: string): string {
 /** Starts `gatehouse run --config FILE` with `workers` workers and waits until it is ready. */
 export async function startGateway(
   configPath: string,
-  options: { workers?: number; env?: NodeJS.ProcessEnv; args?: string[] } = {},
+  options: { workers?: number; env?: NodeJS.ProcessEnv; args?: string[]; readyTimeoutMs?: number } = {},
 ): Promise<GatewayProcess> {
   const gateway = new GatewayProcess(
     ['run', '--config', configPath, '--workers', String(options.workers ?? 2), ...(options.args ?? [])],
     // The suite owns its machine: let the gateway turn on tcp_migrate_req so rolling restarts lose nothing.
     { GATEHOUSE_LOG_FORMAT: 'json', GATEHOUSE_TCP_MIGRATE_REQ: 'set', ...options.env },
   );
-  await gateway.ready();
+  await gateway.ready(options.readyTimeoutMs);
   return gateway;
 }

@@ -1,0 +1,231 @@
+// Rate limits through the real `gatehouse run`: one bucket for the whole instance whatever its
+// worker count (every request on a fresh connection, so the kernel spreads them over the workers),
+// bursts and bans, header and cookie keys, and Redis shared by two instances, killed mid-run under
+// both onStoreError modes. Counts are asserted, never timings: a unit of an hour keeps the refill
+// out of the count, and the one per-second check bounds the count by the time that really passed.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type RedisServer, startRedis } from '../support/redis.ts';
+import { missingPackage } from '../support/services.ts';
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request on a new connection (agent: false), so consecutive requests land on any worker. */
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false, timeout: 15_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+  });
+}
+
+async function statuses(port: number, path: string, count: number, headers: Record<string, string> = {}) {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push((await get(port, path, headers)).status);
+  return out;
+}
+
+const allowed = (list: number[]) => list.filter((s) => s === 200).length;
+
+let backend: http.Server;
+let backendPort = 0;
+
+function rateLimitConfig(webPort: number, adminPort: number, extra = ''): string {
+  return `version: 2
+gateway:
+  entryPoints:
+    web: { address: "127.0.0.1:${webPort}" }
+  admin: { address: "127.0.0.1:${adminPort}" }
+  log: { accessLog: false }
+${extra}
+middlewares:
+  - name: burst
+    type: rateLimit
+    rule: { unit: hour, requestsPerUnit: 20 }
+  - name: per-second
+    type: rateLimit
+    rule: { unit: second, requestsPerUnit: 20 }
+  - name: ban
+    type: rateLimit
+    rule: { unit: hour, requestsPerUnit: 2, banAfter: 3, banDuration: 1h }
+  - name: by-key
+    type: rateLimit
+    rule: { unit: hour, requestsPerUnit: 3, keyStrategy: { source: header, name: X-API-Key } }
+  - name: by-session
+    type: rateLimit
+    rule: { unit: hour, requestsPerUnit: 3, keyStrategy: { source: cookie, name: session } }
+  - name: shared-local
+    type: rateLimit
+    rule: { unit: hour, requestsPerUnit: 20, onStoreError: local }
+  - name: shared-deny
+    type: rateLimit
+    rule: { unit: hour, requestsPerUnit: 20, onStoreError: deny }
+routes:
+${['burst', 'per-second', 'ban', 'by-key', 'by-session', 'shared-local', 'shared-deny']
+  .map(
+    (name) => `  - name: ${name}
+    path: /${name}
+    backends: [{ endpoint: "http://127.0.0.1:${backendPort}" }]
+    middlewares: [${name}]`,
+  )
+  .join('\n')}
+`;
+}
+
+async function gateway(workers: number, extra = ''): Promise<{ gw: GatewayProcess; port: number; admin: number }> {
+  const [port, admin] = [await freePort(), await freePort()];
+  const dir = tempDir('gh-ratelimit-');
+  const gw = await startGateway(writeFile(dir, 'gatehouse.yaml', rateLimitConfig(port, admin, extra)), {
+    workers,
+    readyTimeoutMs: 120_000,
+  });
+  return { gw, port, admin };
+}
+
+before(async () => {
+  backend = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('ok\n');
+  });
+  backend.listen(0, '127.0.0.1');
+  await new Promise((r) => backend.once('listening', r));
+  backendPort = (backend.address() as AddressInfo).port;
+});
+after(() => backend.close());
+
+for (const workers of [2, 4]) {
+  describe(`one instance with ${workers} workers`, () => {
+    let g: { gw: GatewayProcess; port: number; admin: number };
+    before(async () => {
+      g = await gateway(workers);
+    });
+    after(async () => {
+      await g?.gw.stop();
+    });
+
+    it('allows exactly requestsPerUnit + burst, however the requests spread over the workers', async () => {
+      const list = await statuses(g.port, '/burst', 60);
+      assert.equal(allowed(list), 20, JSON.stringify(list));
+      assert.ok(list.every((s) => s === 200 || s === 429));
+    });
+
+    it('refuses with 429, Retry-After and the RateLimit-* fields', async () => {
+      const refused = await get(g.port, '/burst');
+      assert.equal(refused.status, 429);
+      assert.equal(refused.headers['ratelimit-limit'], '20');
+      assert.equal(refused.headers['ratelimit-remaining'], '0');
+      const reset = Number(refused.headers['ratelimit-reset']);
+      assert.ok(reset > 60 && reset <= 180, `one token per 3 minutes: reset ${reset}`);
+      assert.equal(refused.headers['retry-after'], refused.headers['ratelimit-reset']);
+      assert.match(refused.body, /GH_RATE_LIMITED/);
+    });
+
+    it('holds 20 per second: never more than the bucket plus what the elapsed time refilled', async () => {
+      const started = Date.now();
+      const list: number[] = [];
+      // Bounded in count and time.
+      while (list.length < 400 && Date.now() - started < 2_500) list.push((await get(g.port, '/per-second')).status);
+      const elapsedS = (Date.now() - started) / 1000;
+      const ok = allowed(list);
+      assert.ok(ok >= 20, `the full bucket first: ${ok}`);
+      assert.ok(ok <= 20 + Math.ceil(20 * elapsedS) + 1, `${ok} allowed in ${elapsedS.toFixed(2)} s`);
+    });
+
+    it('bans after banAfter refusals: 429 for those, then 403 on every worker', async () => {
+      const list = await statuses(g.port, '/ban', 10);
+      assert.deepEqual(list, [200, 200, 429, 429, 429, 403, 403, 403, 403, 403]);
+      const banned = await get(g.port, '/ban');
+      assert.equal(banned.status, 403);
+      assert.match(banned.body, /GH_RATE_LIMIT_BANNED/);
+    });
+
+    it('keys by header and by cookie; without them, by the client address', async () => {
+      assert.equal(allowed(await statuses(g.port, '/by-key', 5, { 'x-api-key': 'a' })), 3);
+      assert.equal(allowed(await statuses(g.port, '/by-key', 5, { 'x-api-key': 'b' })), 3);
+      assert.equal(allowed(await statuses(g.port, '/by-key', 5)), 3, 'no header: the address is the key');
+      assert.equal(allowed(await statuses(g.port, '/by-session', 5, { cookie: 'x=1; session=s1' })), 3);
+      assert.equal(allowed(await statuses(g.port, '/by-session', 5, { cookie: 'session=s2' })), 3);
+      assert.equal(allowed(await statuses(g.port, '/by-session', 4, { cookie: 'other=1' })), 3);
+    });
+
+    it('counts every refusal in gatehouse_ratelimit_rejected_total{route, middleware}', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${g.admin}/metrics`)).text();
+      const count = (route: string) =>
+        Number(
+          new RegExp(`gatehouse_ratelimit_rejected_total\\{route="${route}",middleware="${route}"\\} (\\d+)`).exec(
+            text,
+          )?.[1] ?? -1,
+        );
+      assert.equal(count('burst'), 41);
+      assert.equal(count('ban'), 9, '429s and 403s alike');
+    });
+  });
+}
+
+describe('two instances sharing Redis', { skip: missingPackage('redis-server', 'redis-server') }, () => {
+  let redis: RedisServer;
+  let a: { gw: GatewayProcess; port: number; admin: number };
+  let b: { gw: GatewayProcess; port: number; admin: number };
+  before(async () => {
+    redis = await startRedis();
+    const extra = `  redis: { addr: "127.0.0.1:${redis.port}" }`;
+    a = await gateway(2, extra);
+    b = await gateway(2, extra);
+  });
+  after(async () => {
+    await Promise.all([a?.gw.stop(), b?.gw.stop()]);
+    await redis?.stop();
+  });
+
+  it('allows the bucket once across both instances', async () => {
+    const list: number[] = [];
+    for (let i = 0; i < 30; i++) list.push((await get(i % 2 === 0 ? a.port : b.port, '/shared-local')).status);
+    assert.equal(allowed(list), 20, JSON.stringify(list));
+    for (let i = 0; i < 10; i++) assert.equal((await get(i % 2 === 0 ? a.port : b.port, '/shared-deny')).status, 200);
+  });
+
+  it('keeps answering when Redis dies: `local` counts per instance, `deny` answers 503, logged once', async () => {
+    await redis.kill();
+    // `local`: the per-instance bucket takes over (fresh: 20 per instance), nothing hangs.
+    const local = await statuses(a.port, '/shared-local', 25);
+    assert.equal(allowed(local), 20, JSON.stringify(local));
+    const deny = await statuses(a.port, '/shared-deny', 5);
+    assert.deepEqual(deny, [503, 503, 503, 503, 503]);
+    const line = await a.gw.waitForLog((l) => String(l.msg).startsWith('rate-limit store unreachable'));
+    assert.equal(line.addr, `127.0.0.1:${redis.port}`);
+    assert.equal(a.gw.lines.filter((l) => String(l.msg).startsWith('rate-limit store unreachable')).length, 1);
+    const status = (await (await fetch(`http://127.0.0.1:${a.admin}/status`)).json()) as {
+      rateLimitStore?: { state: string; workersFallingBack: number };
+    };
+    assert.equal(status.rateLimitStore?.state, 'fallback');
+    const metrics = await (await fetch(`http://127.0.0.1:${a.admin}/metrics`)).text();
+    assert.match(metrics, /gatehouse_ratelimit_store_fallback\{addr="127\.0\.0\.1:\d+"\} 1/);
+  });
+
+  it('goes back to Redis when it returns', async () => {
+    await redis.restart();
+    let back = false;
+    // Each worker probes Redis again a second after its last failure; bounded in count.
+    for (let i = 0; i < 40 && !back; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      back = (await get(a.port, '/shared-deny')).status === 200;
+    }
+    assert.equal(back, true);
+    await a.gw.waitForLog((l) => l.msg === 'rate-limit store reachable again', 20_000);
+  });
+});
