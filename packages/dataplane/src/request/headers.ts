@@ -13,20 +13,19 @@ import { clientAddress, forwardedFor, forwardedProto, isTrusted, type TrustedPro
  * client re-frames the body itself when it sees it.
  */
 export function stripHopByHop(headers: IncomingHttpHeaders): void {
-  const connection = headers.connection;
-  if (connection !== undefined) removeConnectionTokens(headers, connection);
-  for (let i = 0; i < REQUEST_DROPPED.length; i++) {
-    const name = REQUEST_DROPPED[i]!;
-    if (headers[name] !== undefined) delete headers[name];
-  }
+  stripFields(headers, REQUEST_DROPPED);
 }
 
 /** The response-side counterpart, applied to the backend's response headers before they are copied. */
 export function stripResponseHopByHop(headers: IncomingHttpHeaders): void {
+  stripFields(headers, RESPONSE_DROPPED);
+}
+
+function stripFields(headers: IncomingHttpHeaders, dropped: readonly string[]): void {
   const connection = headers.connection;
   if (connection !== undefined) removeConnectionTokens(headers, connection);
-  for (let i = 0; i < RESPONSE_DROPPED.length; i++) {
-    const name = RESPONSE_DROPPED[i]!;
+  for (let i = 0; i < dropped.length; i++) {
+    const name = dropped[i]!;
     if (headers[name] !== undefined) delete headers[name];
   }
 }
