@@ -199,6 +199,11 @@ export class SniStore {
     return serverContextOptions(this.fallback.cert, this.shared);
   }
 
+  /** More than one certificate: the server name picks the context, so the SNI callback is needed. */
+  get picksByName(): boolean {
+    return this.entries.length > 1;
+  }
+
   /** The context of clients that send no server name: the default certificate's, built already. */
   defaultContext(): tls.SecureContext {
     return this.fallback.context;
@@ -232,6 +237,28 @@ function sniCallback(servername: string, callback: (err: Error | null, ctx?: tls
 /** The SNICallback every server uses; exported so a caller can assert it is wired. */
 export const SNI_CALLBACK = sniCallback;
 
+/**
+ * Where a tls.Server keeps its SNICallback: a private symbol of Node's, found once per server as
+ * the property that holds ours (servers are created with it). null when this Node keeps it
+ * elsewhere: the callback then simply stays.
+ */
+const sniSlots = new WeakMap<object, symbol | null>();
+function sniSlotOf(server: object): symbol | null {
+  let slot = sniSlots.get(server);
+  if (slot === undefined) {
+    const holder = server as Record<symbol, unknown>;
+    slot = Object.getOwnPropertySymbols(server).find((s) => holder[s] === sniCallback) ?? null;
+    sniSlots.set(server, slot);
+  }
+  return slot;
+}
+
+/** The SNI callback a server holds now (undefined: none, the server's own context serves every name). */
+export function sniCallbackOf(server: object): unknown {
+  const slot = sniSlotOf(server);
+  return slot === null ? SNI_CALLBACK : (server as Record<symbol, unknown>)[slot];
+}
+
 interface ServerSwitches {
   requestCert: boolean;
   rejectUnauthorized: boolean;
@@ -252,6 +279,10 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
   if (server === null) return;
   const switches = server as unknown as ServerSwitches;
   switches._sharedCreds = store.defaultContext();
+  // One certificate: the server's own context answers every name, so no handshake needs to call
+  // into JavaScript to pick one. Node reads the callback from the server for each new connection.
+  const slot = sniSlotOf(server);
+  if (slot !== null) (server as unknown as Record<symbol, unknown>)[slot] = store.picksByName ? sniCallback : undefined;
   switches.requestCert = store.clientAuth.requestCert;
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
 }

@@ -18,7 +18,7 @@ import {
   verifyFailure,
 } from '../../src/tls/client-auth.ts';
 import { ERROR_KINDS, GenerationBuildError } from '../../src/errors.ts';
-import { installSniStore, rotateTicketKeys, SniStore } from '../../src/tls/sni-store.ts';
+import { installSniStore, rotateTicketKeys, SNI_CALLBACK, SniStore, sniCallbackOf } from '../../src/tls/sni-store.ts';
 import { tagHandshake } from '../../src/tls/connection-trust.ts';
 import { serverDefaultContext, sessionTickets } from '../../src/tls/session-tickets.ts';
 import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
@@ -473,6 +473,47 @@ describe('key material and ticket keys', () => {
       assert.equal(serverDefaultContext(server), prepared.defaultContext());
       // Committed: its keys are the worker's, so the old ticket no longer opens.
       assert.equal((await connect(first.session)).reused, false);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a server with one certificate makes no SNI callback; a second certificate brings it back', async () => {
+    const one = SniStore.build(
+      snapshotOf(yaml, fx, [resolved(fx.servers.ec, true)], { clientCA: false, crl: false }),
+      randomBytes(48),
+    );
+    const two = SniStore.build(
+      snapshotOf(yaml, fx, [resolved(fx.servers.ec, true), resolved(fx.servers.rsa)], { clientCA: false, crl: false }),
+      randomBytes(48),
+    );
+    const server = tls.createServer(two.serverOptions(), (s) => s.end());
+    installSniStore(server, one);
+    assert.equal(sniCallbackOf(server), undefined);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const served = async (servername: string): Promise<string> => {
+      // The name is checked by the assertions below, on the certificate served.
+      const socket = tls.connect({
+        port,
+        host: '127.0.0.1',
+        servername,
+        ca: fx.root.certPem,
+        checkServerIdentity: () => undefined,
+      });
+      await once(socket, 'secureConnect');
+      const subject = socket.getPeerX509Certificate()?.subject ?? '';
+      socket.destroy();
+      return subject;
+    };
+    try {
+      const ecSubject = new X509Certificate(fx.servers.ec.certPem).subject;
+      assert.equal(await served('ec.test'), ecSubject);
+      assert.equal(await served('rsa.test'), ecSubject, 'the one certificate answers every name');
+      installSniStore(server, two);
+      assert.equal(sniCallbackOf(server), SNI_CALLBACK);
+      assert.equal(await served('rsa.test'), new X509Certificate(fx.servers.rsa.certPem).subject);
     } finally {
       server.close();
     }
