@@ -119,6 +119,18 @@ function isAccessControl(name: string): boolean {
   return name.length > 15 && name.slice(0, 15).toLowerCase() === 'access-control-';
 }
 
+/** Removes the fields whose lower-cased name is in `names` from a flat list, in place (no closure per call). */
+export function removeNamed(list: string[], names: ReadonlySet<string>): void {
+  let w = 0;
+  for (let r = 0; r + 1 < list.length; r += 2) {
+    const name = list[r] as string;
+    if (names.has(name.toLowerCase())) continue;
+    list[w++] = name;
+    list[w++] = list[r + 1] as string;
+  }
+  list.length = w;
+}
+
 /** Removes the fields whose name matches from a flat list, in place. */
 export function removeFields(list: string[], match: (name: string) => boolean): void {
   let w = 0;

@@ -6,7 +6,7 @@
 // otherwise.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CookieSpec, RequestHeadersRule, ResponseHeadersRule } from '@gatehouse/config';
-import { addCorsResponseHeaders, type CompiledCors, compileCors, removeFields } from './cors.ts';
+import { addCorsResponseHeaders, type CompiledCors, compileCors, removeNamed } from './cors.ts';
 
 export interface CompiledRequestHeaders {
   readonly remove: readonly string[];
@@ -100,7 +100,7 @@ export function applyResponseHeaders(
 ): void {
   if (c.cors !== null) addCorsResponseHeaders(c.cors, origin, list);
   if (!appliesToStatus(c, status)) return;
-  if (c.remove.size > 0) removeFields(list, (name) => c.remove.has(name.toLowerCase()));
+  if (c.remove.size > 0) removeNamed(list, c.remove);
   for (const [name, value] of c.add) list.push(name, value);
   for (const cookie of c.cookies) list.push('Set-Cookie', cookie);
 }
