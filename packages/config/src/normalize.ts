@@ -9,7 +9,12 @@ import { normalizeRedis } from './redis.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
 import { normalizePassThrough } from './pass-through.ts';
-import { DEFAULT_CLIENT_IDENTITY_FIELDS, DEFAULT_CLIENT_IDENTITY_HEADER } from './schema.ts';
+import {
+  DEFAULT_CLIENT_IDENTITY_FIELDS,
+  DEFAULT_CLIENT_IDENTITY_HEADER,
+  DEFAULT_HEALTHY_STATUSES,
+  backendSpec,
+} from './schema.ts';
 import type {
   BackendConfig,
   ClientAuthConfig,
@@ -35,7 +40,8 @@ import type { Plain, WalkContext } from './walk.ts';
 import { normalizeCors } from './middleware/limits-rules.ts';
 import { maintenanceOf, normalizeMiddlewares, resolveRouteMiddlewares, ruleContext } from './middleware/normalize.ts';
 
-const DEFAULT_HEALTHY: Array<[number, number]> = [[100, 399]];
+/** `target: URL` and `- URL` in `backends` are a backend written without its keys. */
+const STRING_BACKEND_WEIGHT = backendSpec.fields.weight?.default as number;
 
 function section(value: unknown): Plain {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Plain) : {};
@@ -43,11 +49,14 @@ function section(value: unknown): Plain {
 function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
-function num(value: unknown, fallback: number): number {
-  return typeof value === 'number' ? value : fallback;
+// Defaults live in the spec table only: the walk has filled every key that has one, so a value is
+// missing here only where the walk reported an error (the config is refused), or where the table
+// gives no default. The neutral 0 and false below are never a second copy of a default.
+function num(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
 }
-function bool(value: unknown, fallback: boolean): boolean {
-  return typeof value === 'boolean' ? value : fallback;
+function bool(value: unknown): boolean {
+  return value === true;
 }
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
@@ -93,17 +102,17 @@ export class Normalizer {
     const gateway = section(raw.gateway);
     const tls = this.tls(section(gateway.tls));
     const entryPoints = section(gateway.entryPoints);
-    const listener = (name: 'web' | 'webSecure', fallback: string): ListenAddress | null => {
+    const listener = (name: 'web' | 'webSecure'): ListenAddress | null => {
       const entry = section(entryPoints[name]);
       if (entry.enabled === false) return null;
-      return address(entry.address, { raw: fallback, host: '', port: Number(fallback.slice(1)) });
+      return address(entry.address, null);
     };
     const timeouts = section(gateway.timeouts);
     const timeout = (key: string, gomaKey: string | null): number => {
       if (gomaKey && !this.present(`gateway.timeouts.${key}`) && typeof gateway[gomaKey] === 'number') {
         return gateway[gomaKey] as number;
       }
-      return num(timeouts[key], 0);
+      return num(timeouts[key]);
     };
     const log = section(gateway.log);
     const monitoring = section(gateway.monitoring);
@@ -117,8 +126,8 @@ export class Normalizer {
       file: this.ctx.file,
       gateway: {
         entryPoints: {
-          web: listener('web', ':8080'),
-          webSecure: listener('webSecure', ':8443'),
+          web: listener('web'),
+          webSecure: listener('webSecure'),
           passThrough: { forwards: [], udpSessionIdleMs: 0, udpMaxSessions: 0 },
         },
         tls,
@@ -132,16 +141,16 @@ export class Normalizer {
           drainMs: timeout('drain', null),
         },
         log: {
-          level: (text(log.level) ?? 'info') as GatewayConfig['gateway']['log']['level'],
-          format: (text(log.format) ?? 'json') as 'json' | 'pretty',
-          accessLog: bool(log.accessLog, true),
+          level: (text(log.level) ?? '') as GatewayConfig['gateway']['log']['level'],
+          format: (text(log.format) ?? '') as 'json' | 'pretty',
+          accessLog: bool(log.accessLog),
         },
         monitoring: {
-          enableLiveness: bool(monitoring.enableLiveness, true),
-          enableReadiness: bool(monitoring.enableReadiness, true),
-          enableRouteHealthCheck: bool(monitoring.enableRouteHealthCheck, false),
-          enableMetrics: bool(monitoring.enableMetrics, false),
-          metricsPath: text(monitoring.metricsPath) ?? '/metrics',
+          enableLiveness: bool(monitoring.enableLiveness),
+          enableReadiness: bool(monitoring.enableReadiness),
+          enableRouteHealthCheck: bool(monitoring.enableRouteHealthCheck),
+          enableMetrics: bool(monitoring.enableMetrics),
+          metricsPath: text(monitoring.metricsPath) ?? '',
           host: text(monitoring.host)?.toLowerCase().replace(/\.$/, '') ?? null,
         },
         admin: {
@@ -151,31 +160,31 @@ export class Normalizer {
           token: text(admin.token),
         },
         limits: {
-          maxHeaderBytes: num(limits.maxHeaderBytes, 16 * 1024),
-          maxHeaderCount: num(limits.maxHeaderCount, 100),
-          maxUrlLength: num(limits.maxUrlLength, 8 * 1024),
-          maxBodyBytes: num(limits.maxBodySize, 10 * 1024 * 1024),
-          maxConnectionsPerWorker: num(limits.maxConnectionsPerWorker, 10_000),
-          maxConcurrentStreams: num(limits.maxConcurrentStreams, 100),
-          h2MaxResetsPerWindow: num(limits.h2MaxResetsPerWindow, 200),
-          h2ResetWindowMs: num(limits.h2ResetWindow, 10_000),
+          maxHeaderBytes: num(limits.maxHeaderBytes),
+          maxHeaderCount: num(limits.maxHeaderCount),
+          maxUrlLength: num(limits.maxUrlLength),
+          maxBodyBytes: num(limits.maxBodySize),
+          maxConnectionsPerWorker: num(limits.maxConnectionsPerWorker),
+          maxConcurrentStreams: num(limits.maxConcurrentStreams),
+          h2MaxResetsPerWindow: num(limits.h2MaxResetsPerWindow),
+          h2ResetWindowMs: num(limits.h2ResetWindow),
         },
         proxy: {
           // Goma's `enabled: false` turns the trust off whatever the list says.
           trustedProxies: (section(gateway.proxy).enabled === false ? [] : list(section(gateway.proxy).trustedProxies))
             .map((c) => (typeof c === 'string' ? parseCidr(c) : null))
             .flatMap((p) => (p && 'cidr' in p ? [p.cidr] : [])),
-          allowUnderscoresInHeaders: bool(section(gateway.proxy).allowUnderscoresInHeaders, false),
+          allowUnderscoresInHeaders: bool(section(gateway.proxy).allowUnderscoresInHeaders),
         },
         watch: {
-          enabled: bool(watch.enabled, true),
-          pollIntervalMs: num(watch.pollInterval, 10_000),
-          debounceMs: num(watch.debounce, 200),
-          pairGraceMs: num(watch.pairGrace, 5_000),
+          enabled: bool(watch.enabled),
+          pollIntervalMs: num(watch.pollInterval),
+          debounceMs: num(watch.debounce),
+          pairGraceMs: num(watch.pairGrace),
         },
-        workers: num(gateway.workers, 0),
+        workers: num(gateway.workers),
         redis: normalizeRedis(gateway.redis, (path) => this.besideConfig(path)),
-        strictSlash: bool(gateway.strictSlash, true),
+        strictSlash: bool(gateway.strictSlash),
         extraConfig: this.extraConfig(gateway),
         cors:
           gateway.cors === undefined
@@ -254,7 +263,7 @@ export class Normalizer {
         );
         return;
       }
-      out.push({ directory, watch: bool(raw.watch, false), at: this.at(`${path}.directory`) });
+      out.push({ directory, watch: bool(raw.watch), at: this.at(`${path}.directory`) });
     };
     if (gateway.extraConfig !== undefined) add(section(gateway.extraConfig), 'gateway.extraConfig');
     const file = section(section(gateway.providers).file);
@@ -302,7 +311,9 @@ export class Normalizer {
     }
     const { web, webSecure } = entryPoints;
     const admin = config.gateway.admin.address;
-    if (web === null && webSecure === null) {
+    // A listener whose address was refused is unknown here, not off: that error is the one to read.
+    const addressRefused = this.ctx.diags.errors.some((e) => e.path.startsWith('gateway.entryPoints.'));
+    if (web === null && webSecure === null && !addressRefused) {
       this.ctx.diags.error(
         ConfigCode.address,
         this.at('gateway.entryPoints'),
@@ -371,7 +382,7 @@ export class Normalizer {
     if (clientAuthRaw) {
       clientAuth = {
         clientCA: ref(clientAuthRaw.clientCA),
-        required: bool(clientAuthRaw.required, false),
+        required: bool(clientAuthRaw.required),
         crl: ref(clientAuthRaw.crl),
       };
     }
@@ -380,12 +391,12 @@ export class Normalizer {
       certsDir: this.besideConfig(text(raw.certsDir)),
       defaultName,
       clientAuth,
-      minVersion: (text(raw.minVersion) ?? 'TLSv1.2') as 'TLSv1.2' | 'TLSv1.3',
+      minVersion: (text(raw.minVersion) ?? '') as 'TLSv1.2' | 'TLSv1.3',
       ciphers: text(raw.ciphers) ?? '',
       ecdhCurve: text(raw.ecdhCurve) ?? '',
-      sessionTicketRotationMs: num(raw.sessionTicketRotation, 12 * 3_600_000),
-      sessionTimeoutMs: num(raw.sessionTimeout, 300_000),
-      expiryWarningDays: num(raw.expiryWarningDays, 14),
+      sessionTicketRotationMs: num(raw.sessionTicketRotation),
+      sessionTimeoutMs: num(raw.sessionTimeout),
+      expiryWarningDays: num(raw.expiryWarningDays),
     };
   }
 
@@ -397,14 +408,14 @@ export class Normalizer {
   ): RouteConfig {
     // Built even when name or path is invalid, so that every later check still runs and reports.
     const name = text(raw.name) ?? '';
-    const routePath = text(raw.path) ?? '/';
+    const routePath = text(raw.path) ?? '';
     const at = this.at(path);
     const backends = this.backends(raw, path);
     const security = section(raw.security);
     const clientAuth = this.routeClientAuth(raw, path, gatewayClientAuth);
     const asksForCerts = clientAuth ? clientAuth.mode !== 'off' : listenerAsksForCerts;
     const methods = raw.methods === undefined ? null : list(raw.methods).map((m) => String(m).toUpperCase());
-    let forwardHostHeaders = bool(security.forwardHostHeaders, true);
+    let forwardHostHeaders = bool(security.forwardHostHeaders);
     if (!this.present(`${path}.security.forwardHostHeaders`) && raw.disableHostForwarding === true) {
       forwardHostHeaders = false;
     }
@@ -414,10 +425,10 @@ export class Normalizer {
       path: routePath.length > 1 ? routePath.replace(/\/+$/, '') || '/' : routePath,
       hosts: list(raw.hosts).map((h) => String(h).toLowerCase().replace(/\.$/, '')),
       methods: methods && methods.length > 0 ? [...new Set(methods)] : null,
-      priority: num(raw.priority, 0),
-      enabled: this.present(`${path}.enabled`) ? bool(raw.enabled, true) : raw.disabled !== true,
+      priority: num(raw.priority),
+      enabled: this.present(`${path}.enabled`) ? bool(raw.enabled) : raw.disabled !== true,
       trailingSlash: routePath.length > 1 && routePath.endsWith('/'),
-      disableMetrics: bool(raw.disableMetrics, false),
+      disableMetrics: bool(raw.disableMetrics),
       rewrite: text(raw.rewrite),
       backends,
       security: {
@@ -434,10 +445,10 @@ export class Normalizer {
       clientAuth,
       clientIdentity: this.clientIdentity(raw.clientIdentity, asksForCerts),
       retry: {
-        attempts: num(retry.attempts, 1),
+        attempts: num(retry.attempts),
         on: list(retry.on).filter((c): c is RetryCondition => c === 'connect-failure' || c === 'reset'),
       },
-      maxBodyBytes: num(raw.maxBodySize, 0),
+      maxBodyBytes: num(raw.maxBodySize),
       tlsProvider: raw.tls === undefined ? null : text(section(raw.tls).provider),
       middlewares: list(raw.middlewares).map(String),
       maintenance: maintenanceOf(raw.maintenance),
@@ -470,16 +481,16 @@ export class Normalizer {
       list(raw.backends).forEach((b, i) => {
         const itemPath = `${path}.backends[${i}]`;
         if (typeof b === 'string') {
-          const backend = this.backend(b, 1, 0, this.at(itemPath));
+          const backend = this.backend(b, STRING_BACKEND_WEIGHT, 0, this.at(itemPath));
           if (backend) out.push(backend);
           return;
         }
         const item = section(b);
         if (typeof item.endpoint !== 'string') return;
-        const backend = this.backend(item.endpoint, num(item.weight, 1), num(item.priority, 0), this.at(itemPath));
+        const backend = this.backend(item.endpoint, num(item.weight), num(item.priority), this.at(itemPath));
         if (backend) {
           backend.match = this.canaryConditions(item.match, `${itemPath}.match`);
-          backend.exclusive = bool(item.exclusive, false);
+          backend.exclusive = bool(item.exclusive);
           out.push(backend);
         }
       });
@@ -492,7 +503,7 @@ export class Normalizer {
         );
       }
     } else if (typeof raw.target === 'string') {
-      const backend = this.backend(raw.target, 1, 0, this.at(`${path}.target`));
+      const backend = this.backend(raw.target, STRING_BACKEND_WEIGHT, 0, this.at(`${path}.target`));
       if (backend) out.push(backend);
     } else if (!hasTarget) {
       this.ctx.diags.error(
@@ -550,7 +561,7 @@ export class Normalizer {
       const raw = section(c);
       const at = `${path}[${i}]`;
       const source = text(raw.source) as CanarySource | null;
-      const operator = (text(raw.operator) ?? 'equals') as CanaryOperator;
+      const operator = (text(raw.operator) ?? '') as CanaryOperator;
       const conditionValue = raw.value === undefined || raw.value === null ? null : String(raw.value);
       if (source === null || conditionValue === null) return; // reported by the spec walk
       const name = text(raw.name) ?? '';
@@ -606,7 +617,7 @@ export class Normalizer {
       rootCAs: ref(raw.rootCAs),
       clientCert,
       clientKey,
-      insecureSkipVerify: bool(raw.insecureSkipVerify, false),
+      insecureSkipVerify: bool(raw.insecureSkipVerify),
       serverName: text(raw.serverName)?.toLowerCase() ?? null,
     };
   }
@@ -614,8 +625,8 @@ export class Normalizer {
   private healthCheck(value: unknown, path: string): HealthCheckConfig | null {
     if (value === undefined || value === null) return null;
     const raw = section(value);
-    const intervalMs = num(raw.interval, 10_000);
-    const timeoutMs = num(raw.timeout, 5_000);
+    const intervalMs = num(raw.interval);
+    const timeoutMs = num(raw.timeout);
     if (typeof raw.interval === 'number' && typeof raw.timeout === 'number' && timeoutMs >= intervalMs) {
       const blame = this.present(`${path}.timeout`) ? `${path}.timeout` : `${path}.interval`;
       this.ctx.diags.error(
@@ -627,17 +638,20 @@ export class Normalizer {
     }
     const statuses = list(raw.healthyStatuses).filter((s): s is [number, number] => Array.isArray(s));
     return {
-      path: text(raw.path) ?? '/',
+      path: text(raw.path) ?? '',
       intervalMs,
       timeoutMs,
-      healthyStatuses: raw.healthyStatuses === undefined || statuses.length === 0 ? DEFAULT_HEALTHY : statuses,
-      fall: num(raw.fall, 3),
-      rise: num(raw.rise, 2),
-      panic: bool(raw.panic, false),
-      passive5xx: bool(raw.passive5xx, false),
-      passiveFailures: num(raw.passiveFailures, 5),
-      passiveBaseEjectionMs: num(raw.ejectionTime, 30_000),
-      passiveMaxEjectionPercent: num(raw.maxEjectionPercent, 50),
+      healthyStatuses:
+        raw.healthyStatuses === undefined || statuses.length === 0
+          ? DEFAULT_HEALTHY_STATUSES.map((r): [number, number] => [r[0], r[1]])
+          : statuses,
+      fall: num(raw.fall),
+      rise: num(raw.rise),
+      panic: bool(raw.panic),
+      passive5xx: bool(raw.passive5xx),
+      passiveFailures: num(raw.passiveFailures),
+      passiveBaseEjectionMs: num(raw.ejectionTime),
+      passiveMaxEjectionPercent: num(raw.maxEjectionPercent),
     };
   }
 

@@ -43,6 +43,8 @@ export { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE };
 
 export const DEFAULT_CLIENT_IDENTITY_HEADER = 'x-forwarded-client-cert';
 export const DEFAULT_CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS'] as const;
+/** `healthCheck.healthyStatuses` left out or empty: any status below 400. */
+export const DEFAULT_HEALTHY_STATUSES: ReadonlyArray<[number, number]> = [[100, 399]];
 export const CLIENT_IDENTITY_FIELDS = ['Hash', 'Subject', 'URI', 'DNS', 'By', 'Cert'] as const;
 
 const endpoint = () =>
@@ -149,7 +151,7 @@ const canaryCondition = obj({
   value: { spec: str(), required: true, description: 'The value compared with.' },
 });
 
-const backend = obj({
+export const backendSpec = obj({
   endpoint: {
     spec: endpoint(),
     required: true,
@@ -288,7 +290,7 @@ export const routeSpec: ObjectSpec = obj(
       description: 'Goma v1 name of `target`.',
     },
     backends: {
-      spec: arr(union('a backend ({endpoint, weight}) or an endpoint URL', backend, endpoint())),
+      spec: arr(union('a backend ({endpoint, weight}) or an endpoint URL', backendSpec, endpoint())),
       description: 'Backends, balanced by weight.',
     },
     security: {

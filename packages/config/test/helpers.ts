@@ -77,3 +77,37 @@ routes:
       timeout: 10s
       healthyStatuses: [200]
 `;
+
+/** A valid config in which every optional block is present, so that each leaf can be varied. */
+export const everyBlock = {
+  version: 2,
+  gateway: {
+    redis: { addr: 'redis.internal:6379', tls: {} },
+    tls: {
+      certificates: [{ cert: '/c/a.pem', key: '/c/a.key' }],
+      clientAuth: { clientCA: '/c/ca.pem' },
+    },
+    routes: [{ name: 'g', path: '/g', target: 'http://g:1' }],
+    entryPoints: { passThrough: { forwards: [{ protocol: 'tcp', port: 2222, target: 'ssh:22' }] } },
+    cors: { origins: ['https://a.example'] },
+  },
+  certManager: {
+    providers: {
+      p: { type: 'acme', acme: { email: 'ops@example.com' } },
+      q: { type: 'acme', acme: { email: 'ops@example.com', storageFile: '/var/lib/gatehouse/q.json' } },
+    },
+  },
+  routes: [
+    {
+      name: 'r',
+      path: '/r',
+      backends: [{ endpoint: 'http://b:1' }],
+      security: { tls: { clientCert: '/c/client.pem', clientKey: '/c/client.key' } },
+      healthCheck: {},
+      clientAuth: {},
+      maintenance: { enabled: true },
+      cors: { origins: ['https://b.example'] },
+    },
+  ],
+  middlewares: [{ name: 'm', type: 'access' }],
+};

@@ -11,41 +11,7 @@ import { parseDuration } from '../src/duration.ts';
 import { configSpec } from '../src/schema.ts';
 import { parseSize } from '../src/size.ts';
 import type { Field, ObjectSpec, Spec } from '../src/spec.ts';
-import { gomaMtlsExample, load } from './helpers.ts';
-
-/** A valid config in which every optional block is present, so that each leaf can be varied. */
-const base = {
-  version: 2,
-  gateway: {
-    redis: { addr: 'redis.internal:6379', tls: {} },
-    tls: {
-      certificates: [{ cert: '/c/a.pem', key: '/c/a.key' }],
-      clientAuth: { clientCA: '/c/ca.pem' },
-    },
-    routes: [{ name: 'g', path: '/g', target: 'http://g:1' }],
-    entryPoints: { passThrough: { forwards: [{ protocol: 'tcp', port: 2222, target: 'ssh:22' }] } },
-    cors: { origins: ['https://a.example'] },
-  },
-  certManager: {
-    providers: {
-      p: { type: 'acme', acme: { email: 'ops@example.com' } },
-      q: { type: 'acme', acme: { email: 'ops@example.com', storageFile: '/var/lib/gatehouse/q.json' } },
-    },
-  },
-  routes: [
-    {
-      name: 'r',
-      path: '/r',
-      backends: [{ endpoint: 'http://b:1' }],
-      security: { tls: { clientCert: '/c/client.pem', clientKey: '/c/client.key' } },
-      healthCheck: {},
-      clientAuth: {},
-      maintenance: { enabled: true },
-      cors: { origins: ['https://b.example'] },
-    },
-  ],
-  middlewares: [{ name: 'm', type: 'access' }],
-};
+import { everyBlock as base, gomaMtlsExample, load } from './helpers.ts';
 
 /** A value for `field` that differs from its default and is valid where it stands. */
 function sample(key: string, field: Field, spec: Spec = field.spec): unknown {
