@@ -302,7 +302,12 @@ export const routeSpec: ObjectSpec = obj(
           description:
             "Forward the client's Host and set X-Forwarded-Host/-Proto/-For. `false`: Host is the backend's.",
         },
-        enableExploitProtection: gomaRefused('Goma exploit-pattern blocking; not supported by Gatehouse.'),
+        enableExploitProtection: {
+          spec: bool(),
+          default: false,
+          description:
+            'Refuse (403) query values with common SQL-injection and XSS patterns and paths with encoded traversal, and (400) malformed XML bodies or any DOCTYPE/ENTITY declaration. Pattern matching, not a WAF: see the README.',
+        },
         tls: {
           optional: true,
           description: 'TLS towards the backends (and their health checks).',
@@ -398,7 +403,11 @@ export const routeSpec: ObjectSpec = obj(
     },
     errorInterceptor: gomaRefused('Goma error interception; not supported by Gatehouse.'),
     interceptErrors: gomaRefused('Goma v1 error interception; not supported by Gatehouse.'),
-    blockCommonExploits: gomaRefused('Goma exploit blocking; not supported by Gatehouse.'),
+    blockCommonExploits: {
+      spec: bool(),
+      deprecated: 'write `security.enableExploitProtection`',
+      description: 'Goma v1 name of `security.enableExploitProtection` (`true` turns it on).',
+    },
     enableBotDetection: gomaRefused('Goma bot detection; not supported by Gatehouse.'),
     rateLimit: gomaRefused('Goma v1 rate limit; not supported by Gatehouse.'),
     insecureSkipVerify: {

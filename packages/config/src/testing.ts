@@ -35,7 +35,7 @@ export function testRoute(partial: Partial<RouteConfig> & { name: string }): Rou
     disableMetrics: false,
     rewrite: null,
     backends: [testBackend('http://127.0.0.1:1')],
-    security: { forwardHostHeaders: true, tls: null },
+    security: { forwardHostHeaders: true, exploitProtection: false, tls: null },
     healthCheck: null,
     clientAuth: null,
     clientIdentity: null,

@@ -284,6 +284,8 @@ export interface RouteConfig {
   backends: BackendConfig[];
   security: {
     forwardHostHeaders: boolean;
+    /** `enableExploitProtection`: the URL pattern checks and the XML body check. */
+    exploitProtection: boolean;
     tls: UpstreamTlsConfig | null;
   };
   healthCheck: HealthCheckConfig | null;

@@ -177,7 +177,7 @@ describe('defaults', () => {
           at: { file: FILE, line: 4, col: 13, path: 'routes[0].target' },
         },
       ],
-      security: { forwardHostHeaders: true, tls: null },
+      security: { forwardHostHeaders: true, exploitProtection: false, tls: null },
       healthCheck: null,
       clientAuth: null,
       clientIdentity: null,
@@ -484,6 +484,23 @@ describe('Goma compatibility', () => {
     assert.equal(route?.security.forwardHostHeaders, false);
     assert.equal(route?.security.tls?.insecureSkipVerify, true);
   });
+  it('reads security.enableExploitProtection, and Goma v1 blockCommonExploits (deprecated) as turning it on', () => {
+    assert.equal(ok(yaml(...minimalRoute)).routes[0]?.security.exploitProtection, false);
+    const on = ok(yaml(...minimalRoute, '    security:', '      enableExploitProtection: true'));
+    assert.equal(on.routes[0]?.security.exploitProtection, true);
+    const old = yaml(...minimalRoute, '    blockCommonExploits: true');
+    assert.equal(ok(old).routes[0]?.security.exploitProtection, true);
+    assert.match(
+      warnings(old)
+        .map((w) => w.path)
+        .join(' '),
+      /routes\[0\]\.blockCommonExploits/,
+    );
+    assert.deepEqual(
+      errors(yaml(...minimalRoute, '    security:', '      enableExploitProtection: "yes"')).map((e) => e.path),
+      ['routes[0].security.enableExploitProtection'],
+    );
+  });
   it('puts a Goma default {cert, key} first, so it is the default certificate', () => {
     const config = ok(
       yaml(
@@ -578,7 +595,6 @@ describe('Goma compatibility', () => {
       // A basicAuth without users can protect nothing: its rule is refused (the name still resolves).
       '10:5 GH_CONFIG_MIDDLEWARE_RULE middlewares[0]',
       '14:1 GH_CONFIG_UNSUPPORTED_KEY plugins',
-      '21:7 GH_CONFIG_UNSUPPORTED_KEY routes[0].security.enableExploitProtection',
     ]);
   });
   it("runs a config in the shape Goma's quick start writes, with warnings only, once its middlewares are off", () => {

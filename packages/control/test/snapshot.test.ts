@@ -45,6 +45,7 @@ test('materialFiles: every referenced file once, pem forms skipped', () => {
     route('api', ['https://127.0.0.1:9443'], {
       security: {
         forwardHostHeaders: true,
+        exploitProtection: false,
         tls: {
           rootCAs: fileRef('/pki/ca.pem', 'ca-bundle'),
           clientCert: fileRef('/pki/client.pem', 'certificate'),

@@ -63,6 +63,9 @@ export const ERROR_KINDS = Object.freeze({
   h2Path: kind(400, 'GH_REQUEST_H2_PATH', ':path is not an origin-form path'),
   h2Authority: kind(400, 'GH_REQUEST_H2_AUTHORITY', ':authority and Host disagree'),
   bodyTooLarge: kind(413, 'GH_REQUEST_BODY_TOO_LARGE', 'request body is larger than the limit'),
+  // ---- security.enableExploitProtection ----
+  exploitBlocked: kind(403, 'GH_EXPLOIT_BLOCKED', 'request matches an exploit pattern'),
+  xmlMalformed: kind(400, 'GH_XML_MALFORMED', 'request body is not well-formed XML, or declares a DOCTYPE'),
   malformed: kind(400, 'GH_REQUEST_MALFORMED', 'malformed request'),
   requestTimeout: kind(408, 'GH_REQUEST_TIMEOUT', 'request not received in time'),
   chunkExtensionsTooLarge: kind(413, 'GH_REQUEST_CHUNK_EXTENSIONS', 'chunk extensions too large'),

@@ -157,6 +157,8 @@ export class CompiledRoute {
   readonly passive5xx: boolean;
   /** 0 = unlimited. */
   readonly maxBodyBytes: number;
+  /** `security.enableExploitProtection`: URL patterns checked after routing, XML bodies read and checked. */
+  readonly exploitProtection: boolean;
   /** Retry-After seconds when no backend is healthy: about one health-check interval. */
   readonly retryAfterSeconds: number;
   /** The route's middleware steps (and maintenance); null: nothing runs between routing and the backend. */
@@ -185,6 +187,7 @@ export class CompiledRoute {
     this.retryOnReset = config.retry.on.includes('reset');
     this.passive5xx = config.healthCheck?.passive5xx ?? false;
     this.maxBodyBytes = config.maxBodyBytes > 0 ? config.maxBodyBytes : gateway.limits.maxBodyBytes;
+    this.exploitProtection = config.security.exploitProtection;
     this.retryAfterSeconds = Math.max(1, Math.ceil((config.healthCheck?.intervalMs ?? 5_000) / 1_000));
     const backends = config.backends.map((b) => {
       const { agent, tls } = agentFor(b);

@@ -6,8 +6,10 @@ import { ERROR_KINDS } from '../errors.ts';
 import type { CompiledBackend, CompiledRoute } from '../generation.ts';
 import { chainOutcome } from '../middleware/outcome.ts';
 import { checkClientAuth } from '../tls/client-auth.ts';
-import { limitRequestBody } from './body-limit.ts';
+import { hasNoBody, limitRequestBody } from './body-limit.ts';
 import { canonicalize } from './canonicalize.ts';
+import { findExploit } from './exploit-patterns.ts';
+import { bufferXmlBody, refuseExploit } from './exploit-protection.ts';
 import { requestIdFor } from './headers.ts';
 import { CLOSE, redirect, refuse } from './refusal.ts';
 import type { RequestState } from './request-state.ts';
@@ -15,13 +17,15 @@ import { CanaryRequestView } from './canary-request.ts';
 import { MONITOR_NONE } from './monitoring.ts';
 import { METHOD_NOT_ALLOWED } from './router.ts';
 import { slashRedirectLocation } from './trailing-slash.ts';
+import { isXmlContentType } from './xml-well-formed.ts';
 
 /** admit() handed the request to the route's middleware chain, which goes on from there. */
 export const IN_CHAIN = 1;
 
 /**
  * framing guard → canonical path, host and headers → monitoring endpoints → route (or its slash
- * redirect) → client certificate → middleware chain → body limit → backend pick. Returns the
+ * redirect) → client certificate → exploit patterns → middleware chain → body limit (or the XML
+ * body check) → backend pick. Returns the
  * backend, null when the request was answered, or IN_CHAIN when the route's chain took it: the
  * chain's outcome (middleware/outcome.ts) then continues with admitAfterChain and the forward, now
  * or when an asynchronous step settles.
@@ -66,6 +70,10 @@ export function admit(state: RequestState): CompiledBackend | null | typeof IN_C
     const denial = checkClientAuth(generation.clientAuth, route.name, req);
     if (denial !== null) return refuse(state, denial, null);
   }
+  if (route.exploitProtection) {
+    const found = findExploit(target);
+    if (found !== null) return refuseExploit(state, found);
+  }
 
   const chain = route.chain;
   if (chain !== null) {
@@ -77,7 +85,10 @@ export function admit(state: RequestState): CompiledBackend | null | typeof IN_C
   return admitAfterChain(state);
 }
 
-/** The rest of admission, once every middleware passed: body limit, backend pick. */
+/**
+ * The rest of admission, once every middleware passed: body limit, backend pick. Returns null also
+ * when an XML body is being read for its check: the forwarder's afterBodyCheck goes on from there.
+ */
 export function admitAfterChain(state: RequestState): CompiledBackend | null {
   const route = state.route as CompiledRoute;
   if (state.upgradeSocket === null) {
@@ -86,10 +97,23 @@ export function admitAfterChain(state: RequestState): CompiledBackend | null {
       state.bodyLimit > 0 && (route.maxBodyBytes === 0 || state.bodyLimit < route.maxBodyBytes)
         ? state.bodyLimit
         : route.maxBodyBytes;
+    if (
+      route.exploitProtection &&
+      (state.http2 || !hasNoBody(state.req)) &&
+      isXmlContentType(state.req.headers['content-type'])
+    ) {
+      const tooLarge = bufferXmlBody(state, max);
+      return tooLarge === null ? null : refuse(state, tooLarge, CLOSE);
+    }
     const tooLarge = limitRequestBody(state, max);
     if (tooLarge !== null) return refuse(state, tooLarge, CLOSE);
   }
+  return pickBackend(state);
+}
 
+/** The backend of an admitted request (its route's canary pool or balancer), or null when none is healthy. */
+export function pickBackend(state: RequestState): CompiledBackend | null {
+  const route = state.route as CompiledRoute;
   const now = Date.now();
   let balancer = route.balancer;
   if (route.canary !== null) {

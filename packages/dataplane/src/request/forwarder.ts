@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import { createProxyServer, type ProxyServer } from 'http-proxy-3';
 // The web passes themselves: ProxyServer.web() would copy the options object, attach a closure and
 // build a debug-log object for every request before calling them.
@@ -16,7 +17,7 @@ import type { CompiledBackend, Generation } from '../generation.ts';
 import type { PassiveMessage } from '../messages.ts';
 import { PassiveReporter } from '../upstream/passive-reporter.ts';
 import { isIdempotent } from '../upstream/retry.ts';
-import { admit, admitAfterChain, IN_CHAIN } from './admission.ts';
+import { admit, admitAfterChain, IN_CHAIN, pickBackend } from './admission.ts';
 import { hasNoBody } from './body-limit.ts';
 import { onResponseClose, onUpgradeSocketClose } from './completion.ts';
 import { prepareForward } from './prepare-forward.ts';
@@ -98,6 +99,17 @@ export class Forwarder {
     }
   }
 
+  /** Continues a request whose XML body was read and found well-formed (exploit protection). */
+  afterBodyCheck(state: RequestState): void {
+    try {
+      const backend = pickBackend(state);
+      if (backend !== null) this.forward(state, backend);
+    } catch (error) {
+      this.logger.error({ err: error, reqId: state.requestId }, 'request handling failed');
+      refuse(state, ERROR_KINDS.internal, null);
+    }
+  }
+
   /** An admitted request to its backend: the forwarded form, then the dispatch. */
   private forward(state: RequestState, backend: CompiledBackend): void {
     const tooLarge = prepareForward(state, backend);
@@ -152,11 +164,13 @@ export class Forwarder {
       this.proxy.ws(req, state.upgradeSocket, state.upgradeHead, backend.proxyOptions);
       return;
     }
-    const options = state.http2
+    let options = state.http2
       ? backend.proxyOptionsH2
       : state.bodiless
         ? backend.proxyOptionsNoBody
         : backend.proxyOptions;
+    // A body read for a check (exploit protection's XML) is sent from memory: the stream is spent.
+    if (state.bufferedBody !== null) options = { ...options, buffer: Readable.from([state.bufferedBody]) };
     // What proxy.web() runs for these options (xfwd off, no timeout option): the DELETE/OPTIONS
     // length fix, then the stream pass, with the backend's precompiled options as they are.
     deleteLength(req);

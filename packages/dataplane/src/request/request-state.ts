@@ -108,6 +108,9 @@ export class RequestState implements AccessRecord, MiddlewareRequest {
   bodyMax = 0;
   bodySeen = 0;
   bodyExceeded = false;
+  /** An XML body being read for exploit protection's check; then forwarded from `bufferedBody`. */
+  bodyChunks: Buffer[] | null = null;
+  bufferedBody: Buffer | null = null;
   /** The target's path without the query: what middleware `paths` are matched against. */
   requestPath = '';
   /** Who a middleware authenticated the request as (user, token subject), for the access log. */
