@@ -43,7 +43,8 @@ for (const c of '-._~') UNRESERVED[c.charCodeAt(0)] = 1;
 
 const HEX = '0123456789ABCDEF';
 
-function hexValue(c: number): number {
+/** The value of one hex digit's char code, or -1. */
+export function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 65 && c <= 70) return c - 55;
   if (c >= 97 && c <= 102) return c - 87;
