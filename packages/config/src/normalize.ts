@@ -434,7 +434,7 @@ export class Normalizer {
       security: {
         forwardHostHeaders,
         // Goma v1's route-level switch turns it on whatever security says, as in Goma.
-        exploitProtection: bool(security.enableExploitProtection, false) || raw.blockCommonExploits === true,
+        exploitProtection: bool(security.enableExploitProtection) || raw.blockCommonExploits === true,
         tls: this.upstreamTls(
           // Goma v1's route-level switch, when security.tls does not say otherwise.
           raw.insecureSkipVerify === true && !this.present(`${path}.security.tls.insecureSkipVerify`)
