@@ -1,9 +1,10 @@
 // `basicAuth`: HTTP Basic credentials checked against the configured users. The parse of the
-// header is pure; the hash check is synchronous for the cheap schemes and on the thread pool for
-// bcrypt; a success is cached (verification-cache.ts). An unknown user costs the same check as a
+// header is pure; the hash check is synchronous for the cheap schemes and off the event loop for
+// bcrypt (a step with a bcrypt hash keeps the worker's verifier thread running while it lives); a success is cached (verification-cache.ts). An unknown user costs the same check as a
 // known one, so response time does not tell which users exist.
 import type { BasicAuthMiddlewareConfig, BasicAuthUser } from '@gatehouse/config';
 import { bcryptGate } from './bcrypt-gate.ts';
+import { bcryptVerifier } from './bcrypt-verifier.ts';
 import { verifyPassword } from './password.ts';
 import { answer, type MiddlewareAnswer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 import { VerificationCache } from './verification-cache.ts';
@@ -40,6 +41,8 @@ export class BasicAuthStep implements MiddlewareStep {
   private readonly missing: MiddlewareAnswer;
   private readonly wrong: MiddlewareAnswer;
   private readonly cache: VerificationCache;
+  /** Holds the verifier thread from construction until close(). */
+  private holdsVerifier: boolean;
 
   constructor(config: BasicAuthMiddlewareConfig, cache = new VerificationCache()) {
     this.name = config.name;
@@ -50,6 +53,14 @@ export class BasicAuthStep implements MiddlewareStep {
     this.missing = answer(401, 'GH_AUTH_REQUIRED', 'authentication required', 'missing_credentials', challenge);
     this.wrong = answer(401, 'GH_AUTH_INVALID', 'invalid credentials', 'bad_credentials', challenge);
     this.cache = cache;
+    this.holdsVerifier = config.rule.users.some((u) => u.scheme === 'bcrypt');
+    if (this.holdsVerifier) bcryptVerifier.acquire();
+  }
+
+  close(): void {
+    if (!this.holdsVerifier) return;
+    this.holdsVerifier = false;
+    bcryptVerifier.release();
   }
 
   onRequest(r: MiddlewareRequest): StepResult | Promise<StepResult> {

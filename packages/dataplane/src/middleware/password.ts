@@ -1,11 +1,11 @@
-// Checking a Basic password against the configured hash. bcrypt runs in @node-rs/bcrypt on libuv's
-// thread pool (the event loop never waits for it); `{SHA}` and Apache's `$apr1$` (MD5-crypt, 1000
+// Checking a Basic password against the configured hash. bcrypt runs in @node-rs/bcrypt off the
+// event loop (bcrypt-verifier.ts: a low-priority thread, or libuv's thread pool); `{SHA}` and Apache's `$apr1$` (MD5-crypt, 1000
 // MD5 rounds, well under a millisecond) are computed here with node:crypto. Every comparison of
 // secrets is constant-time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PasswordScheme } from '@gatehouse/config';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import type { BcryptGate } from './bcrypt-gate.ts';
+import { bcryptVerifier } from './bcrypt-verifier.ts';
 
 const ITOA64 = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -82,7 +82,7 @@ export function verifyCheap(scheme: PasswordScheme, hash: string, password: stri
 }
 
 /**
- * Any scheme; bcrypt on the thread pool (its comparison is constant-time in the library), through
+ * Any scheme; bcrypt off the event loop (its comparison is constant-time in the library), through
  * `gate` when one is given. null: the gate is full, the check was not run.
  */
 export function verifyPassword(
@@ -93,6 +93,5 @@ export function verifyPassword(
 ): Promise<boolean> | boolean | null {
   const cheap = verifyCheap(scheme, hash, password);
   if (cheap !== null) return cheap;
-  const check = () => bcryptVerify(password, hash).catch(() => false);
-  return gate === null ? check() : gate.run(check);
+  return gate === null ? bcryptVerifier.verify(password, hash) : gate.run(password, hash);
 }

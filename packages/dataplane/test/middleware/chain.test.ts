@@ -311,27 +311,30 @@ describe('forwardAuth', () => {
 describe('the bcrypt gate', () => {
   it('runs at most maxActive checks, queues a bounded number, refuses past it', async () => {
     const { BcryptGate } = await import('../../src/middleware/bcrypt-gate.ts');
-    const gate = new BcryptGate(1, 2);
     let running = 0;
     let most = 0;
     const release: Array<() => void> = [];
-    const check = () =>
+    const checked: string[] = [];
+    const check = (password: string, hash: string) =>
       new Promise<boolean>((resolve) => {
         running++;
         most = Math.max(most, running);
+        checked.push(password);
         release.push(() => {
           running--;
-          resolve(true);
+          resolve(password === hash);
         });
       });
-    const results = [gate.run(check), gate.run(check), gate.run(check)];
-    assert.equal(gate.run(check), null, 'the queue is full');
+    const gate = new BcryptGate(check, 1, 2);
+    const results = [gate.run('a', 'a'), gate.run('b', 'x'), gate.run('c', 'c')];
+    assert.equal(gate.run('d', 'd'), null, 'the queue is full');
     assert.equal(gate.waiting, 2);
     while (release.length > 0 || gate.waiting > 0) {
       release.shift()?.();
       await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.deepEqual(await Promise.all(results), [true, true, true]);
+    assert.deepEqual(await Promise.all(results), [true, false, true]);
+    assert.deepEqual(checked, ['a', 'b', 'c'], 'in arrival order');
     assert.equal(most, 1);
   });
 });
