@@ -14,7 +14,7 @@ export { markdownReference } from './reference.ts';
 export { materialRef } from './material-ref.ts';
 export { parseConfig } from './parse.ts';
 export type { ExtraConfigFile } from './extra-files.ts';
-export { type LoadedConfig, loadConfigFiles } from './load-files.ts';
+export { type ConfigFileReader, type LoadedConfig, loadConfigFiles } from './load-files.ts';
 export { parseSanPattern, type SanPattern, type SanType } from './san-pattern.ts';
 export { configSpec, DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from './schema.ts';
 export { formatSize, parseSize } from './size.ts';

@@ -107,9 +107,18 @@ async function addCertsDir(result: LoadResult, watch: string[]): Promise<LoadRes
   return { ok: true, config, warnings };
 }
 
+/** Reads one config file as text; the primary passes one that reuses what its watcher read. */
+export type ConfigFileReader = (path: string) => Promise<string>;
+
+const readText: ConfigFileReader = (path) => readFile(path, 'utf8');
+
 /** Reads and validates `file` and its extra folders. A read failure of the main file throws. */
-export async function loadConfigFiles(file: string, env: Record<string, string | undefined>): Promise<LoadedConfig> {
-  const text = await readFile(file, 'utf8');
+export async function loadConfigFiles(
+  file: string,
+  env: Record<string, string | undefined>,
+  read: ConfigFileReader = readText,
+): Promise<LoadedConfig> {
+  const text = await read(file);
   const first = parseConfig(text, file, env);
   if (!first.ok || first.config.gateway.extraConfig.length === 0) {
     const watch: string[] = [];
@@ -131,7 +140,7 @@ export async function loadConfigFiles(file: string, env: Record<string, string |
     }
     for (const path of files) {
       try {
-        extras.push({ file: path, text: await readFile(path, 'utf8') });
+        extras.push({ file: path, text: await read(path) });
       } catch (error) {
         errors.push(
           folderError(

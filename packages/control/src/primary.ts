@@ -15,7 +15,7 @@ import {
   workerEntryPath,
 } from '@gatehouse/dataplane';
 import { HealthScheduler, type HealthTransition } from '@gatehouse/health';
-import { generateTicketKeys } from '@gatehouse/pki';
+import { type FileRead, generateTicketKeys } from '@gatehouse/pki';
 import type { Logger } from 'pino';
 import { AcmeManager, type ChallengeSet } from './acme/manager.ts';
 import { certificateStatuses, refreshDaysLeft } from './certificate-status.ts';
@@ -120,6 +120,12 @@ export class Primary implements GatewayApi {
   private readonly pairGrace = new PairGrace();
   private pairGraceTimer: NodeJS.Timeout | null = null;
   private watcher: MaterialWatcher | null = null;
+  /**
+   * What the watcher's latest look read (every watched file), for the next reload to use instead of
+   * reading again. Taken by the reload that starts next, whatever its trigger: a change after that
+   * look differs from the watcher's hash, so the watcher reloads again.
+   */
+  private watcherReads: ReadonlyMap<string, FileRead> | null = null;
   private health: HealthScheduler | null = null;
   private metrics: PrimaryMetrics | null = null;
   private admin: AdminServer | null = null;
@@ -248,8 +254,9 @@ export class Primary implements GatewayApi {
         debounceMs: gateway.watch.debounceMs,
         pollIntervalMs: gateway.watch.pollIntervalMs,
         logger: this.componentLogger('watcher'),
-        onChange: (paths) => {
+        onChange: (paths, read) => {
           this.logger.info({ files: paths }, 'material changed');
+          this.watcherReads = read;
           void this.reload('file');
         },
       });
@@ -493,7 +500,10 @@ export class Primary implements GatewayApi {
           : new ShuttingDownError('reload').message;
       return rejected(generation, [], [], why);
     }
+    const handed = this.watcherReads ?? undefined;
+    this.watcherReads = null;
     const build = await buildCandidate({
+      handed,
       configFile: this.options.configFile,
       env: this.options.env,
       currentHash: this.currentHash,

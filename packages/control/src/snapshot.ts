@@ -2,14 +2,14 @@
 // material, and decide whether anything changed. The reading is at the edge (`buildCandidate`); the
 // hash, the file list, the change summary and the listener pinning are pure and unit-tested.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { ConfigDiagnostic, GatewayConfig, GatewaySection } from '@gatehouse/config';
 import { type LoadedConfig, loadConfigFiles } from '@gatehouse/config';
 import type { BackendHealth, Snapshot } from '@gatehouse/dataplane';
-import { loadMaterial, loadMiddlewareKeys, referencedFiles } from '@gatehouse/pki';
+import { type FileRead, type FileReader, loadMaterial, loadMiddlewareKeys, referencedFiles } from '@gatehouse/pki';
 import { fallbackCertificate } from './acme/fallback-certificate.ts';
 import { readStoredCertificates } from './acme/storage.ts';
 import { errorMessage } from './errors.ts';
+import { FileReads } from './file-reads.ts';
 
 /** Every file the config references by path, in config order, without duplicates. */
 export function materialFiles(config: GatewayConfig): string[] {
@@ -68,12 +68,18 @@ export interface BuildInputs {
   ticketKeys: string;
   health: Record<string, BackendHealth>;
   now: number;
+  /** What the watcher read while looking for the change (path to bytes): not read again. */
+  handed?: ReadonlyMap<string, FileRead>;
+  /** How every other file is read; default pki's readRegularFile. */
+  read?: FileReader;
 }
 
 export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> {
+  // One read per file for the parse, the hash and the material checks together.
+  const reads = new FileReads(inputs.handed, inputs.read);
   let loaded: LoadedConfig;
   try {
-    loaded = await loadConfigFiles(inputs.configFile, inputs.env);
+    loaded = await loadConfigFiles(inputs.configFile, inputs.env, reads.textReader);
   } catch (error) {
     return {
       kind: 'rejected',
@@ -89,20 +95,28 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
     return { kind: 'rejected', errors: parsed.errors, warnings: parsed.warnings, files: configFiles };
   }
   const config = parsed.config;
-  // Hash before the material is read: if a file changes while it is loaded, the hash is the older
-  // one, so the watcher's next event still sees a difference and reloads.
+  // The hash and the material checks see the same bytes (one read each): if a file changes after
+  // that read, the watcher's next look sees a difference from this hash and reloads.
   // ACME certificates are material like any other: read from their storage, hashed, watched.
   const stored = await readStoredCertificates(config, inputs.now);
   const referenced = unique([...materialFiles(config), ...stored.files]);
   const hashed = await Promise.all(
-    referenced.map(async (path): Promise<HashedFile> => ({ path, bytes: await readFile(path).catch(() => null) })),
+    referenced.map(
+      async (path): Promise<HashedFile> => ({
+        path,
+        bytes: await reads.read(path).then(
+          (f) => f.bytes,
+          () => null,
+        ),
+      }),
+    ),
   );
   const extraFiles = loaded.extras.map((e): HashedFile => ({ path: e.file, bytes: Buffer.from(e.text) }));
   const hash = contentHash(text, [...hashed, ...extraFiles]);
   if (hash === inputs.currentHash) {
     return { kind: 'unchanged', hash, files: unique([...configFiles, ...referenced]) };
   }
-  const material = await loadMaterial(config, { now: inputs.now });
+  const material = await loadMaterial(config, { now: inputs.now, read: reads.reader });
   const files = unique([...configFiles, ...referenced, ...(material.files ?? [])]);
   const warnings = [...parsed.warnings, ...material.warnings.map((w) => asDiagnostic(w, 'warning', config.file))];
   if (!material.ok || !material.material) {

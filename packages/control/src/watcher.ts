@@ -7,16 +7,21 @@
 // events a watcher can miss (network filesystems, a directory replaced as a whole).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { readdir, readFile, realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
+import { type FileRead, readRegularFile } from '@gatehouse/pki';
 import type { Logger } from 'pino';
 
 export interface MaterialWatcherOptions {
   debounceMs: number;
   pollIntervalMs: number;
   logger: Logger;
-  onChange: (paths: string[]) => void;
+  /**
+   * `read`: every watched file read by this look (path to bytes and mode), so that the reload
+   * reads none of them again.
+   */
+  onChange: (paths: string[], read: ReadonlyMap<string, FileRead>) => void;
 }
 
 /** The hash recorded for a file that does not exist (or cannot be read) right now. */
@@ -46,18 +51,20 @@ function hashFileSync(path: string): string {
   }
 }
 
-async function hashFile(path: string): Promise<string> {
+/** The file's hash, and what was read (null for a folder or a file that cannot be read). */
+async function hashFile(path: string): Promise<{ hash: string; read: FileRead | null }> {
   try {
-    return hashBytes(await readFile(path));
+    const read = await readRegularFile(path);
+    return { hash: hashBytes(read.bytes), read };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EISDIR') {
       try {
-        return folderHash(await readdir(path));
+        return { hash: folderHash(await readdir(path)), read: null };
       } catch {
-        return ABSENT;
+        return { hash: ABSENT, read: null };
       }
     }
-    return ABSENT;
+    return { hash: ABSENT, read: null };
   }
 }
 
@@ -226,11 +233,14 @@ export class MaterialWatcher {
 
   async #rehash(cause: 'event' | 'poll'): Promise<void> {
     const files = [...this.#hashes.keys()];
-    const hashes = await Promise.all(files.map((f) => hashFile(f)));
+    const looks = await Promise.all(files.map((f) => hashFile(f)));
     if (this.#closed) return;
     const changed: string[] = [];
+    const read = new Map<string, FileRead>();
     files.forEach((file, i) => {
-      const hash = hashes[i] ?? ABSENT;
+      const look = looks[i];
+      if (look?.read) read.set(file, look.read);
+      const hash = look?.hash ?? ABSENT;
       // setFiles may have replaced the list meanwhile; only report files still watched.
       const last = this.#hashes.get(file);
       if (last === undefined || last === hash) return;
@@ -252,6 +262,6 @@ export class MaterialWatcher {
     if (changed.length === 0) return;
     this.#opts.logger.debug({ files: changed, cause }, 'watched files changed');
     if (cause === 'poll') this.#opts.logger.info({ files: changed }, 'poll found a change the watcher missed');
-    this.#opts.onChange(changed);
+    this.#opts.onChange(changed, read);
   }
 }

@@ -5,7 +5,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
-import { createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
+import { createCa, type FileRead, issueCertificate, type LeafHandle, readRegularFile } from '@gatehouse/pki';
 import { buildCandidate, type BuildInputs } from '../src/snapshot.ts';
 
 let dir: string;
@@ -65,6 +65,46 @@ test('a valid config and certificate build a snapshot; the same bytes again are 
   writeFileSync(configFile, readFileSync(configFile)); // touched, same bytes
   const again = await buildCandidate(inputs(built.hash));
   assert.equal(again.kind, 'unchanged');
+});
+
+/** A file reader that counts the reads of each path (the files are real, so is the reading). */
+function countingReader(): { read: (path: string) => Promise<FileRead>; counts: Map<string, number> } {
+  const counts = new Map<string, number>();
+  return {
+    counts,
+    read: (path) => {
+      counts.set(path, (counts.get(path) ?? 0) + 1);
+      return readRegularFile(path);
+    },
+  };
+}
+
+test('one build reads each file once: the parse, the hash and the material checks share the read', async () => {
+  const { read, counts } = countingReader();
+  const built = await buildCandidate({ ...inputs(null), read });
+  assert.equal(built.kind, 'changed', JSON.stringify(built));
+  const files = [configFile, join(dir, 'live.crt'), join(dir, 'live.key')];
+  assert.deepEqual(Object.fromEntries(counts), Object.fromEntries(files.map((f) => [f, 1])));
+});
+
+test('what the watcher read is handed over and not read again, and it is what the snapshot holds', async () => {
+  const { read, counts } = countingReader();
+  const handed = new Map<string, FileRead>();
+  for (const path of [configFile, join(dir, 'live.crt'), join(dir, 'live.key')]) {
+    handed.set(path, await readRegularFile(path));
+  }
+  // The certificate on disk moves on after the watcher's look: this build is of what it saw.
+  const seen = handed.get(join(dir, 'live.crt'))?.bytes.toString('utf8');
+  const onDisk = readFileSync(join(dir, 'live.crt'), 'utf8');
+  writeFileSync(join(dir, 'live.crt'), '');
+  try {
+    const built = await buildCandidate({ ...inputs(null), read, handed });
+    assert.equal(built.kind, 'changed', JSON.stringify(built));
+    assert.deepEqual([...counts.keys()], [], 'no file read again');
+    if (built.kind === 'changed') assert.equal(built.snapshot.tls.certificates[0]?.certPem, seen);
+  } finally {
+    writeFileSync(join(dir, 'live.crt'), onDisk);
+  }
 });
 
 test('a new certificate with its old key is rejected naming the file; with its key it is a new snapshot', async () => {

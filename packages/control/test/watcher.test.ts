@@ -31,6 +31,8 @@ function tempDir(): string {
 /** A real watcher plus a queue of the change batches it reported. */
 class Recorder {
   readonly batches: string[][] = [];
+  /** What each reported look read, path to text. */
+  readonly reads: Array<Record<string, string>> = [];
   readonly watcher: MaterialWatcher;
   #waiter: (() => void) | null = null;
 
@@ -39,7 +41,8 @@ class Recorder {
       debounceMs: opts.debounceMs ?? 50,
       pollIntervalMs: opts.pollIntervalMs ?? 0,
       logger,
-      onChange: (paths) => {
+      onChange: (paths, read) => {
+        this.reads.push(Object.fromEntries([...read].map(([path, file]) => [path, file.bytes.toString('utf8')])));
         this.batches.push(paths);
         this.#waiter?.();
       },
@@ -85,6 +88,8 @@ describe('MaterialWatcher', () => {
     try {
       writeFileSync(cert, 'cert v2');
       assert.deepEqual(await rec.next(0), [cert]);
+      // The reload is handed every watched file as the watcher read it, and reads none again.
+      assert.deepEqual(rec.reads[0], { [cert]: 'cert v2', [key]: 'key v1' });
 
       // Same bytes written again and a new mtime: events fire, hashes match, nothing reported.
       writeFileSync(cert, 'cert v2');

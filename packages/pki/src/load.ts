@@ -7,7 +7,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
 import { middlewareKeyFiles } from './middleware-keys.ts';
 import { inspectCertificate } from './inspect.ts';
-import { type MaterialResolution, resolveMaterial } from './material.ts';
+import { type FileReader, type MaterialResolution, resolveMaterial } from './material.ts';
 import { certificateNameCovers } from './name-match.ts';
 import {
   canonicalHost,
@@ -28,6 +28,8 @@ import type { MaterialLoad, ResolvedServerCertificate, ResolvedUpstreamTls } fro
 export interface LoadMaterialOptions {
   /** Epoch ms the validity checks use; default Date.now(). */
   now?: number;
+  /** How files are read; default readRegularFile. */
+  read?: FileReader;
 }
 
 /** Every file path the config references (certificates, keys, CAs, CRLs, upstream identities), once each. */
@@ -64,9 +66,9 @@ class Findings {
 }
 
 /** Reads each distinct ref once, concurrently. */
-async function resolveAll(config: GatewayConfig): Promise<Map<MaterialRef, MaterialResolution>> {
+async function resolveAll(config: GatewayConfig, read?: FileReader): Promise<Map<MaterialRef, MaterialResolution>> {
   const refs = allRefs(config);
-  const results = await Promise.all(refs.map((ref) => resolveMaterial(ref)));
+  const results = await Promise.all(refs.map((ref) => resolveMaterial(ref, read)));
   return new Map(refs.map((ref, i) => [ref, results[i]!]));
 }
 
@@ -86,7 +88,7 @@ function readWarnings(resolved: Map<MaterialRef, MaterialResolution>): ConfigDia
 export async function loadMaterial(config: GatewayConfig, options: LoadMaterialOptions = {}): Promise<MaterialLoad> {
   const files = referencedFiles(config);
   try {
-    return await loadChecked(config, options.now ?? Date.now(), files);
+    return await loadChecked(config, options.now ?? Date.now(), files, options.read);
   } catch (error) {
     // A check that throws is a bug in pki, not in the operator's files; still, a reload must not crash.
     const at = { file: config.file, line: 0, col: 0, path: 'gateway.tls' };
@@ -101,9 +103,14 @@ export async function loadMaterial(config: GatewayConfig, options: LoadMaterialO
   }
 }
 
-async function loadChecked(config: GatewayConfig, now: number, files: string[]): Promise<MaterialLoad> {
+async function loadChecked(
+  config: GatewayConfig,
+  now: number,
+  files: string[],
+  read: FileReader | undefined,
+): Promise<MaterialLoad> {
   const findings = new Findings();
-  const resolved = await resolveAll(config);
+  const resolved = await resolveAll(config, read);
   findings.addAll(readWarnings(resolved));
   const text = (ref: MaterialRef | null): MaterialResolution | null => (ref ? (resolved.get(ref) ?? null) : null);
 

@@ -91,8 +91,22 @@ export function checkMaterialText(ref: MaterialRef, text: string): MaterialResol
   return { ok: true, pem: wanted.map((b) => b.pem).join(''), origin };
 }
 
+/** One file as read: its bytes and its mode (a private key's mode is checked). */
+export interface FileRead {
+  bytes: Buffer;
+  mode: number;
+}
+/**
+ * Reads one file. The primary passes its own (the bytes the watcher already read, each other file
+ * read once per reload); alone, pki reads with readRegularFile.
+ */
+export type FileReader = (path: string) => Promise<FileRead>;
+
 /** Reads (for `file`) and checks a material reference. Never throws. */
-export async function resolveMaterial(ref: MaterialRef): Promise<MaterialResolution> {
+export async function resolveMaterial(
+  ref: MaterialRef,
+  read: FileReader = readRegularFile,
+): Promise<MaterialResolution> {
   if (ref.form !== 'file') {
     return checkMaterialText(ref, ref.pem ?? '');
   }
@@ -100,7 +114,15 @@ export async function resolveMaterial(ref: MaterialRef): Promise<MaterialResolut
   let text: string;
   let mode: number;
   try {
-    ({ text, mode } = await readBounded(path));
+    const file = await read(path);
+    if (file.bytes.length > MATERIAL_MAX_BYTES) {
+      throw Object.assign(
+        new Error(`is ${file.bytes.length} bytes, more than certificate material can be (${MATERIAL_MAX_BYTES})`),
+        { code: TOO_LARGE },
+      );
+    }
+    text = file.bytes.toString('utf8');
+    mode = file.mode;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -163,23 +185,24 @@ export const MATERIAL_MAX_BYTES = 1024 * 1024;
 const NOT_REGULAR = 'GH_NOT_REGULAR';
 const TOO_LARGE = 'GH_TOO_LARGE';
 
-/** Reads a regular file of at most MATERIAL_MAX_BYTES; a FIFO or device would block or never end. */
-async function readBounded(path: string): Promise<{ text: string; mode: number }> {
+/**
+ * Reads a regular file; a FIFO or device would block or never end, so it is refused (code
+ * GH_NOT_REGULAR), as is a directory (EISDIR). The size limit of material is checked by the caller.
+ */
+export async function readRegularFile(path: string): Promise<FileRead> {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const info = await handle.stat();
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (!info.isFile()) throw Object.assign(new Error('is not a regular file'), { code: NOT_REGULAR });
-    if (info.size > MATERIAL_MAX_BYTES) {
-      throw Object.assign(
-        new Error(`is ${info.size} bytes, more than certificate material can be (${MATERIAL_MAX_BYTES})`),
-        {
-          code: TOO_LARGE,
-        },
-      );
+    if (info.size > MATERIAL_MAX_BYTES * 64) {
+      // Never pull a huge file into memory to hash or check it (a config or material file is KiB).
+      throw Object.assign(new Error(`is ${info.size} bytes, far more than any config or material file`), {
+        code: TOO_LARGE,
+      });
     }
-    return { text: await handle.readFile('utf8'), mode: info.mode };
+    return { bytes: await handle.readFile(), mode: info.mode };
   } finally {
     await handle.close();
   }
