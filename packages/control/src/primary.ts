@@ -40,6 +40,7 @@ import { runTwoPhase, SerialQueue } from './rollout.ts';
 import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
 import { newTicketKeyRing, rotateTicketKeys, type TicketKeyRing, wireTicketKeys } from './ticket-keys.ts';
 import { PairGrace } from './pair-grace.ts';
+import { decideReload } from './reload-decision.ts';
 import { MaterialWatcher } from './watcher.ts';
 import { type AdminServer, startAdminServer } from './admin-server.ts';
 import { startExpiryWarnings } from './expiry.ts';
@@ -513,9 +514,18 @@ export class Primary implements GatewayApi {
       now: Date.now(),
     });
     this.watcher?.setFiles(build.files);
+    const step = decideReload(
+      build,
+      trigger,
+      this.pairGrace,
+      this.current.config.gateway.watch.pairGraceMs,
+      Date.now(),
+    );
+    if (step.kind === 'wait' && build.kind === 'rejected') {
+      return this.awaitMatchingPair(build.errors, build.warnings, step);
+    }
+    this.clearPairGraceTimer();
     if (build.kind === 'unchanged') {
-      this.pairGrace.reset();
-      this.clearPairGraceTimer();
       this.logger.info({ trigger, generation }, 'reload unchanged');
       return {
         accepted: true,
@@ -526,18 +536,7 @@ export class Primary implements GatewayApi {
         message: 'nothing changed',
       };
     }
-    if (build.kind === 'rejected') {
-      if (trigger === 'file') {
-        const verdict = this.pairGrace.decide(build.errors, this.current.config.gateway.watch.pairGraceMs, Date.now());
-        if (verdict.kind === 'wait') return this.awaitMatchingPair(build.errors, build.warnings, verdict);
-      } else {
-        this.pairGrace.reset();
-      }
-      this.clearPairGraceTimer();
-      return this.rejectReload(trigger, build.errors, build.warnings, null);
-    }
-    this.pairGrace.reset();
-    this.clearPairGraceTimer();
+    if (build.kind === 'rejected') return this.rejectReload(trigger, build.errors, build.warnings, null);
     const changes = describeChanges(this.current, build.snapshot);
     const snapshot = pinListeners(build.snapshot, this.boundListeners);
     if (changes.listenersChanged) {
