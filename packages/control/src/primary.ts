@@ -39,6 +39,7 @@ import { TrafficStats } from './traffic-stats.ts';
 import { runTwoPhase, SerialQueue } from './rollout.ts';
 import { buildCandidate, type Candidate, describeChanges, pinListeners, summarizeChanges } from './snapshot.ts';
 import { newTicketKeyRing, rotateTicketKeys, type TicketKeyRing, wireTicketKeys } from './ticket-keys.ts';
+import { FileReads } from './file-reads.ts';
 import { PairGrace } from './pair-grace.ts';
 import { decideReload } from './reload-decision.ts';
 import { MaterialWatcher } from './watcher.ts';
@@ -501,10 +502,10 @@ export class Primary implements GatewayApi {
           : new ShuttingDownError('reload').message;
       return rejected(generation, [], [], why);
     }
-    const handed = this.watcherReads ?? undefined;
+    const reads = new FileReads(this.watcherReads ?? undefined);
     this.watcherReads = null;
     const build = await buildCandidate({
-      handed,
+      reads,
       configFile: this.options.configFile,
       env: this.options.env,
       currentHash: this.currentHash,
@@ -513,7 +514,7 @@ export class Primary implements GatewayApi {
       health: this.health?.health() ?? this.current.health,
       now: Date.now(),
     });
-    this.watcher?.setFiles(build.files);
+    this.watcher?.setFiles(build.files, reads.done());
     const step = decideReload(
       build,
       trigger,

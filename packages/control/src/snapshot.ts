@@ -72,11 +72,13 @@ export interface BuildInputs {
   handed?: ReadonlyMap<string, FileRead>;
   /** How every other file is read; default pki's readRegularFile. */
   read?: FileReader;
+  /** The reads of this build, when the caller wants them afterwards; else made from the two above. */
+  reads?: FileReads;
 }
 
 export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> {
   // One read per file for the parse, the hash and the material checks together.
-  const reads = new FileReads(inputs.handed, inputs.read);
+  const reads = inputs.reads ?? new FileReads(inputs.handed, inputs.read);
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfigFiles(inputs.configFile, inputs.env, reads.textReader);

@@ -112,13 +112,18 @@ export class MaterialWatcher {
 
   /**
    * Replaces the set of watched files. Files already watched keep their last hash (so a change that
-   * happened while a reload was running is still reported); new files are hashed now as a baseline.
+   * happened while a reload was running is still reported); new files are hashed now as a baseline,
+   * from `read` (what the reload read) where it has them.
    */
-  setFiles(paths: string[]): void {
+  setFiles(paths: string[], read: ReadonlyMap<string, FileRead> = new Map()): void {
     if (this.#closed) return;
     const files = [...new Set(paths.map((p) => resolve(p)))];
     const next = new Map<string, string>();
-    for (const file of files) next.set(file, this.#hashes.get(file) ?? hashFileSync(file));
+    for (const file of files) {
+      // A file the reload has just read: its baseline is those bytes (a change since then is seen).
+      const known = read.get(file);
+      next.set(file, this.#hashes.get(file) ?? (known ? hashBytes(known.bytes) : hashFileSync(file)));
+    }
     this.#hashes = next;
 
     const targets = new Set<string>();

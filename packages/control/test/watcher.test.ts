@@ -105,6 +105,22 @@ describe('MaterialWatcher', () => {
     }
   });
 
+  it('takes a new file baseline from what the reload read: a change after that read is reported', async () => {
+    const dir = tempDir();
+    const cert = join(dir, 'tls.crt');
+    writeFileSync(cert, 'cert v2');
+    const rec = new Recorder();
+    // The reload read v1; the file moved on before the watcher took it over.
+    rec.watcher.setFiles([cert], new Map([[cert, { bytes: Buffer.from('cert v1'), mode: 0o644 }]]));
+    await rec.watcher.ready();
+    try {
+      assert.deepEqual(await rec.next(0), [cert]);
+      assert.deepEqual(rec.reads[0], { [cert]: 'cert v2' });
+    } finally {
+      await rec.watcher.close();
+    }
+  });
+
   it('reports an atomic rename over the file', async () => {
     const dir = tempDir();
     const cert = join(dir, 'tls.crt');
