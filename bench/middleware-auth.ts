@@ -4,7 +4,8 @@
 //   basic    basicAuth, bcrypt cost 10, the right password (verified once, then from the cache)
 //   jwt      jwtAuth, HS256 token verified with jose on every request
 //   burst    the plain route's latency while wrk sends wrong bcrypt passwords to the basic route at
-//            the same time (each one a full bcrypt on the thread pool): the event loop must not wait
+//            the same time (each one a full bcrypt in the worker's nice-19 verifier thread): the
+//            event loops must neither wait for it nor lose their CPU to it
 // Every run is bounded by --duration; nothing listens beyond 127.0.0.1. Figures are printed, not
 // asserted: record them in bench/RESULTS.md.
 import { type ChildProcess, spawn } from 'node:child_process';
