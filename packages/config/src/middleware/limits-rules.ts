@@ -518,6 +518,7 @@ const regexRule = (what: string) =>
     replacement: {
       spec: str({ check: checkFieldValue }),
       required: true,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: describes Go's `${1}` replacement syntax
       description: 'Replacement; `$1` or `${1}` for groups (Go syntax, as Goma).',
     },
   });

@@ -14,8 +14,10 @@ import {
 } from '../../src/middleware/shaping/rewrites.ts';
 
 describe('redirects and rewrites', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's `${1}` replacement syntax is the input
   it('reads Go replacement syntax: $1, ${1}, ${name}, $$', () => {
     assert.equal(toJsReplacement('/newpath/$1'), '/newpath/$1');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's `${1}` replacement syntax is the input
     assert.equal(toJsReplacement('/x/${1}/${id}/$$'), '/x/$1/$<id>/$$');
   });
 
