@@ -1,6 +1,8 @@
 // A certificate and its key are two files, and every rotation tool writes them one after the other
 // (certbot renames, scripts copy, `kubectl cp` streams). Between the two writes the pair does not
-// match. That gap is normal, not an operator mistake: it is logged at info and waited for. Only a
+// match, and a tool that rewrites in place (`cp`, `>`) leaves a file empty or cut short between its
+// truncate and its write. That gap is normal, not an operator mistake: it is logged at info and
+// waited for. Only a
 // pair that still does not match once the grace period is over is a rejected reload (error log and
 // failed-reload metric). The running generation serves on throughout, as for any rejection.
 //
@@ -10,8 +12,18 @@ import type { ConfigDiagnostic } from '@gatehouse/config';
 /** pki's code for a key that does not belong to its certificate. */
 export const KEY_MISMATCH_CODE = 'GH_CERT_KEY_MISMATCH';
 
+/**
+ * pki's codes for a rotation caught half-way: a mismatched pair, a file between truncate and write
+ * (empty), or one whose last PEM block has no END line yet (truncated).
+ */
+export const ROTATION_IN_FLIGHT_CODES: ReadonlySet<string> = new Set([
+  KEY_MISMATCH_CODE,
+  'GH_MATERIAL_EMPTY',
+  'GH_MATERIAL_TRUNCATED',
+]);
+
 export type PairGraceVerdict =
-  /** Only mismatched pairs, and the grace period is not over: wait for the other half. */
+  /** Only a rotation caught half-way, and the grace period is not over: wait for the rest of it. */
   | { kind: 'wait'; remainingMs: number; first: boolean }
   /** Anything else, or the grace period is over: a rejection like any other. */
   | { kind: 'reject' };
@@ -25,12 +37,12 @@ export class PairGrace {
   }
 
   /**
-   * What to do with a file-triggered reload that failed with `errors`. Errors other than a key
-   * mismatch end the wait at once: a broken file is not a half-finished rotation.
+   * What to do with a file-triggered reload that failed with `errors`. Any other error ends the
+   * wait at once: a broken file is not a half-finished rotation.
    */
   decide(errors: readonly ConfigDiagnostic[], graceMs: number, now: number): PairGraceVerdict {
-    const onlyMismatch = errors.length > 0 && errors.every((e) => e.code === KEY_MISMATCH_CODE);
-    if (!onlyMismatch || graceMs <= 0) {
+    const inFlight = errors.length > 0 && errors.every((e) => ROTATION_IN_FLIGHT_CODES.has(e.code));
+    if (!inFlight || graceMs <= 0) {
       this.#since = null;
       return { kind: 'reject' };
     }

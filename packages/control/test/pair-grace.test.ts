@@ -32,6 +32,12 @@ describe('PairGrace (rotation noise)', () => {
     assert.equal(grace.decide([], 5_000, 0).kind, 'reject');
     assert.equal(grace.decide(mismatch, 0, 0).kind, 'reject');
   });
+  it('waits for a file caught between truncate and write (empty or cut short) like a mismatch', () => {
+    const grace = new PairGrace();
+    assert.equal(grace.decide([diag('GH_MATERIAL_EMPTY')], 5_000, 0).kind, 'wait');
+    assert.equal(grace.decide([diag('GH_MATERIAL_TRUNCATED'), ...mismatch], 5_000, 1_000).kind, 'wait');
+    assert.deepEqual(grace.decide([diag('GH_MATERIAL_EMPTY')], 5_000, 5_000), { kind: 'reject' });
+  });
   it('starts over after a good reload', () => {
     const grace = new PairGrace();
     grace.decide(mismatch, 5_000, 0);

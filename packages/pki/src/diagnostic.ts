@@ -8,6 +8,8 @@ export const MaterialCode = {
   missing: 'GH_MATERIAL_MISSING',
   unreadable: 'GH_MATERIAL_UNREADABLE',
   notPem: 'GH_MATERIAL_NOT_PEM',
+  /** A file with nothing in it: usually one caught between truncate and write. */
+  empty: 'GH_MATERIAL_EMPTY',
   truncated: 'GH_MATERIAL_TRUNCATED',
   wrongKind: 'GH_MATERIAL_WRONG_KIND',
   multipleKeys: 'GH_MATERIAL_MULTIPLE_KEYS',

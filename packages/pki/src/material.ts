@@ -46,7 +46,8 @@ export function checkMaterialText(ref: MaterialRef, text: string): MaterialResol
   const origin = materialOrigin(ref);
   const what = KIND_WORDS[ref.kind];
   if (text.trim().length === 0) {
-    return fail(ref, MaterialCode.notPem, `${origin} is empty; expected ${what}`, emptyHint(ref));
+    const code = ref.form === 'file' ? MaterialCode.empty : MaterialCode.notPem;
+    return fail(ref, code, `${origin} is empty; expected ${what}`, emptyHint(ref));
   }
   const blocks = splitPemBlocks(text);
   if (countPemBegins(text) > blocks.length) {

@@ -147,7 +147,7 @@ describe('resolveMaterial', () => {
       resolveMaterial(fileRef('certificate', half)),
     ]);
     assert.ok(!e.ok && !d.ok && !h.ok);
-    assert.equal(e.diagnostic.code, 'GH_MATERIAL_NOT_PEM');
+    assert.equal(e.diagnostic.code, 'GH_MATERIAL_EMPTY');
     assert.match(e.diagnostic.message, /empty\.crt is empty/);
     assert.equal(d.diagnostic.code, 'GH_MATERIAL_NOT_PEM');
     assert.match(d.diagnostic.hint ?? '', /openssl x509 -inform der/);
