@@ -164,8 +164,11 @@ test('a listener that cannot bind stops start-up with the address and the reason
   try {
     const backend = await startBackend('A');
     const file = writeFile(tempDir(), 'gatehouse.yaml', configText(port, route('a', '/a', backend.port)));
+    // The guard against a hang, not a speed limit: forking two workers on a loaded 2-core CI
+    // machine has taken most of the default 30 s.
     const result = await runCli(['run', '--config', file, '--workers', '2'], {
       env: { GATEHOUSE_LOG_FORMAT: 'json' },
+      timeoutMs: 120_000,
     });
     backend.server.close();
     assert.equal(result.code, 1, result.stderr);
