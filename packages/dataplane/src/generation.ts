@@ -19,7 +19,7 @@ import { SniStore } from './tls/sni-store.ts';
 import { compileHeaderRules, type HeaderRules } from './request/client-headers.ts';
 import type { MiddlewareChain } from './middleware/chain.ts';
 import { MiddlewareSteps } from './middleware/compile.ts';
-import type { MiddlewareServices } from './middleware/shaping-steps.ts';
+import type { MiddlewareServices } from './middleware/shaping/shaping-steps.ts';
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { compileTrustedProxies, type TrustedProxies } from './request/trusted-proxies.ts';
 import type { UpstreamPool } from './upstream/pool.ts';

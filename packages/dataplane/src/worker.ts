@@ -27,7 +27,7 @@ import {
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { storeState } from './middleware/rate-limit/metrics.ts';
 import { RedisRateLimitStore } from './middleware/rate-limit/redis-store.ts';
-import type { MiddlewareServices } from './middleware/shaping-steps.ts';
+import type { MiddlewareServices } from './middleware/shaping/shaping-steps.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { sessionTickets } from './tls/session-tickets.ts';
 

@@ -6,7 +6,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type {
   ConfigDiagnostic,
   GatewayConfig,
-  JwtAuthMiddlewareConfig,
+  MiddlewareConfigOf,
   KeyTextRef,
   MiddlewareConfig,
 } from '@gatehouse/config';
@@ -55,7 +55,7 @@ function error(ref: KeyTextRef, code: string, message: string, hint: string | nu
 }
 
 /** What is wrong with the key text of a jwtAuth rule, or null. */
-function checkKey(m: JwtAuthMiddlewareConfig, ref: KeyTextRef, text: string): ConfigDiagnostic | null {
+function checkKey(m: MiddlewareConfigOf<'jwtAuth'>, ref: KeyTextRef, text: string): ConfigDiagnostic | null {
   const rule = m.rule;
   if (rule.source.kind === 'publicKey') {
     let key: KeyObject;

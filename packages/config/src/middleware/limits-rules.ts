@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { checkHeaderName, checkMethod, checkPath } from '../checks.ts';
 import { arr, bool, duration, type Field, int, map, type ObjectSpec, obj, statusRange, str } from '../spec.ts';
 import type { Plain } from '../walk.ts';
+import { MiddlewareCode, type MiddlewareType, type RuleContext } from './definition.ts';
 import type {
   AccessLogRule,
   AddPrefixRule,
@@ -25,15 +26,8 @@ import type {
   StripQueryRule,
 } from './limits-types.ts';
 
-/** The part of the registry's rule context these normalisers use. */
-export interface LimitsRuleContext {
-  readonly path: string;
-  readonly configDir: string;
-  error(code: string, path: string, message: string, hint?: string | null): void;
-}
-
 export const LimitsCode = {
-  rule: 'GH_CONFIG_MIDDLEWARE_RULE',
+  rule: MiddlewareCode.rule,
   header: 'GH_CONFIG_HEADER',
   regex: 'GH_CONFIG_REGEX',
   size: 'GH_CONFIG_SIZE',
@@ -161,7 +155,7 @@ function section(value: unknown): Plain {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Plain) : {};
 }
 /** A walked `map` of header name → value: lower-cased names, values as written. */
-function headerPairs(value: unknown, ctx: LimitsRuleContext, path: string): Array<[string, string]> | null {
+function headerPairs(value: unknown, ctx: RuleContext, path: string): Array<[string, string]> | null {
   const out: Array<[string, string]> = [];
   let ok = true;
   for (const [name, v] of Object.entries(section(value))) {
@@ -225,7 +219,7 @@ export function corsSpec(enabledByDefault: boolean): ObjectSpec {
  * The normalised CORS rule, or null when it is off. `block`: a deprecated route or gateway block,
  * which says nothing (Goma's `cors: {}`) unless it names something.
  */
-export function normalizeCors(raw: Plain, ctx: LimitsRuleContext, path: string, block = false): CorsRule | null {
+export function normalizeCors(raw: Plain, ctx: RuleContext, path: string, block = false): CorsRule | null {
   if (raw.enabled === false) return null;
   if (
     block &&
@@ -250,23 +244,13 @@ export function normalizeCors(raw: Plain, ctx: LimitsRuleContext, path: string, 
 
 // ---- the types ----
 
-export interface LimitsMiddlewareType {
-  readonly type: string;
-  readonly aliases: readonly string[];
-  readonly summary: string;
-  readonly differences: string;
-  readonly rule: ObjectSpec;
-  readonly ruleRequired: boolean;
-  normalize(rule: Plain, ctx: LimitsRuleContext): unknown | null;
-}
-
 const permanent: Field = {
   spec: bool(),
   default: false,
   description: '`true`: 301 (permanent); `false`: 302 (temporary).',
 };
 
-const rateLimit: LimitsMiddlewareType = {
+const rateLimit: MiddlewareType = {
   type: 'rateLimit',
   aliases: [],
   summary: 'Limits requests per client key with a token bucket; 429 over the limit, 403 while banned.',
@@ -347,7 +331,7 @@ const rateLimit: LimitsMiddlewareType = {
   },
 };
 
-const bodyLimit: LimitsMiddlewareType = {
+const bodyLimit: MiddlewareType = {
   type: 'bodyLimit',
   aliases: [],
   summary: 'Refuses request bodies larger than `limit` with 413, counted as they stream (never buffered).',
@@ -375,7 +359,7 @@ const bodyLimit: LimitsMiddlewareType = {
   },
 };
 
-const requestHeaders: LimitsMiddlewareType = {
+const requestHeaders: MiddlewareType = {
   type: 'requestHeaders',
   aliases: [],
   summary: 'Removes, then sets, request headers before the backend sees them (an empty value deletes).',
@@ -415,7 +399,7 @@ const cookieAttributes = obj({
   SameSite: { spec: str({ enum: ['Strict', 'Lax', 'None'] }), alias: 'sameSite', description: 'Goma docs spelling.' },
 });
 
-const responseHeaders: LimitsMiddlewareType = {
+const responseHeaders: MiddlewareType = {
   type: 'responseHeaders',
   aliases: [],
   summary: 'Sets or removes response headers, sets cookies, Cache-Control and CORS, on every response.',
@@ -476,7 +460,7 @@ const responseHeaders: LimitsMiddlewareType = {
   },
 };
 
-const redirect: LimitsMiddlewareType = {
+const redirect: MiddlewareType = {
   type: 'redirect',
   aliases: [],
   summary: 'Answers every request with a redirect to `url`.',
@@ -493,7 +477,7 @@ const redirect: LimitsMiddlewareType = {
   normalize: (raw): RedirectRule => ({ url: text(raw.url) ?? '', permanent: raw.permanent === true }),
 };
 
-const redirectScheme: LimitsMiddlewareType = {
+const redirectScheme: MiddlewareType = {
   type: 'redirectScheme',
   aliases: [],
   summary: 'Redirects requests that did not come with `scheme` to the same host and path with it.',
@@ -523,7 +507,7 @@ const regexRule = (what: string) =>
     },
   });
 
-const redirectRegex: LimitsMiddlewareType = {
+const redirectRegex: MiddlewareType = {
   type: 'redirectRegex',
   aliases: [],
   summary: 'Redirects requests whose path and query match `pattern` to `replacement`.',
@@ -537,7 +521,7 @@ const redirectRegex: LimitsMiddlewareType = {
   }),
 };
 
-const rewriteRegex: LimitsMiddlewareType = {
+const rewriteRegex: MiddlewareType = {
   type: 'rewriteRegex',
   aliases: [],
   summary: 'Rewrites the path sent to the backend; the result is normalised again and stays in its route.',
@@ -559,7 +543,7 @@ const rewriteRegex: LimitsMiddlewareType = {
   },
 };
 
-const addPrefix: LimitsMiddlewareType = {
+const addPrefix: MiddlewareType = {
   type: 'addPrefix',
   aliases: [],
   summary: 'Puts `prefix` in front of the path sent to the backend.',
@@ -569,7 +553,7 @@ const addPrefix: LimitsMiddlewareType = {
   normalize: (raw): AddPrefixRule => ({ prefix: text(raw.prefix) ?? '/' }),
 };
 
-const stripQuery: LimitsMiddlewareType = {
+const stripQuery: MiddlewareType = {
   type: 'stripQuery',
   aliases: [],
   summary: 'Removes the named query parameters before forwarding.',
@@ -601,7 +585,7 @@ const stripQuery: LimitsMiddlewareType = {
 
 const DEFAULT_INTERCEPT_BYTES = 64 * 1024;
 
-const errorInterceptor: LimitsMiddlewareType = {
+const errorInterceptor: MiddlewareType = {
   type: 'errorInterceptor',
   aliases: [],
   summary: "Replaces the body of the backend's error answers with the listed status codes.",
@@ -679,7 +663,7 @@ const errorInterceptor: LimitsMiddlewareType = {
   },
 };
 
-const accessLog: LimitsMiddlewareType = {
+const accessLog: MiddlewareType = {
   type: 'accessLog',
   aliases: [],
   summary: 'Adds the named request headers, query parameters and cookies to the access line.',
@@ -701,7 +685,7 @@ const accessLog: LimitsMiddlewareType = {
 };
 
 /** Every type this file defines, for the registry. */
-export const limitsMiddlewareTypes: readonly LimitsMiddlewareType[] = [
+export const limitsMiddlewareTypes: readonly MiddlewareType[] = [
   rateLimit,
   bodyLimit,
   requestHeaders,

@@ -2,7 +2,7 @@
 // the top level (`middlewares[]`), each with a canonical `type` and a typed, validated `rule`.
 // Everything here is plain data: it travels to the workers inside the snapshot.
 import type { SourcePos } from '../types.ts';
-import type { ShapingMiddlewareConfig } from './shaping-types.ts';
+import type * as Limits from './limits-types.ts';
 
 interface MiddlewareBase<T extends string, R> {
   name: string;
@@ -99,22 +99,33 @@ export interface UserAgentBlockRule {
   userAgents: string[];
 }
 
-export type AccessMiddlewareConfig = MiddlewareBase<'access', AccessRule>;
-export type BasicAuthMiddlewareConfig = MiddlewareBase<'basicAuth', BasicAuthRule>;
-export type JwtAuthMiddlewareConfig = MiddlewareBase<'jwtAuth', JwtAuthRule>;
-export type ForwardAuthMiddlewareConfig = MiddlewareBase<'forwardAuth', ForwardAuthRule>;
-export type AccessPolicyMiddlewareConfig = MiddlewareBase<'accessPolicy', AccessPolicyRule>;
-export type UserAgentBlockMiddlewareConfig = MiddlewareBase<'userAgentBlock', UserAgentBlockRule>;
+/** Every type's rule, by canonical type name: the one list the definitions are made from. */
+export interface MiddlewareRules {
+  access: AccessRule;
+  basicAuth: BasicAuthRule;
+  jwtAuth: JwtAuthRule;
+  forwardAuth: ForwardAuthRule;
+  accessPolicy: AccessPolicyRule;
+  userAgentBlock: UserAgentBlockRule;
+  rateLimit: Limits.RateLimitRule;
+  bodyLimit: Limits.BodyLimitRule;
+  requestHeaders: Limits.RequestHeadersRule;
+  responseHeaders: Limits.ResponseHeadersRule;
+  redirect: Limits.RedirectRule;
+  redirectScheme: Limits.RedirectSchemeRule;
+  redirectRegex: Limits.RedirectRegexRule;
+  rewriteRegex: Limits.RegexRule;
+  addPrefix: Limits.AddPrefixRule;
+  stripQuery: Limits.StripQueryRule;
+  errorInterceptor: Limits.ErrorInterceptorRule;
+  accessLog: Limits.AccessLogRule;
+}
 
-export type AuthMiddlewareConfig =
-  | AccessMiddlewareConfig
-  | BasicAuthMiddlewareConfig
-  | JwtAuthMiddlewareConfig
-  | ForwardAuthMiddlewareConfig
-  | AccessPolicyMiddlewareConfig
-  | UserAgentBlockMiddlewareConfig;
+/** The definition of one type: `MiddlewareConfigOf<'jwtAuth'>`. */
+export type MiddlewareConfigOf<T extends keyof MiddlewareRules> = MiddlewareBase<T, MiddlewareRules[T]>;
 
-export type MiddlewareConfig = AuthMiddlewareConfig | ShapingMiddlewareConfig;
+/** Any definition, told apart by `type`. */
+export type MiddlewareConfig = { [T in keyof MiddlewareRules]: MiddlewareConfigOf<T> }[keyof MiddlewareRules];
 export type { MiddlewareBase };
 
 /** A route's `maintenance`: answer every request with this instead of running anything else. */

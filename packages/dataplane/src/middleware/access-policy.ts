@@ -2,7 +2,7 @@
 // compiled into a node:net BlockList (whole-address comparison, IPv4 and IPv6; an IPv4 rule also
 // covers the IPv4-mapped IPv6 form). The client address is the one trustedProxies allows.
 import { BlockList, isIP } from 'node:net';
-import type { AccessPolicyMiddlewareConfig } from '@gatehouse/config';
+import type { MiddlewareConfigOf } from '@gatehouse/config';
 import { unmapAddress } from '../request/trusted-proxies.ts';
 import { answer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 
@@ -48,7 +48,7 @@ export class AccessPolicyStep implements MiddlewareStep {
   private readonly list: BlockList;
   private readonly allow: boolean;
 
-  constructor(config: AccessPolicyMiddlewareConfig) {
+  constructor(config: MiddlewareConfigOf<'accessPolicy'>) {
     this.name = config.name;
     this.list = compileSourceRanges(config.rule.sourceRanges);
     this.allow = config.rule.action === 'ALLOW';

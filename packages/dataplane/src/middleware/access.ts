@@ -1,5 +1,5 @@
 // `access`: the matching paths are refused with the configured status.
-import type { AccessMiddlewareConfig } from '@gatehouse/config';
+import type { MiddlewareConfigOf } from '@gatehouse/config';
 import { answer, type MiddlewareAnswer, type MiddlewareStep, type StepResult } from './step.ts';
 
 export class AccessStep implements MiddlewareStep {
@@ -7,7 +7,7 @@ export class AccessStep implements MiddlewareStep {
   readonly type = 'access';
   private readonly refusal: MiddlewareAnswer;
 
-  constructor(config: AccessMiddlewareConfig) {
+  constructor(config: MiddlewareConfigOf<'access'>) {
     this.name = config.name;
     this.refusal = answer(
       config.rule.statusCode,

@@ -2,7 +2,7 @@
 // header is pure; the hash check is synchronous for the cheap schemes and off the event loop for
 // bcrypt (a step with a bcrypt hash keeps the worker's verifier thread running while it lives); a success is cached (verification-cache.ts). An unknown user costs the same check as a
 // known one, so response time does not tell which users exist.
-import type { BasicAuthMiddlewareConfig, BasicAuthUser } from '@gatehouse/config';
+import type { MiddlewareConfigOf, BasicAuthUser } from '@gatehouse/config';
 import { bcryptGate } from './bcrypt-gate.ts';
 import { bcryptVerifier } from './bcrypt-verifier.ts';
 import { verifyPassword } from './password.ts';
@@ -44,7 +44,7 @@ export class BasicAuthStep implements MiddlewareStep {
   /** Holds the verifier thread from construction until close(). */
   private holdsVerifier: boolean;
 
-  constructor(config: BasicAuthMiddlewareConfig, cache = new VerificationCache()) {
+  constructor(config: MiddlewareConfigOf<'basicAuth'>, cache = new VerificationCache()) {
     this.name = config.name;
     this.users = new Map(config.rule.users.map((u) => [u.username, u]));
     this.decoy = config.rule.users.find((u) => u.scheme === 'bcrypt') ?? config.rule.users[0] ?? null;

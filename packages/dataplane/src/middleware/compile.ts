@@ -5,7 +5,7 @@
 // route with no middleware gets no chain (null), so its requests pay nothing. A type without a
 // factory cannot reach here (the config refuses it); if it did, the build fails rather than serve
 // the route unprotected.
-import type { MiddlewareConfig, RouteConfig } from '@gatehouse/config';
+import type { MiddlewareConfig, MiddlewareConfigOf, RouteConfig } from '@gatehouse/config';
 import { AccessPolicyStep } from './access-policy.ts';
 import { AccessStep } from './access.ts';
 import { BasicAuthStep } from './basic-auth.ts';
@@ -14,22 +14,20 @@ import { ForwardAuthStep } from './forward-auth.ts';
 import { JwtAuthStep } from './jwt-auth.ts';
 import { MaintenanceStep } from './maintenance.ts';
 import { PathMatcher } from './path-matcher.ts';
-import { corsBlockStep, type MiddlewareServices, shapingStepFactories } from './shaping-steps.ts';
+import { corsBlockStep, type MiddlewareServices, shapingStepFactories } from './shaping/shaping-steps.ts';
 import type { MiddlewareStep } from './step.ts';
 import { UserAgentBlockStep } from './user-agent-block.ts';
 
 /** Makes the step of one definition (once per generation). */
 export type StepFactory = (config: MiddlewareConfig, services: MiddlewareServices) => MiddlewareStep;
 
-type Of<T extends MiddlewareConfig['type']> = Extract<MiddlewareConfig, { type: T }>;
-
 const factories = new Map<string, StepFactory>([
-  ['access', (c) => new AccessStep(c as Of<'access'>)],
-  ['basicAuth', (c) => new BasicAuthStep(c as Of<'basicAuth'>)],
-  ['jwtAuth', (c) => new JwtAuthStep(c as Of<'jwtAuth'>)],
-  ['forwardAuth', (c) => new ForwardAuthStep(c as Of<'forwardAuth'>)],
-  ['accessPolicy', (c) => new AccessPolicyStep(c as Of<'accessPolicy'>)],
-  ['userAgentBlock', (c) => new UserAgentBlockStep(c as Of<'userAgentBlock'>)],
+  ['access', (c) => new AccessStep(c as MiddlewareConfigOf<'access'>)],
+  ['basicAuth', (c) => new BasicAuthStep(c as MiddlewareConfigOf<'basicAuth'>)],
+  ['jwtAuth', (c) => new JwtAuthStep(c as MiddlewareConfigOf<'jwtAuth'>)],
+  ['forwardAuth', (c) => new ForwardAuthStep(c as MiddlewareConfigOf<'forwardAuth'>)],
+  ['accessPolicy', (c) => new AccessPolicyStep(c as MiddlewareConfigOf<'accessPolicy'>)],
+  ['userAgentBlock', (c) => new UserAgentBlockStep(c as MiddlewareConfigOf<'userAgentBlock'>)],
   ...shapingStepFactories,
 ]);
 

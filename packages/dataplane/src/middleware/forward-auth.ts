@@ -7,7 +7,7 @@
 //   anything else → its status, WWW-Authenticate and Location relayed.
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { ForwardAuthMiddlewareConfig, ForwardAuthRule } from '@gatehouse/config';
+import type { MiddlewareConfigOf, ForwardAuthRule } from '@gatehouse/config';
 import { isHeaderSafe } from './jwt-auth.ts';
 import { answer, type MiddlewareAnswer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 
@@ -72,7 +72,7 @@ export class ForwardAuthStep implements MiddlewareStep {
   private readonly agent: HttpAgent;
   private readonly send: typeof httpRequest;
 
-  constructor(config: ForwardAuthMiddlewareConfig) {
+  constructor(config: MiddlewareConfigOf<'forwardAuth'>) {
     this.name = config.name;
     this.rule = config.rule;
     this.url = new URL(config.rule.authUrl);

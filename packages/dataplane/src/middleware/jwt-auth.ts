@@ -3,7 +3,7 @@
 // checked against a public key (algorithm confusion) and `alg: none` never verifies. Every refusal
 // is a 401 with a `WWW-Authenticate: Bearer` challenge naming the problem (RFC 6750).
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import type { JwtAuthMiddlewareConfig, JwtAuthRule } from '@gatehouse/config';
+import type { MiddlewareConfigOf, JwtAuthRule } from '@gatehouse/config';
 import {
   type ClaimsExpression,
   claimValue,
@@ -141,7 +141,7 @@ export class JwtAuthStep implements MiddlewareStep {
   private readonly forwardHeaders: ReadonlyArray<[string, string]>;
   private readonly forwardAuthorization: boolean;
 
-  constructor(config: JwtAuthMiddlewareConfig) {
+  constructor(config: MiddlewareConfigOf<'jwtAuth'>) {
     this.name = config.name;
     const rule = config.rule;
     const verifier = jwtVerifier(rule);

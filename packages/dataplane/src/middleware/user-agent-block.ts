@@ -1,5 +1,5 @@
 // `userAgentBlock`: a User-Agent containing one of the configured strings, in any case, is refused.
-import type { UserAgentBlockMiddlewareConfig } from '@gatehouse/config';
+import type { MiddlewareConfigOf } from '@gatehouse/config';
 import { answer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 
 const BLOCKED = answer(403, 'GH_USER_AGENT_BLOCKED', 'this client is not allowed', 'blocked_user_agent');
@@ -17,7 +17,7 @@ export class UserAgentBlockStep implements MiddlewareStep {
   readonly type = 'userAgentBlock';
   private readonly agents: readonly string[];
 
-  constructor(config: UserAgentBlockMiddlewareConfig) {
+  constructor(config: MiddlewareConfigOf<'userAgentBlock'>) {
     this.name = config.name;
     this.agents = config.rule.userAgents;
   }

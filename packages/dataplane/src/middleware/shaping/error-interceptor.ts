@@ -3,6 +3,8 @@
 // bodiless status) are replaced; a larger or streamed one passes through untouched, so the gateway
 // never buffers a backend body.
 import type { ErrorInterceptorRule } from '@gatehouse/config';
+import type { ErrorReplacement, ErrorReplacer } from '../response-phase.ts';
+import type { MiddlewareRequest, MiddlewareStep, StepResult } from '../step.ts';
 
 export interface CompiledErrorInterceptor {
   /** By status: the replacement body, or null for Gatehouse's own error body. */
@@ -30,4 +32,34 @@ export function shouldIntercept(
   if (!c.byStatus.has(status)) return false;
   if (chunked) return false;
   return contentLength === null || contentLength <= c.maxBodyBytes;
+}
+
+export class ErrorInterceptorStep implements MiddlewareStep, ErrorReplacer {
+  readonly name: string;
+  readonly type = 'errorInterceptor';
+  private readonly rule: CompiledErrorInterceptor;
+  private readonly replacements = new Map<number, ErrorReplacement>();
+  constructor(name: string, rule: ErrorInterceptorRule) {
+    this.name = name;
+    this.rule = compileErrorInterceptor(rule);
+    for (const [status, body] of this.rule.byStatus) {
+      this.replacements.set(status, Object.freeze({ body, contentType: rule.contentType || sniff(body) }));
+    }
+  }
+  onRequest(r: MiddlewareRequest): StepResult {
+    if (this.replacements.size > 0) r.replaceErrorsWith(this);
+    return null;
+  }
+  replacement(status: number, contentLength: number | null, chunked: boolean): ErrorReplacement | null {
+    if (!shouldIntercept(this.rule, status, contentLength, chunked)) return null;
+    return this.replacements.get(status) ?? null;
+  }
+}
+
+/** The Content-Type of a replacement body without a configured one. */
+function sniff(body: string | null): string {
+  const start = (body ?? '').trimStart();
+  if (start.startsWith('{') || start.startsWith('[')) return 'application/json; charset=utf-8';
+  if (start.startsWith('<')) return 'text/html; charset=utf-8';
+  return 'text/plain; charset=utf-8';
 }
