@@ -111,6 +111,10 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     else state.forwarder.passive.success(backend);
   }
   proxyRes.requestState = state;
+  // Before either head is written: a replaced answer ends `res`, and http-proxy-3 then leaves it.
+  if (state.errorReplacer !== null && !state.closed && !res.headersSent && replaceBackendError(state, proxyRes, res)) {
+    return;
+  }
   if (state.http2) {
     // http-proxy-3 writes this one through the compat API, from the header object.
     stripResponseHopByHop(proxyRes.headers);
@@ -129,7 +133,6 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     proxyRes.resume();
     return;
   }
-  if (state.errorReplacer !== null && replaceBackendError(state, proxyRes, res)) return;
   proxyRes.once('end', onUpstreamEnd);
   try {
     // A flat [name, value, ...] list: what writeHead takes fastest.
