@@ -5,7 +5,14 @@ import { createHash } from 'node:crypto';
 import type { ConfigDiagnostic, GatewayConfig, GatewaySection } from '@gatehouse/config';
 import { type LoadedConfig, loadConfigFiles } from '@gatehouse/config';
 import type { BackendHealth, Snapshot } from '@gatehouse/dataplane';
-import { type FileRead, type FileReader, loadMaterial, loadMiddlewareKeys, referencedFiles } from '@gatehouse/pki';
+import {
+  type FileRead,
+  type FileReader,
+  loadErrorPages,
+  loadMaterial,
+  loadMiddlewareKeys,
+  referencedFiles,
+} from '@gatehouse/pki';
 import { fallbackCertificate } from './acme/fallback-certificate.ts';
 import { readStoredCertificates } from './acme/storage.ts';
 import { errorMessage } from './errors.ts';
@@ -149,9 +156,12 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
   }
   const keys = await loadMiddlewareKeys(config);
   if (!keys.ok) return { kind: 'rejected', errors: keys.errors, warnings, files };
+  // The same bytes as hashed above: an edit after that read is the watcher's next change.
+  const pages = await loadErrorPages(keys.middlewares, reads.reader);
+  if (!pages.ok) return { kind: 'rejected', errors: pages.errors, warnings, files };
   const snapshot: Snapshot = {
     generation: inputs.generation,
-    config: { ...config, middlewares: keys.middlewares },
+    config: { ...config, middlewares: pages.middlewares },
     tls: {
       certificates,
       clientCA: material.material.clientCA,

@@ -13,3 +13,4 @@ export * from './load.ts';
 export * from './server-context.ts';
 export * from './ticket-keys.ts';
 export * from './middleware-keys.ts';
+export * from './error-pages.ts';

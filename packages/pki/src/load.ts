@@ -5,6 +5,7 @@
 import type { ConfigDiagnostic, GatewayConfig, MaterialRef, RouteConfig, SourcePos } from '@gatehouse/config';
 import { createHash, type X509Certificate } from 'node:crypto';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
+import { errorPageFiles } from './error-pages.ts';
 import { middlewareKeyFiles } from './middleware-keys.ts';
 import { inspectCertificate } from './inspect.ts';
 import { type FileReader, type MaterialResolution, resolveMaterial } from './material.ts';
@@ -32,11 +33,15 @@ export interface LoadMaterialOptions {
   read?: FileReader;
 }
 
-/** Every file path the config references (certificates, keys, CAs, CRLs, upstream identities), once each. */
+/**
+ * Every file path the config references (certificates, keys, CAs, CRLs, upstream identities, key
+ * files and error pages of middlewares), once each.
+ */
 export function referencedFiles(config: GatewayConfig): string[] {
   const files = new Set<string>();
   for (const ref of allRefs(config)) if (ref.form === 'file' && ref.path) files.add(ref.path);
   for (const path of middlewareKeyFiles(config)) files.add(path);
+  for (const path of errorPageFiles(config.middlewares)) files.add(path);
   return [...files];
 }
 

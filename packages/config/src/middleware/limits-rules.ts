@@ -590,7 +590,7 @@ const errorInterceptor: MiddlewareType = {
   aliases: [],
   summary: "Replaces the body of the backend's error answers with the listed status codes.",
   differences:
-    'Only backend answers up to `maxBodySize` (with a Content-Length) are replaced; larger or streamed ones pass untouched.',
+    'Only backend answers up to `maxBodySize` (with a Content-Length) are replaced, over HTTP/1.1 and HTTP/2 alike; larger or streamed ones pass untouched. A `file` is read by the primary (missing: a config error) and reloaded when it changes.',
   ruleRequired: true,
   rule: obj({
     enabled: { spec: bool(), default: true, description: '`false` turns it off.' },
@@ -612,7 +612,11 @@ const errorInterceptor: MiddlewareType = {
             description: 'Goma v1.',
           },
           body: { spec: str(), description: "Replacement body. Neither body nor file: Gatehouse's error body." },
-          file: { spec: str(), description: 'Not supported yet (an error): write the page inline in `body`.' },
+          file: {
+            spec: str(),
+            description:
+              'File holding the replacement body, read by the primary at load and reload (missing: a config error); instead of `body`.',
+          },
         }),
       ),
     },
@@ -635,22 +639,23 @@ const errorInterceptor: MiddlewareType = {
       }
       const body = text(entry.body);
       const file = text(entry.file);
-      if (file !== null) {
-        // The primary would have to read and watch the file; until it does, refuse rather than serve
-        // the backend's error page where the operator asked for another one.
-        ctx.error(
-          LimitsCode.rule,
-          `${path}.file`,
-          'error pages from a `file` are not supported yet',
-          'write the page inline with `body: |`',
-        );
+      if (file !== null && body !== null) {
+        ctx.error(LimitsCode.rule, `${path}.file`, 'give `body` or `file`, not both');
         ok = false;
         return;
       }
+      if (file === '') {
+        ctx.error(LimitsCode.rule, `${path}.file`, 'is empty', 'name the file that holds the page');
+        ok = false;
+        return;
+      }
+      // A `file` is read by the primary at every build (a missing one is an error at this entry's
+      // line) and watched like certificate files, so that an edit is served after the reload.
       errors.push({
         statusCode: entry.statusCode,
         body,
-        file: file === null ? null : isAbsolute(file) ? file : resolve(ctx.configDir, file),
+        file: file === null ? null : isAbsolute(file) ? resolve(file) : resolve(ctx.configDir, file),
+        at: ctx.at(file === null ? path : `${path}.file`),
       });
     });
     const max = parseBodyLimit(text(raw.maxBodySize) ?? '64KiB');

@@ -1,3 +1,5 @@
+import type { SourcePos } from '../types.ts';
+
 // Normalised rules of the rate-limit and request/response shaping middlewares. Plain data: they
 // travel to the workers inside the snapshot.
 
@@ -37,6 +39,7 @@ export interface CookieSpec {
 export interface CorsRule {
   /** Exact origins (`https://a.example`), `*`, or `*.example.com`; lower-cased. Empty: `*`. */
   origins: string[];
+  /** Upper-cased; empty (a deprecated block without `allowMethods`): any, the preflight's is echoed. */
   allowMethods: string[];
   allowedHeaders: string[];
   exposeHeaders: string[];
@@ -98,10 +101,15 @@ export interface StripQueryRule {
 
 export interface InterceptedError {
   statusCode: number;
-  /** The replacement body (a `file` is read by the primary); null: Gatehouse's own error body. */
+  /**
+   * The replacement body; null: Gatehouse's own error body. For a `file` the primary reads the file
+   * into `body` before the snapshot leaves it (the workers read no files).
+   */
   body: string | null;
-  /** Absolute path when the body came from `file`. */
+  /** Absolute path when the body comes from `file`. */
   file: string | null;
+  /** Where the entry is written: a file that cannot be read is reported there. */
+  at: SourcePos;
 }
 
 export interface ErrorInterceptorRule {

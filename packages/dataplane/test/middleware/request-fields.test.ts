@@ -5,6 +5,8 @@ import { rateLimitKey } from '../../src/middleware/rate-limit/client-key.ts';
 import { accessLogFields, cookieValue, queryValue } from '../../src/middleware/shaping/access-log-fields.ts';
 import { compileErrorInterceptor, shouldIntercept } from '../../src/middleware/shaping/error-interceptor.ts';
 
+const at = { file: 'gatehouse.yaml', line: 1, col: 1, path: 'middlewares[0]' };
+
 const rl = (over: Partial<RateLimitRule>): RateLimitRule => ({
   unit: 'second',
   requestsPerUnit: 1,
@@ -58,8 +60,8 @@ describe('request fields: rate-limit keys, access-log fields, error interception
     const c = compileErrorInterceptor({
       contentType: 'application/json',
       errors: [
-        { statusCode: 404, body: '{"ok":false}', file: null },
-        { statusCode: 500, body: null, file: null },
+        { statusCode: 404, body: '{"ok":false}', file: null, at },
+        { statusCode: 500, body: null, file: null, at },
       ],
       maxBodyBytes: 64 * 1024,
     });

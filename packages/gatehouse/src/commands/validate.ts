@@ -8,7 +8,7 @@ import {
   type LoadResult,
   loadConfigFiles,
 } from '@gatehouse/config';
-import { loadMaterial, loadMiddlewareKeys } from '@gatehouse/pki';
+import { loadErrorPages, loadMaterial, loadMiddlewareKeys } from '@gatehouse/pki';
 
 export const summary = 'Check a config file (and the certificates it names) without starting the gateway';
 
@@ -56,7 +56,7 @@ interface Outcome {
   summary: string | null;
   /** The errors are in the certificate material the file names, not in the file. */
   /** Where the errors are, when not in the config text itself. */
-  inMaterial: false | 'certificate' | 'middleware key';
+  inMaterial: false | 'certificate' | 'middleware key' | 'error page';
 }
 
 /** One file, every check; the result says what was found, nothing is printed here. */
@@ -86,6 +86,8 @@ async function check(file: string, schemaOnly: boolean): Promise<Outcome | strin
     }
     const keys = await loadMiddlewareKeys(result.config);
     if (!keys.ok) return { ok: false, errors: keys.errors, warnings, summary: null, inMaterial: 'middleware key' };
+    const pages = await loadErrorPages(keys.middlewares);
+    if (!pages.ok) return { ok: false, errors: pages.errors, warnings, summary: null, inMaterial: 'error page' };
   }
   // What is really enforced follows the summary: it is not always what a route says (Node asks for
   // client certificates per server, not per name).
