@@ -38,6 +38,7 @@ export const ConfigCode = {
   extraConfig: 'GH_CONFIG_EXTRA_CONFIG',
   admin: 'GH_CONFIG_ADMIN',
   emptyMaterial: 'GH_CONFIG_EMPTY_MATERIAL',
+  corsReplaced: 'GH_CONFIG_CORS_REPLACED',
 } as const;
 export type ConfigCodeValue = (typeof ConfigCode)[keyof typeof ConfigCode];
 

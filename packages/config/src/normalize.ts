@@ -37,6 +37,7 @@ import type {
   UpstreamTlsConfig,
 } from './types.ts';
 import type { Plain, WalkContext } from './walk.ts';
+import { applyCorsBlocks } from './cors-blocks.ts';
 import { normalizeCors } from './middleware/limits-rules.ts';
 import { maintenanceOf, normalizeMiddlewares, resolveRouteMiddlewares, ruleContext } from './middleware/normalize.ts';
 
@@ -239,9 +240,11 @@ export class Normalizer {
       }
     }
     resolveRouteMiddlewares(this, raw, routes, middlewares.names);
-    // A route without its own deprecated `cors` block takes the gateway's.
-    if (config.gateway.cors !== null)
-      for (const route of routes) if (route.cors === null) route.cors = config.gateway.cors;
+    // Routes were built from gateway.routes, then routes, in that order.
+    const writtenCors = [...list(gateway.routes), ...list(raw.routes)].map((r) => section(r).cors);
+    const corsWarning = (path: string, message: string, hint: string) =>
+      this.ctx.diags.warning(ConfigCode.corsReplaced, this.at(path), `${path}: ${message}`, hint);
+    applyCorsBlocks({ warning: corsWarning }, writtenCors, routes, config.gateway.cors, middlewares.list);
     config.routes = routes;
     config.certManager = normalizeCertManager(this, raw.certManager, routes);
     this.listeners(config);

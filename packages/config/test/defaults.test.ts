@@ -104,8 +104,13 @@ describe('defaults come from the spec table only', () => {
     (implicit.gateway as Plain).providers = { file: { directory: 'more' } };
     const written = sameWithDefaultsWritten(implicit);
     // The lists and blocks `everyBlock` fills, left out.
-    const route = { name: 'r', path: '/', target: 'http://b:1', cors: { allowCredentials: true } };
-    const gateway = { cors: { allowCredentials: true } };
+    const route = {
+      name: 'r',
+      path: '/',
+      target: 'http://b:1',
+      cors: { origins: ['https://a.example'], allowCredentials: true },
+    };
+    const gateway = { cors: { origins: ['https://a.example'], allowCredentials: true } };
     written.push(...sameWithDefaultsWritten({ version: 2, gateway, routes: [route] }));
     written.push(...sameWithDefaultsWritten({ version: 2, gateway: { routes: [route] } }));
     assert.ok(written.length > 100, `only ${written.length} defaults written`);

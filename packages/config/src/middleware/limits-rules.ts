@@ -176,25 +176,31 @@ function headerPairs(value: unknown, ctx: RuleContext, path: string): Array<[str
 
 // ---- CORS: responseHeaders.cors, and the deprecated route and gateway `cors` blocks ----
 
-export function corsSpec(enabledByDefault: boolean): ObjectSpec {
+/** What `responseHeaders.cors` allows without `allowMethods` (Goma's documented default). */
+const MIDDLEWARE_CORS_METHODS = ['GET', 'POST', 'OPTIONS'];
+
+export function corsSpec(block: boolean): ObjectSpec {
   return obj({
     enabled: {
       spec: bool(),
-      default: enabledByDefault,
-      description: enabledByDefault
-        ? 'Turns CORS on (default on, as in Goma).'
+      default: block,
+      description: block
+        ? 'Turns CORS on (default on, as in Goma). `false` on a route also turns off the gateway block.'
         : 'Turns CORS on (default off, as in Goma).',
     },
     origins: {
       spec: arr(str({ check: checkFieldValue, expected: 'an origin' })),
-      default: [],
-      description:
-        'Allowed origins: exact (`https://app.example.com`), `*`, or `*.example.com` (any subdomain). Empty: `*`.',
+      ...(block ? {} : { default: [] }),
+      description: block
+        ? 'Allowed origins: exact (`https://app.example.com`), `*`, or `*.example.com` (any subdomain). Required.'
+        : 'Allowed origins: exact (`https://app.example.com`), `*`, or `*.example.com` (any subdomain). Empty: `*` (not with `allowCredentials`).',
     },
     allowMethods: {
       spec: arr(str({ check: checkMethod, expected: 'an HTTP method' })),
       default: [],
-      description: 'Methods allowed in preflights. Empty: GET, POST, OPTIONS.',
+      description: block
+        ? 'Methods allowed in preflights. Empty: any (the method the preflight asks for), as in Goma.'
+        : `Methods allowed in preflights. Empty: ${MIDDLEWARE_CORS_METHODS.join(', ')}.`,
     },
     allowedHeaders: {
       spec: headerList(),
@@ -230,10 +236,24 @@ export function normalizeCors(raw: Plain, ctx: RuleContext, path: string, block 
   ) {
     return null;
   }
+  const origins = strings(raw.origins).map((o) => o.toLowerCase());
+  // Goma's block with no origins allows none, its middleware allows `*`; either reading of an empty
+  // list is a surprise here, and with credentials the second would hand every site the session.
+  if (origins.length === 0 && (block || raw.allowCredentials === true)) {
+    ctx.error(
+      LimitsCode.rule,
+      `${path}.origins`,
+      block ? 'a CORS block needs `origins`' : 'with `allowCredentials`, list the allowed `origins`',
+      'list the origins allowed to call this route (`*` allows any)',
+    );
+    return null;
+  }
   const headers = headerPairs(raw.headers, ctx, `${path}.headers`) ?? [];
+  const methods = strings(raw.allowMethods).map((m) => m.toUpperCase());
   return {
-    origins: strings(raw.origins).map((o) => o.toLowerCase()),
-    allowMethods: strings(raw.allowMethods).map((m) => m.toUpperCase()),
+    origins,
+    // Empty in a block: any method (the preflight's own is echoed), as Goma's block does.
+    allowMethods: methods.length > 0 || block ? methods : MIDDLEWARE_CORS_METHODS,
     allowedHeaders: strings(raw.allowedHeaders),
     exposeHeaders: strings(raw.exposeHeaders),
     maxAge: typeof raw.maxAge === 'number' ? raw.maxAge : null,

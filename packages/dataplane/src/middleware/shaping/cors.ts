@@ -12,15 +12,14 @@ export interface CompiledCors {
   /** `*.example.com` entries: [scheme or '' (any), '.example.com']. */
   readonly suffixes: ReadonlyArray<readonly [string, string]>;
   readonly credentials: boolean;
-  readonly allowMethods: string;
+  /** null: echo Access-Control-Request-Method (a deprecated block without `allowMethods`). */
+  readonly allowMethods: string | null;
   /** null: echo Access-Control-Request-Headers. */
   readonly allowHeaders: string | null;
   readonly exposeHeaders: string | null;
   readonly maxAge: string | null;
   readonly extra: ReadonlyArray<readonly [string, string]>;
 }
-
-export const DEFAULT_CORS_METHODS = ['GET', 'POST', 'OPTIONS'];
 
 export function compileCors(rule: CorsRule): CompiledCors {
   const exact = new Set<string>();
@@ -40,7 +39,7 @@ export function compileCors(rule: CorsRule): CompiledCors {
     exact,
     suffixes,
     credentials: rule.allowCredentials,
-    allowMethods: (rule.allowMethods.length > 0 ? rule.allowMethods : DEFAULT_CORS_METHODS).join(', '),
+    allowMethods: rule.allowMethods.length > 0 ? rule.allowMethods.join(', ') : null,
     allowHeaders: rule.allowedHeaders.length > 0 ? rule.allowedHeaders.join(', ') : null,
     exposeHeaders: rule.exposeHeaders.length > 0 ? rule.exposeHeaders.join(', ') : null,
     maxAge: rule.maxAge === null ? null : String(rule.maxAge),
@@ -85,12 +84,13 @@ export function isPreflight(method: string, origin: string | undefined, requestM
 export function preflightHeaders(
   c: CompiledCors,
   origin: string,
+  requestMethod: string,
   requestHeaders: string | undefined,
 ): Record<string, string> | null {
   if (!originAllowed(c, origin)) return null;
   const h: Record<string, string> = {
     'access-control-allow-origin': allowOrigin(c, origin),
-    'access-control-allow-methods': c.allowMethods,
+    'access-control-allow-methods': c.allowMethods ?? requestMethod,
     vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
   };
   const allowHeaders = c.allowHeaders ?? requestHeaders;

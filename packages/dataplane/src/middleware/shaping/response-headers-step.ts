@@ -34,8 +34,14 @@ export class ResponseHeadersStep implements MiddlewareStep, ResponseShaper {
   onRequest(r: MiddlewareRequest): StepResult {
     const headers = r.req.headers;
     const origin = headers.origin;
-    if (this.cors !== null && isPreflight(r.method, origin, headers['access-control-request-method'])) {
-      const allowed = preflightHeaders(this.cors, origin as string, headers['access-control-request-headers']);
+    const requestMethod = headers['access-control-request-method'];
+    if (this.cors !== null && isPreflight(r.method, origin, requestMethod)) {
+      const allowed = preflightHeaders(
+        this.cors,
+        origin as string,
+        requestMethod as string,
+        headers['access-control-request-headers'],
+      );
       if (allowed === null) return this.originRefused;
       return {
         status: 204,
