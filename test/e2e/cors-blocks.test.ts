@@ -5,15 +5,18 @@
 // for an origin not allowed) by the gateway and never reaches the backend, which counts every
 // request it gets; every answer carries `Vary: Origin`. A route's `cors: {}` takes the gateway's
 // block, `enabled: false` drops it, and a responseHeaders middleware with `cors` replaces the block.
+// The same over HTTP/2 (node:http2 against the TLS listener).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { CaHandle } from '@gatehouse/pki';
 import { parse, stringify } from 'yaml';
 import { GOMA_DOCS_DIR } from '../../scripts/goma-docs.ts';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { h2Request, localhostCertificate } from '../support/h2-client.ts';
 
 type Plain = Record<string, unknown>;
 const doc = (n: number) =>
@@ -25,6 +28,8 @@ const routeBlock = (((doc(2).gateway as Plain).routes as Plain[])[0] as Plain).c
 let backend: http.Server;
 let gateway: GatewayProcess;
 let port = 0;
+let securePort = 0;
+let root: CaHandle;
 /** Requests the backend got, by Host. */
 const hits = new Map<string, number>();
 
@@ -46,6 +51,16 @@ function send(host: string, method: string, headers: Record<string, string> = {}
     req.on('error', reject);
     req.end();
   });
+}
+
+/** One HTTP/2 request over TLS: the status and the response headers. */
+async function sendH2(host: string, method: string, headers: Record<string, string>): Promise<Answer> {
+  const answer = await h2Request(securePort, root.certPem, {
+    authority: host,
+    path: '/',
+    headers: { ':method': method, ...headers },
+  });
+  return { status: answer.status, headers: answer.headers as http.IncomingHttpHeaders };
 }
 
 const preflight = (host: string, origin: string, method = 'POST', requestHeaders?: string) =>
@@ -89,10 +104,16 @@ before(async () => {
   backend.listen(0, '127.0.0.1');
   await new Promise((r) => backend.once('listening', r));
   port = await freePort();
+  securePort = await freePort();
+  const dir = tempDir('gh-cors-blocks-');
+  const tls = await localhostCertificate(dir, ['none.test', 'wild.test']);
+  root = tls.root;
+  const server = tls.server;
   const config = {
     version: 2,
     gateway: {
-      entryPoints: { web: { address: `127.0.0.1:${port}` } },
+      entryPoints: { web: { address: `127.0.0.1:${port}` }, webSecure: { address: `127.0.0.1:${securePort}` } },
+      tls: { certificates: [{ cert: server.fullchainPath, key: server.keyPath }] },
       watch: { enabled: false },
       cors: gatewayBlock,
     },
@@ -114,7 +135,6 @@ before(async () => {
       route('both', { cors: { origins: ['https://block.example'] }, middlewares: ['mw-cors'] }),
     ],
   };
-  const dir = tempDir('gh-cors-blocks-');
   gateway = await startGateway(writeFile(dir, 'gatehouse.yaml', stringify(config)), { workers: 1 });
 });
 after(async () => {
@@ -227,6 +247,35 @@ describe("Goma's deprecated cors blocks through gatehouse run", () => {
     assert.equal(get.headers['access-control-allow-origin'], undefined);
     const granted = await send('both.test', 'GET', { origin: 'https://mw.example' });
     assert.equal(granted.headers['access-control-allow-origin'], 'https://mw.example');
+  });
+});
+
+describe('the cors blocks over HTTP/2', () => {
+  it('answer preflights without the backend and grant responses as over HTTP/1.1', async () => {
+    const seen = hits.get('none.test') ?? 0;
+    const pre = await sendH2('none.test', 'OPTIONS', {
+      origin: 'http://localhost:3000',
+      'access-control-request-method': 'POST',
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers['access-control-allow-origin'], 'http://localhost:3000');
+    assert.equal(pre.headers['access-control-allow-credentials'], 'true');
+    assert.ok(varies(pre).includes('origin'));
+    assert.equal(hits.get('none.test') ?? 0, seen, 'the preflight reached the backend');
+    const refused = await sendH2('none.test', 'OPTIONS', {
+      origin: 'https://evil.example',
+      'access-control-request-method': 'POST',
+    });
+    assert.equal(refused.status, 403);
+    assert.equal(hits.get('none.test') ?? 0, seen);
+
+    const get = await sendH2('wild.test', 'GET', { origin: 'https://any.where' });
+    assert.equal(get.status, 200);
+    assert.equal(get.headers['access-control-allow-origin'], 'https://any.where');
+    assert.equal(get.headers['access-control-allow-credentials'], 'true');
+    assert.ok(varies(get).includes('origin'));
+    const stranger = await sendH2('none.test', 'GET', { origin: 'https://evil.example' });
+    assert.equal(stranger.headers['access-control-allow-origin'], undefined, "the backend's `*` is dropped");
   });
 });
 

@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
+import type { CaHandle } from '@gatehouse/pki';
 import { parse, stringify } from 'yaml';
 import { GOMA_DOCS_DIR } from '../../scripts/goma-docs.ts';
+import { h2Request, localhostCertificate } from '../support/h2-client.ts';
 import { httpsGatewayHead } from '../support/https-gateway-config.ts';
 import { type GatewayProcess, type LogLine, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
 
@@ -76,26 +76,16 @@ function h1(host: string, path: string): Promise<Answer> {
 }
 
 async function h2(host: string, path: string): Promise<Answer> {
-  const session = http2.connect(`https://localhost:${securePort}`, {
-    ca: root.certPem,
-    servername: 'localhost',
-    host: '127.0.0.1',
-  } as http2.SecureClientSessionOptions);
-  session.on('error', () => {});
-  try {
-    const stream = session.request({ ':path': path, ':authority': host, accept: 'application/json' });
-    stream.end();
-    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (c: string) => {
-      body += c;
-    });
-    await once(stream, 'end');
-    return { status: Number(headers[':status']), contentType: headers['content-type'] as string | undefined, body };
-  } finally {
-    session.close();
-  }
+  const answer = await h2Request(securePort, root.certPem, {
+    authority: host,
+    path,
+    headers: { accept: 'application/json' },
+  });
+  return {
+    status: answer.status,
+    contentType: answer.headers['content-type'] as string | undefined,
+    body: answer.body,
+  };
 }
 
 const PROTOCOLS = [
@@ -147,14 +137,9 @@ before(async () => {
   writeFileSync(pages('403.html'), '<h1>403: not for you</h1>\n');
   writeFileSync(pages('502.html'), '<h1>502: the backend is away</h1>\n');
   writeFileSync(pages('503.html'), '<h1>503: back soon</h1>\n');
-  root = await createCa(dir, { name: 'root' });
-  const server = await issueCertificate(root, {
-    name: 'server',
-    cn: 'localhost',
-    dns: ['localhost', 'inline.test', 'files.test', 'manual.test'],
-    ips: ['127.0.0.1'],
-    usage: 'server',
-  });
+  const tls = await localhostCertificate(dir, ['inline.test', 'files.test', 'manual.test']);
+  root = tls.root;
+  const server = tls.server;
   const head = await httpsGatewayHead({
     cert: server.fullchainPath,
     key: server.keyPath,
