@@ -70,8 +70,11 @@ function serve() {
   }
 }
 
-if (process.argv[2] === 'worker') serve();
-else {
+if (process.argv[2] === 'worker') {
+  serve();
+  // An orderly exit on SIGTERM, so that a worker run with --cpu-prof writes its profile.
+  process.on('SIGTERM', () => process.exit(0));
+} else {
   const count = Number(env.NODE_FLOOR_WORKERS ?? 2);
   const workers = Array.from({ length: count }, () => fork(import.meta.filename, ['worker']));
   // The harness stops the whole process group; this only keeps the parent from outliving its workers.
