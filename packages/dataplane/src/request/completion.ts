@@ -7,6 +7,7 @@ import { writeAccessLine } from '../access-log.ts';
 import { h2StreamTimedOut } from '../edge/http2.ts';
 import { countServed, methodIndex } from '../metrics.ts';
 import { peerIdentity, tlsSocketOf } from '../tls/client-identity.ts';
+import { ResponseDeadlines } from '../upstream/response-deadlines.ts';
 import { CLIENT_CLOSED_STATUS, type ClientResponse, type RequestState } from './request-state.ts';
 
 const { NGHTTP2_NO_ERROR } = h2constants;
@@ -46,6 +47,7 @@ function responseFinished(state: RequestState, res: ClientResponse): boolean {
 
 /** Runs once per request when its response closes. */
 function finishRequest(state: RequestState): void {
+  ResponseDeadlines.stop(state);
   const res = state.res as ClientResponse;
   const timedOut = state.http2 && h2StreamTimedOut((res as Http2ServerResponse).stream);
   const finished = !timedOut && responseFinished(state, res);

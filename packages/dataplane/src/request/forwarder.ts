@@ -16,6 +16,7 @@ import { ERROR_KINDS } from '../errors.ts';
 import type { CompiledBackend, Generation } from '../generation.ts';
 import type { PassiveMessage } from '../messages.ts';
 import { PassiveReporter } from '../upstream/passive-reporter.ts';
+import { ResponseDeadlines } from '../upstream/response-deadlines.ts';
 import { isIdempotent } from '../upstream/retry.ts';
 import { admit, admitAfterChain, IN_CHAIN, pickBackend } from './admission.ts';
 import { hasNoBody } from './body-limit.ts';
@@ -44,6 +45,8 @@ export class Forwarder {
   draining = false;
   inflight = 0;
   readonly passive: PassiveReporter;
+  /** Upstream response deadlines of bodiless requests (upstream/response-deadlines.ts). */
+  readonly deadlines = new ResponseDeadlines();
   readonly monitoring: MonitoringResponder | null;
   readonly proxy: ProxyServer;
   readonly handleRequest: (req: ClientRequestMessage, res: ClientResponse) => void;
@@ -148,6 +151,7 @@ export class Forwarder {
     state.backend = backend;
     state.backendEndpoint = backend.endpoint;
     state.upstreamStart = performance.now();
+    ResponseDeadlines.stop(state);
     state.proxyReq = null;
     state.reusedSocket = false;
     state.handshakeDone = false;

@@ -6,17 +6,15 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { stripH2ResponseHeaders } from '../edge/http2.ts';
-import { ERROR_KINDS, UpstreamResponseTimeoutError } from '../errors.ts';
+import { ERROR_KINDS } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import { shouldRetry } from '../upstream/retry.ts';
 import { classifyUpstreamError } from '../upstream/upstream-error.ts';
 import { clientResponseHeaders, stripResponseHopByHop } from './headers.ts';
 import { type ErrorReplacer, shapeHead, shapeHeaderObject } from '../middleware/response-phase.ts';
 import { refuse, writeReplacement } from './refusal.ts';
-import type { RequestState } from './request-state.ts';
-
-/** One instance for every response timeout: its stack is never looked at, so it is built once. */
-const UPSTREAM_TIMEOUT = new UpstreamResponseTimeoutError();
+import { type RequestState, UPSTREAM_TIMEOUT } from './request-state.ts';
+import { ResponseDeadlines } from '../upstream/response-deadlines.ts';
 
 export function onProxyReq(
   proxyReq: ClientRequest,
@@ -41,8 +39,12 @@ export function onProxyReq(
     if (state.backend?.tls) sock.once('secureConnect', onUpstreamSecureConnect);
     else sock.once('connect', onUpstreamConnect);
   }
-  if (state.upgradeSocket === null) {
-    proxyReq.setTimeout(state.generation.timeouts.upstreamResponseMs);
+  if (state.upgradeSocket !== null) return;
+  const timeoutMs = state.generation.timeouts.upstreamResponseMs;
+  if (timeoutMs <= 0) return;
+  if (state.bodiless) state.forwarder.deadlines.start(state, timeoutMs);
+  else {
+    proxyReq.setTimeout(timeoutMs);
     proxyReq.on('timeout', onUpstreamTimeout);
   }
 }
@@ -102,7 +104,8 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
   state.responded = true;
   state.upstreamResponseMs = performance.now() - state.upstreamStart;
   // From here the body streams at the backend's pace; the idle timeout of the pool applies again.
-  state.proxyReq?.setTimeout(0);
+  if (state.deadlineList !== null) ResponseDeadlines.stop(state);
+  else state.proxyReq?.setTimeout(0);
   const backend = state.backend;
   if (backend !== null) {
     backend.upstreamDuration.observe(state.upstreamResponseMs / 1000);
@@ -211,6 +214,7 @@ export function onProxyError(err: unknown, req: IncomingMessage, res: ServerResp
     res.destroy();
     return;
   }
+  ResponseDeadlines.stop(state);
   try {
     if (state.closed || state.clientAborted || state.bodyExceeded) return;
     const backend = state.backend;

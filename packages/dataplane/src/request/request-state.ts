@@ -16,6 +16,8 @@ import type { Balancer } from '../upstream/balancer.ts';
 import type { ErrorReplacer, ResponseShaper } from '../middleware/response-phase.ts';
 import type { AccessLogFields } from '../middleware/shaping/access-log-fields.ts';
 import type { CompiledRequestHeaders } from '../middleware/shaping/header-rules.ts';
+import { UpstreamResponseTimeoutError } from '../errors.ts';
+import type { DeadlineEntry, DeadlineList } from '../upstream/response-deadlines.ts';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -51,8 +53,11 @@ export type ClientResponse = ServerResponse | Http2ServerResponse;
 /** Status logged and counted for a request whose client went away before the response ended (nginx's 499). */
 export const CLIENT_CLOSED_STATUS = 499;
 
+/** One instance for every response timeout: its stack is never looked at, so it is built once. */
+export const UPSTREAM_TIMEOUT = new UpstreamResponseTimeoutError();
+
 /** Everything one request carries through the proxy's events; one object per request, fixed shape. */
-export class RequestState implements AccessRecord, MiddlewareRequest {
+export class RequestState implements AccessRecord, MiddlewareRequest, DeadlineEntry {
   readonly forwarder: Forwarder;
   readonly generation: Generation;
   readonly req: ClientRequestMessage;
@@ -129,6 +134,11 @@ export class RequestState implements AccessRecord, MiddlewareRequest {
   logFields: AccessLogFields | null = null;
   /** requestHeaders rules applied again after the forwarding headers. */
   lateRequestHeaders: CompiledRequestHeaders[] | null = null;
+  /** The upstream response deadline of a bodiless request, while it waits (upstream/response-deadlines.ts). */
+  deadlineAt = 0;
+  deadlinePrev: DeadlineEntry | null = null;
+  deadlineNext: DeadlineEntry | null = null;
+  deadlineList: DeadlineList | null = null;
 
   constructor(
     forwarder: Forwarder,
@@ -178,6 +188,11 @@ export class RequestState implements AccessRecord, MiddlewareRequest {
       this.req.headers['x-forwarded-proto'],
       this.secure,
     );
+  }
+
+  /** The upstream response deadline passed: the attempt fails as a 504 (or is retried). */
+  expire(): void {
+    this.proxyReq?.destroy(UPSTREAM_TIMEOUT);
   }
 
   rewriteTarget(target: string): void {
