@@ -6,12 +6,22 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { ResolvedUpstreamTls } from '../messages.ts';
 
 /** Generous bounds: a proxy should queue only when a backend is really saturated. */
 export const MAX_SOCKETS_PER_BACKEND = 1024;
 export const MAX_FREE_SOCKETS_PER_BACKEND = 1024;
 const DRAIN_POLL_MS = 500;
+
+declare module 'net' {
+  interface Socket {
+    /** Pool bookkeeping (see IdleSweep): the socket's byte count when last looked at... */
+    poolActivity?: number;
+    /** ...and a time at or before its last activity (performance.now()). */
+    poolIdleFrom?: number;
+  }
+}
 
 interface RequestOptionsLike {
   host?: string | null;
@@ -29,16 +39,47 @@ interface RequestOptionsLike {
  * - the pool key is host:port:servername, because ca/cert/key are fixed for this agent (Node's key
  *   concatenates the PEM texts on every request).
  */
-/** Keep-alive pooling shared by the http and https agents: LIFO keeps the warmest sockets busy. */
-function poolOptions(idleMs: number): http.AgentOptions {
+/**
+ * Keep-alive pooling shared by the http and https agents: LIFO keeps the warmest sockets busy. No
+ * `timeout`: with one, Node re-arms every pooled socket's timer on every request (a once-listener
+ * per request, a clear when the response ends, a new Timeout when the socket is freed); idle
+ * sockets are closed by the pool's sweep instead (closeIdleSockets).
+ */
+function poolOptions(): http.AgentOptions {
   return {
     keepAlive: true,
     keepAliveMsecs: 1_000,
     scheduling: 'lifo',
     maxSockets: MAX_SOCKETS_PER_BACKEND,
     maxFreeSockets: MAX_FREE_SOCKETS_PER_BACKEND,
-    timeout: idleMs,
   };
+}
+
+/** Looks at the pooled sockets this many times per idle timeout: one closes after 3/4 to all of it idle. */
+const IDLE_SWEEPS_PER_TIMEOUT = 8;
+
+/**
+ * Closes the free sockets of `agent` that have been idle for `idleMs` or a little less, never more
+ * (a backend's keep-alive is only a little longer: a socket kept past it may be closed by the
+ * backend just as a request is sent on it). A socket is idle when its byte count has not changed
+ * since the last sweep; `poolIdleFrom` is the sweep before the one that saw it change, a time at
+ * or before its last activity. Runs every idleMs / IDLE_SWEEPS_PER_TIMEOUT.
+ */
+export function closeIdleSockets(agent: http.Agent, idleMs: number, sweepMs: number, now: number): void {
+  for (const key in agent.freeSockets) {
+    const list = agent.freeSockets[key];
+    if (list === undefined) continue;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const socket = list[i] as import('node:net').Socket;
+      const activity = socket.bytesRead + socket.bytesWritten;
+      if (socket.poolActivity !== activity) {
+        socket.poolActivity = activity;
+        socket.poolIdleFrom = now - sweepMs;
+      } else if (now - (socket.poolIdleFrom ?? now) >= idleMs - sweepMs) {
+        socket.destroy();
+      }
+    }
+  }
 }
 
 export class UpstreamTlsAgent extends https.Agent {
@@ -71,6 +112,7 @@ export class UpstreamTlsAgent extends https.Agent {
 interface PoolEntry {
   agent: http.Agent;
   generations: Set<number>;
+  sweep: NodeJS.Timeout;
 }
 
 export interface PoolStats {
@@ -104,27 +146,28 @@ export class UpstreamPool {
     const key = protocol === 'http:' ? `http ${idleMs}` : `https ${tls?.identity ?? 'system'} ${idleMs}`;
     let entry = this.entries.get(key);
     if (entry === undefined) {
-      entry = {
-        agent: protocol === 'http:' ? this.httpAgent(idleMs) : this.httpsAgent(tls, idleMs),
-        generations: new Set(),
-      };
+      const agent = protocol === 'http:' ? this.httpAgent() : this.httpsAgent(tls);
+      const sweepMs = Math.max(1, Math.floor(idleMs / IDLE_SWEEPS_PER_TIMEOUT));
+      const sweep = setInterval(() => closeIdleSockets(agent, idleMs, sweepMs, performance.now()), sweepMs);
+      sweep.unref();
+      entry = { agent, generations: new Set(), sweep };
       this.entries.set(key, entry);
     }
     entry.generations.add(generation);
     return entry.agent;
   }
 
-  private httpAgent(idleMs: number): http.Agent {
-    const agent = new http.Agent(poolOptions(idleMs));
+  private httpAgent(): http.Agent {
+    const agent = new http.Agent(poolOptions());
     // Plain http has no SNI: an empty servername stops Node from deriving one from the Host
     // header for every request (normalizeServerName), which is pure waste here.
     (agent as unknown as { options: { servername?: string } }).options.servername = '';
     return agent;
   }
 
-  private httpsAgent(tls: ResolvedUpstreamTls | null, idleMs: number): http.Agent {
+  private httpsAgent(tls: ResolvedUpstreamTls | null): http.Agent {
     const options: https.AgentOptions = {
-      ...poolOptions(idleMs),
+      ...poolOptions(),
       maxCachedSessions: 100,
       minVersion: 'TLSv1.2',
       rejectUnauthorized: tls?.rejectUnauthorized ?? true,
@@ -141,6 +184,7 @@ export class UpstreamPool {
     for (const [key, entry] of this.entries) {
       if (!entry.generations.delete(generation) || entry.generations.size > 0) continue;
       this.entries.delete(key);
+      clearInterval(entry.sweep);
       this.drain(entry.agent);
     }
   }

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UpstreamPool, UpstreamTlsAgent } from '../../src/upstream/pool.ts';
+import { closeIdleSockets, UpstreamPool, UpstreamTlsAgent } from '../../src/upstream/pool.ts';
 
 const tls = (identity: string) => ({
   ca: null,
@@ -90,5 +90,32 @@ describe('upstream pool', () => {
     assert.equal(open, 0, 'after its request the socket is closed, not pooled');
     await until(() => pool.stats().draining === 0);
     assert.equal(pool.stats().draining, 0, 'the drained agent is destroyed');
+  });
+
+  it('closes a pooled socket once it has been idle for upstreamIdle', async () => {
+    const pool = new UpstreamPool();
+    const agent = pool.acquire('http:', null, 200, 1);
+    assert.equal(await get(agent), 200);
+    assert.equal(pool.stats().freeSockets, 1, 'the keep-alive socket went back to the pool');
+    await until(() => open === 0);
+    assert.equal(open, 0, 'the backend saw the idle connection closed');
+    assert.equal(pool.stats().freeSockets, 0, 'and the pool no longer offers it');
+    pool.releaseGeneration(1);
+  });
+
+  it('the idle sweep: a socket closes between 3/4 and all of the idle time after its last byte', () => {
+    let destroyed = 0;
+    const socket = { bytesRead: 100, bytesWritten: 50, destroy: () => destroyed++ };
+    const agent = { freeSockets: { backend: [socket] } } as unknown as http.Agent;
+    const sweep = (now: number) => closeIdleSockets(agent, 4_000, 500, now);
+    sweep(0); // first seen: idle from the sweep before, -500 at the latest
+    sweep(2_500);
+    assert.equal(destroyed, 0);
+    socket.bytesRead += 10; // used between the sweeps at 2500 and 3000
+    sweep(3_000);
+    sweep(5_000);
+    assert.equal(destroyed, 0, 'last byte between 2.5 and 3 s: idle for 2.5 s at most');
+    sweep(6_000);
+    assert.equal(destroyed, 1, 'idle 3 to 3.5 s: the next sweep would come after 4 s');
   });
 });
