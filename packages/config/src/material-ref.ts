@@ -26,3 +26,8 @@ export function materialRef(text: string, kind: MaterialKind, configDir: string,
   const path = text.trim();
   return { form: 'file', kind, path: isAbsolute(path) ? resolve(path) : resolve(join(configDir, path)), pem: null, at };
 }
+
+/** A walked material value (the walker turned it into a MaterialRef), or null when absent or invalid. */
+export function asMaterialRef(value: unknown): MaterialRef | null {
+  return value !== null && typeof value === 'object' && 'form' in value ? (value as MaterialRef) : null;
+}

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isLoopbackAddress } from './admin.ts';
 import { checkChallengeListeners, normalizeCertManager } from './cert-manager.ts';
 import { parseCidr } from './cidr.ts';
+import { asMaterialRef as ref } from './material-ref.ts';
 import { normalizeRedis } from './redis.ts';
 import { ConfigCode } from './diagnostics.ts';
 import { formatDuration } from './duration.ts';
@@ -27,7 +28,6 @@ import type {
   GatewayConfig,
   HealthCheckConfig,
   ListenAddress,
-  MaterialRef,
   RetryCondition,
   RouteClientAuthConfig,
   RouteConfig,
@@ -61,9 +61,6 @@ function bool(value: unknown): boolean {
 }
 function text(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
-}
-function ref(value: unknown): MaterialRef | null {
-  return value !== null && typeof value === 'object' && 'form' in value ? (value as MaterialRef) : null;
 }
 function address(value: unknown, fallback: ListenAddress | null): ListenAddress | null {
   if (value === null) return null;
@@ -184,7 +181,7 @@ export class Normalizer {
           pairGraceMs: num(watch.pairGrace),
         },
         workers: num(gateway.workers),
-        redis: normalizeRedis(gateway.redis, (path) => this.besideConfig(path)),
+        redis: normalizeRedis(gateway.redis),
         strictSlash: bool(gateway.strictSlash),
         extraConfig: this.extraConfig(gateway),
         cors:
@@ -203,18 +200,7 @@ export class Normalizer {
     };
     const middlewares = normalizeMiddlewares(this, raw);
     config.middlewares = middlewares.list;
-    // Rate-limit checks run in the workers, which read no certificate files: TLS to Redis is only
-    // for the primary's own use (ACME) until the material travels in the snapshot.
-    const limited = middlewares.list.find((m) => m.type === 'rateLimit');
-    if (config.gateway.redis?.tls && limited) {
-      this.ctx.diags.error(
-        ConfigCode.unsupportedKey,
-        this.at('gateway.redis.tls'),
-        `gateway.redis.tls: rate limits (middleware "${limited.name}") cannot use Redis over TLS yet`,
-        'use a Redis on a private network or a local TLS tunnel, or drop the rateLimit middlewares',
-      );
-    }
-
+    if (config.gateway.redis?.tls) this.clientPair('gateway.redis.tls');
     const listenerAsksForCerts = tls.clientAuth !== null;
     const routes: RouteConfig[] = [];
     list(gateway.routes).forEach((r, i) => {
@@ -600,8 +586,18 @@ export class Normalizer {
   private upstreamTls(value: unknown, path: string): UpstreamTlsConfig | null {
     if (value === undefined || value === null) return null;
     const raw = section(value);
-    const clientCert = ref(raw.clientCert);
-    const clientKey = ref(raw.clientKey);
+    this.clientPair(path);
+    return {
+      rootCAs: ref(raw.rootCAs),
+      clientCert: ref(raw.clientCert),
+      clientKey: ref(raw.clientKey),
+      insecureSkipVerify: bool(raw.insecureSkipVerify),
+      serverName: text(raw.serverName)?.toLowerCase() ?? null,
+    };
+  }
+
+  /** A TLS client identity (`path`.clientCert and `path`.clientKey) is given whole or not at all. */
+  private clientPair(path: string): void {
     if (this.present(`${path}.clientCert`) && !this.present(`${path}.clientKey`)) {
       this.ctx.diags.error(
         ConfigCode.clientKeyMissing,
@@ -618,13 +614,6 @@ export class Normalizer {
         'add `clientCert:` with the client certificate that belongs to this key',
       );
     }
-    return {
-      rootCAs: ref(raw.rootCAs),
-      clientCert,
-      clientKey,
-      insecureSkipVerify: bool(raw.insecureSkipVerify),
-      serverName: text(raw.serverName)?.toLowerCase() ?? null,
-    };
   }
 
   private healthCheck(value: unknown, path: string): HealthCheckConfig | null {

@@ -1,8 +1,9 @@
 // `gateway.redis` (Goma's shape: addr, password, db, tls): the Redis that instances share, for
 // rate limits and for ACME (challenge tokens, issued certificates and the per-name order lock).
 import { ConfigCode } from './diagnostics.ts';
-import { duration, type Field, goma, int, obj, str } from './spec.ts';
+import { duration, type Field, goma, int, material, obj, str } from './spec.ts';
 import type { RedisConfig } from './middleware/limits-types.ts';
+import { asMaterialRef as ref } from './material-ref.ts';
 import type { Plain } from './walk.ts';
 
 /** Every Redis command gives up after this; the caller decides what a failure means. */
@@ -45,30 +46,30 @@ export const redisField: Field = {
     flushOnStartup: goma('Goma switch that empties the Redis database at start; Gatehouse never does.'),
     tls: {
       optional: true,
-      description: 'TLS to Redis. Present (even empty): TLS on, verified against the system roots or `clientCa`.',
+      description:
+        'TLS to Redis (rate limits and ACME). Present, even empty: TLS on, the server certificate always verified against `clientCa` (default: system roots) and the host of `addr`. Files reload like other certificates.',
       spec: obj({
         clientCa: {
-          spec: str({ emptyIsAbsent: true }),
-          description: 'CA bundle (file) the Redis server certificate must chain to.',
+          spec: material('ca-bundle'),
+          description: 'CA bundle the Redis server certificate must chain to. Default: system roots.',
         },
         clientCert: {
-          spec: str({ emptyIsAbsent: true }),
-          description: 'Client certificate (file) presented to Redis.',
+          spec: material('certificate'),
+          description: 'Client certificate presented to Redis (needs `clientKey`).',
         },
-        clientKey: { spec: str({ emptyIsAbsent: true }), description: 'Private key (file) of `clientCert`.' },
+        clientKey: { spec: material('private-key'), description: 'Private key of `clientCert`.' },
       }),
     },
   }),
 };
 
-export function normalizeRedis(raw: unknown, beside: (path: string | null) => string | null): RedisConfig | null {
+export function normalizeRedis(raw: unknown): RedisConfig | null {
   if (raw === undefined || raw === null || typeof raw !== 'object') return null;
   const block = raw as Plain;
   const addr = typeof block.addr === 'string' ? parseAddr(block.addr) : null;
   if (addr === null) return null;
   const tls =
     block.tls !== undefined && block.tls !== null && typeof block.tls === 'object' ? (block.tls as Plain) : null;
-  const path = (value: unknown) => beside(typeof value === 'string' ? value : null);
   return {
     host: addr.host,
     port: addr.port,
@@ -76,8 +77,6 @@ export function normalizeRedis(raw: unknown, beside: (path: string | null) => st
     db: typeof block.db === 'number' ? block.db : 0,
     timeoutMs: REDIS_TIMEOUT_MS,
     checkTimeoutMs: typeof block.timeout === 'number' ? block.timeout : 250,
-    tls: tls
-      ? { clientCa: path(tls.clientCa), clientCert: path(tls.clientCert), clientKey: path(tls.clientKey) }
-      : null,
+    tls: tls ? { clientCa: ref(tls.clientCa), clientCert: ref(tls.clientCert), clientKey: ref(tls.clientKey) } : null,
   };
 }

@@ -82,7 +82,7 @@ routes:
 export const everyBlock = {
   version: 2,
   gateway: {
-    redis: { addr: 'redis.internal:6379', tls: {} },
+    redis: { addr: 'redis.internal:6379', tls: { clientCert: '/c/redis.pem', clientKey: '/c/redis.key' } },
     tls: {
       certificates: [{ cert: '/c/a.pem', key: '/c/a.key' }],
       clientAuth: { clientCA: '/c/ca.pem' },

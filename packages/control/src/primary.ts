@@ -903,7 +903,7 @@ export class Primary implements GatewayApi {
         failures: (provider, name, count) => this.metrics?.acmeFailures(provider, name, count),
       });
     }
-    this.acme.apply(this.current.config, this.current.tls.certificates);
+    this.acme.apply(this.current.config, this.current.tls.certificates, this.current.redisTls);
   }
 
   /**

@@ -169,6 +169,7 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
       ticketKeys: inputs.ticketKeys,
     },
     upstreamTls: material.material.upstreamTls,
+    redisTls: material.material.redisTls,
     health: inputs.health,
   };
   return { kind: 'changed', snapshot, hash, files, warnings };

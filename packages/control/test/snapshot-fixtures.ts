@@ -67,6 +67,7 @@ export function snapshot(
     config: cfg,
     tls: { certificates, clientCA: null, crl: null, ticketKeys: Buffer.alloc(48).toString('base64') },
     upstreamTls: {},
+    redisTls: null,
     health: {},
   };
 }

@@ -4,14 +4,14 @@
 // so that other users of the cluster channel (prom-client's aggregator) are left alone.
 import type { GatewayConfig } from '@gatehouse/config';
 import { type BackendHealth, backendKey } from '@gatehouse/config/backend-health';
-import type { ResolvedServerCertificate, ResolvedUpstreamTls } from '@gatehouse/pki';
+import type { ResolvedRedisTls, ResolvedServerCertificate, ResolvedUpstreamTls } from '@gatehouse/pki';
 import type {
   LeaseAnswerMessage,
   LeaseAskMessage,
   RateLimitStoreMessage,
 } from './middleware/rate-limit/lease-messages.ts';
 
-export type { ResolvedServerCertificate, ResolvedUpstreamTls };
+export type { ResolvedRedisTls, ResolvedServerCertificate, ResolvedUpstreamTls };
 
 export type { BackendHealth };
 export { backendKey };
@@ -31,6 +31,8 @@ export interface Snapshot {
   };
   /** By route name; absent when the route's backends are all plain http and no tls block is set. */
   upstreamTls: Record<string, ResolvedUpstreamTls>;
+  /** `gateway.redis.tls` as PEM, read by the primary; null: plain TCP to Redis, or no Redis. */
+  redisTls: ResolvedRedisTls | null;
   /** Current health of every backend, so a new worker starts with what the primary knows. */
   health: Record<string, BackendHealth>;
 }

@@ -26,7 +26,7 @@ import {
 } from './metrics.ts';
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { storeState } from './middleware/rate-limit/metrics.ts';
-import { RedisRateLimitStore } from './middleware/rate-limit/redis-store.ts';
+import { RedisStores } from './middleware/rate-limit/redis-stores.ts';
 import type { MiddlewareServices } from './middleware/shaping/shaping-steps.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { sessionTickets } from './tls/session-tickets.ts';
@@ -45,8 +45,11 @@ export class WorkerRuntime {
   private readonly health = new HealthTable();
   /** This worker's leases of the per-instance rate-limit buckets (the primary owns the buckets). */
   readonly leases: LeaseTable;
-  /** Redis stores by connection settings; one connection per worker per `gateway.redis`. */
-  private readonly redisStores = new Map<string, RedisRateLimitStore>();
+  /** One Redis connection per worker per `gateway.redis` (and its TLS material). */
+  private readonly redisStores = new RedisStores((addr) => (ok, error) => {
+    storeState(addr, ok);
+    this.send({ type: 'gh:rl-store', addr, ok, error });
+  });
   private readonly listeners = new Listeners();
   /** TCP/UDP forwards: bound on prepare (new ones only), swapped on commit. */
   private readonly passThrough = new PassThrough();
@@ -129,6 +132,7 @@ export class WorkerRuntime {
       this.prepared = generation;
       this.send({ type: 'gh:ready', generation: snapshot.generation });
     } catch (error) {
+      this.releaseRedisStores();
       const reason = (error as Error).message ?? String(error);
       this.logger?.error({ generation: snapshot.generation, err: error }, 'generation build failed');
       this.send({ type: 'gh:failed', generation: snapshot.generation, reason });
@@ -136,35 +140,12 @@ export class WorkerRuntime {
   }
 
   private services(snapshot: Snapshot): MiddlewareServices {
-    return { leases: this.leases, redis: this.redisStore(snapshot), gatewayVersion: GATEWAY_VERSION };
+    return { leases: this.leases, redis: this.redisStores.use(snapshot), gatewayVersion: GATEWAY_VERSION };
   }
 
-  /** The Redis store of this snapshot's `gateway.redis`, shared by generations with the same settings. */
-  private redisStore(snapshot: Snapshot): RedisRateLimitStore | null {
-    const redis = snapshot.config.gateway.redis;
-    if (redis === null) return null;
-    const signature = JSON.stringify(redis);
-    let store = this.redisStores.get(signature);
-    if (store === undefined) {
-      const addr = `${redis.host}:${redis.port}`;
-      store = new RedisRateLimitStore(
-        {
-          host: redis.host,
-          port: redis.port,
-          password: redis.password,
-          db: redis.db,
-          tls: null,
-          timeoutMs: redis.checkTimeoutMs,
-        },
-        signature,
-        (ok, error) => {
-          storeState(addr, ok);
-          this.send({ type: 'gh:rl-store', addr, ok, error });
-        },
-      );
-      this.redisStores.set(signature, store);
-    }
-    return store;
+  /** Closes the Redis connections that neither the current nor the prepared generation uses. */
+  private releaseRedisStores(): void {
+    this.redisStores.keepOnly([this.current?.number, this.prepared?.number]);
   }
 
   private async ensureLogger(snapshot: Snapshot): Promise<void> {
@@ -204,6 +185,7 @@ export class WorkerRuntime {
     if (previous !== null) {
       this.pool.releaseGeneration(previous.number);
       previous.close();
+      this.releaseRedisStores();
     }
     this.passThrough.commit(generation, logger);
     if (this.bound) {
@@ -238,6 +220,7 @@ export class WorkerRuntime {
     if (this.logger !== null) this.passThrough.abort(generation, this.logger);
     this.prepared.close();
     this.prepared = null;
+    this.releaseRedisStores();
   }
 
   private ticketKeys(keys: Buffer): void {

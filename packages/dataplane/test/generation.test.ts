@@ -21,6 +21,7 @@ function snapshot(
     config: gatewayConfig(routes),
     tls: { certificates: [], clientCA: null, crl: null, ticketKeys: Buffer.alloc(48, 1).toString('base64') },
     upstreamTls: {},
+    redisTls: null,
     health: { [backendKey('api', 'http://127.0.0.1:9002')]: { up: false, ejectedUntil: 0 } },
   };
 }

@@ -134,6 +134,7 @@ export function snapshotOf(
       ticketKeys: randomBytes(48).toString('base64'),
     },
     upstreamTls: {},
+    redisTls: null,
     health: {},
   };
 }

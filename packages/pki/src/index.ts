@@ -10,6 +10,7 @@ export * from './material.ts';
 export * from './name-match.ts';
 export * from './preflight.ts';
 export * from './load.ts';
+export * from './outbound-tls.ts';
 export * from './server-context.ts';
 export * from './ticket-keys.ts';
 export * from './middleware-keys.ts';

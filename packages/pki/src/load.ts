@@ -2,27 +2,25 @@
 // either the resolved material for a snapshot or every error found (never just the first). The
 // primary calls this on every change; a failure keeps the running generation.
 
-import type { ConfigDiagnostic, GatewayConfig, MaterialRef, RouteConfig, SourcePos } from '@gatehouse/config';
-import { createHash, type X509Certificate } from 'node:crypto';
+import type { ConfigDiagnostic, GatewayConfig, MaterialRef, SourcePos } from '@gatehouse/config';
+import type { X509Certificate } from 'node:crypto';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
 import { errorPageFiles } from './error-pages.ts';
+import { checkedChain, Findings } from './findings.ts';
 import { middlewareKeyFiles } from './middleware-keys.ts';
 import { inspectCertificate } from './inspect.ts';
 import { type FileReader, type MaterialResolution, resolveMaterial } from './material.ts';
 import { certificateNameCovers } from './name-match.ts';
+import { resolveRedisTls, resolveUpstreamTls } from './outbound-tls.ts';
 import {
   canonicalHost,
   checkCaBundle,
-  checkChain,
   checkCrl,
   checkCrlCoverage,
-  checkExpirySoon,
   checkHostCoverage,
   checkKeyMatchesCertificate,
   checkPurpose,
-  checkValidityWindow,
   openPrivateKey,
-  parseCertificates,
 } from './preflight.ts';
 import type { MaterialLoad, ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
 
@@ -34,8 +32,8 @@ export interface LoadMaterialOptions {
 }
 
 /**
- * Every file path the config references (certificates, keys, CAs, CRLs, upstream identities, key
- * files and error pages of middlewares), once each.
+ * Every file path the config references (certificates, keys, CAs, CRLs, upstream and Redis
+ * identities, key files and error pages of middlewares), once each.
  */
 export function referencedFiles(config: GatewayConfig): string[] {
   const files = new Set<string>();
@@ -54,20 +52,9 @@ function allRefs(config: GatewayConfig): MaterialRef[] {
     const tls = route.security.tls;
     if (tls) refs.push(tls.rootCAs, tls.clientCert, tls.clientKey);
   }
+  const redisTls = config.gateway.redis?.tls;
+  if (redisTls) refs.push(redisTls.clientCa, redisTls.clientCert, redisTls.clientKey);
   return refs.filter((r): r is MaterialRef => r !== null);
-}
-
-/** Collects diagnostics by severity. */
-class Findings {
-  readonly errors: ConfigDiagnostic[] = [];
-  readonly warnings: ConfigDiagnostic[] = [];
-  add(d: ConfigDiagnostic | null | undefined): void {
-    if (!d) return;
-    (d.severity === 'error' ? this.errors : this.warnings).push(d);
-  }
-  addAll(ds: readonly ConfigDiagnostic[]): void {
-    for (const d of ds) this.add(d);
-  }
 }
 
 /** Reads each distinct ref once, concurrently. */
@@ -177,10 +164,12 @@ async function loadChecked(
     if (upstream) upstreamTls[route.name] = upstream;
   }
 
+  const redisTls = resolveRedisTls(config, text, now, findings);
+
   const ok = findings.errors.length === 0;
   return {
     ok,
-    material: ok ? { certificates, clientCA, crl, upstreamTls } : null,
+    material: ok ? { certificates, clientCA, crl, upstreamTls, redisTls } : null,
     errors: findings.errors,
     warnings: findings.warnings,
     files,
@@ -237,36 +226,6 @@ export function serverCertificateRecord(
   };
 }
 
-/** Parses a leaf-first chain and runs the validity, expiry and chain checks; null when it cannot serve. */
-function checkedChain(
-  pem: string,
-  origin: string,
-  at: SourcePos,
-  now: number,
-  warningDays: number,
-  findings: Findings,
-): X509Certificate[] | null {
-  const parsed = parseCertificates(pem, origin, at);
-  if (!parsed.ok) {
-    findings.add(parsed.diagnostic);
-    return null;
-  }
-  const chain = parsed.value;
-  let usable = true;
-  for (const [i, cert] of chain.entries()) {
-    const label = i === 0 ? origin : `${origin}: intermediate #${i + 1} (${cert.subject.split('\n').join(', ')})`;
-    const window = checkValidityWindow(cert, now, label, at);
-    if (window) usable = false;
-    findings.add(window ?? checkExpirySoon(cert, now, warningDays, label, at));
-  }
-  const broken = checkChain(chain, origin, at);
-  if (broken) {
-    findings.add(broken);
-    usable = false;
-  }
-  return usable ? chain : null;
-}
-
 /** The default certificate: the one serving `defaultName`, else the first listed. */
 function markDefault(
   certificates: ResolvedServerCertificate[],
@@ -293,81 +252,4 @@ function markDefault(
     }
   }
   (chosen ?? certificates[0]!).isDefault = true;
-}
-
-function resolveUpstreamTls(
-  route: RouteConfig,
-  text: (ref: MaterialRef | null) => MaterialResolution | null,
-  now: number,
-  warningDays: number,
-  findings: Findings,
-): ResolvedUpstreamTls | null {
-  const tls = route.security.tls;
-  const https = route.backends.some((b) => b.protocol === 'https:');
-  if (!tls && !https) return null;
-  const tlsPath = `${route.at.path}.security.tls`;
-  let ca: string | null = null;
-  let cert: string | null = null;
-  let key: string | null = null;
-  if (tls?.rootCAs) {
-    const roots = text(tls.rootCAs)!;
-    if (!roots.ok) findings.add(roots.diagnostic);
-    else {
-      const checked = checkCaBundle(roots.pem, roots.origin, tls.rootCAs.at, now);
-      findings.addAll(checked.errors);
-      findings.addAll(checked.warnings);
-      ca = roots.pem;
-    }
-  }
-  if (tls?.clientCert && tls.clientKey) {
-    const c = text(tls.clientCert)!;
-    const k = text(tls.clientKey)!;
-    if (!c.ok) findings.add(c.diagnostic);
-    if (!k.ok) findings.add(k.diagnostic);
-    if (c.ok && k.ok) {
-      const chain = checkedChain(c.pem, c.origin, tls.clientCert.at, now, warningDays, findings);
-      const opened = openPrivateKey(k.pem, null, k.origin, tls.clientKey.at);
-      if (!opened.ok) findings.add(opened.diagnostic);
-      if (chain && opened.ok) {
-        findings.add(checkKeyMatchesCertificate(chain[0]!, opened.value, c.origin, k.origin, tls.clientCert.at));
-        findings.add(checkPurpose(chain[0]!, 'client', c.origin, tls.clientCert.at));
-      }
-      cert = c.pem;
-      key = k.pem;
-    }
-  }
-  const rejectUnauthorized = !(tls?.insecureSkipVerify ?? false);
-  if (!rejectUnauthorized) {
-    findings.add(
-      diagnostic(
-        'warning',
-        { ...route.at, path: `${tlsPath}.insecureSkipVerify` },
-        MaterialCode.insecureSkipVerify,
-        `route "${route.name}": insecureSkipVerify is on, so the backend's certificate is not verified and anyone on the path can impersonate it`,
-        'give the backend CA in `rootCAs` instead',
-      ),
-    );
-  }
-  const servername = tls?.serverName ?? null;
-  return {
-    ca,
-    cert,
-    key,
-    rejectUnauthorized,
-    servername,
-    identity: upstreamIdentity(ca, cert, key, rejectUnauthorized, servername),
-  };
-}
-
-/** sha256 over everything that makes an upstream TLS identity: equal identities share one agent. */
-export function upstreamIdentity(
-  ca: string | null,
-  cert: string | null,
-  key: string | null,
-  rejectUnauthorized: boolean,
-  servername: string | null,
-): string {
-  return createHash('sha256')
-    .update(JSON.stringify([ca, cert, key, rejectUnauthorized, servername]))
-    .digest('hex');
 }

@@ -33,6 +33,15 @@ export interface ResolvedUpstreamTls {
   identity: string;
 }
 
+/** `gateway.redis.tls` as the workers (and the primary's ACME store) use it; always verified. */
+export interface ResolvedRedisTls {
+  ca: string | null; // PEM bundle; null = system roots
+  cert: string | null;
+  key: string | null;
+  /** SNI and the name checked in the certificate: the host of `addr` when it is a name; null for an IP. */
+  servername: string | null;
+}
+
 /** Everything the primary read and checked for one config: what a snapshot carries besides the config. */
 export interface ResolvedMaterial {
   certificates: ResolvedServerCertificate[];
@@ -42,6 +51,8 @@ export interface ResolvedMaterial {
   crl: string | null;
   /** By route name, for routes with `security.tls` or an https backend. */
   upstreamTls: Record<string, ResolvedUpstreamTls>;
+  /** Null without `gateway.redis.tls`. */
+  redisTls: ResolvedRedisTls | null;
 }
 
 /** The outcome of loadMaterial: on failure `material` is null and `errors` say why. */

@@ -50,6 +50,7 @@ describe('certificate facts and expiry', () => {
       clientCA: ca.certPem,
       crl: null,
       upstreamTls: { one: { ...upstream, identity: 'same' }, two: { ...upstream, identity: 'same' } },
+      redisTls: null,
     };
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

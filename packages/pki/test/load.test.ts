@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, writeCrl } from '../src/dev-pki.ts';
-import { loadMaterial, referencedFiles, upstreamIdentity } from '../src/load.ts';
+import { loadMaterial, referencedFiles } from '../src/load.ts';
+import { upstreamIdentity } from '../src/outbound-tls.ts';
 
 const DAY = 86_400_000;
 

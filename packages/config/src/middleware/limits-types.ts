@@ -2,6 +2,7 @@ import type { SourcePos } from '../types.ts';
 
 // Normalised rules of the rate-limit and request/response shaping middlewares. Plain data: they
 // travel to the workers inside the snapshot.
+import type { MaterialRef } from '../types.ts';
 
 export type RateLimitUnit = 'second' | 'minute' | 'hour';
 export type RateLimitKeySource = 'ip' | 'header' | 'cookie';
@@ -137,5 +138,6 @@ export interface RedisConfig {
   timeoutMs: number;
   /** A rate-limit check waits at most this long (`timeout`). */
   checkTimeoutMs: number;
-  tls: { clientCa: string | null; clientCert: string | null; clientKey: string | null } | null;
+  /** Read and checked by pki in the primary; workers get the PEM in the snapshot (`redisTls`). */
+  tls: { clientCa: MaterialRef | null; clientCert: MaterialRef | null; clientKey: MaterialRef | null } | null;
 }

@@ -8,14 +8,14 @@
 // name that waits (for its first certificate, or after a failure) never holds up start-up or any
 // other name, and serves the default certificate (or its current one) meanwhile.
 import { X509Certificate } from 'node:crypto';
-import type { AcmeProviderConfig, GatewayConfig, RedisConfig } from '@gatehouse/config';
-import type { AcmeChallengesMessage, ResolvedServerCertificate } from '@gatehouse/dataplane';
+import type { AcmeProviderConfig, GatewayConfig } from '@gatehouse/config';
+import type { AcmeChallengesMessage, ResolvedRedisTls, ResolvedServerCertificate } from '@gatehouse/dataplane';
 import { resolveMaterial } from '@gatehouse/pki';
 import * as acme from 'acme-client';
 import type { Logger } from 'pino';
 import { failureDetail, takeRetryAfter, trustFor } from './acme-http.ts';
 import { renewalTime, retryDelayMs } from './renewal.ts';
-import { type RemoteChallenges, SharedAcmeStore } from './shared-store.ts';
+import { connectionKey, type RedisConnection, type RemoteChallenges, SharedAcmeStore } from './shared-store.ts';
 import { loadOrCreateAccountKey, storeCertificate } from './storage.ts';
 
 export type ChallengeSet = Omit<AcmeChallengesMessage, 'type' | 'id'>;
@@ -67,7 +67,9 @@ export class AcmeManager {
   private stopped = false;
   /** With `gateway.redis`: the store shared with other instances, and the challenges pending there. */
   private shared: Promise<SharedAcmeStore | null> = Promise.resolve(null);
-  private sharedConfig: string | null = null;
+  /** connectionKey of the Redis `shared` connects to, and that connection (null: none). */
+  private sharedKey: string | null = null;
+  private sharedConnection: RedisConnection | null = null;
   private remote: RemoteChallenges = { http: new Map(), alpn: new Map() };
 
   constructor(host: AcmeHost) {
@@ -90,9 +92,10 @@ export class AcmeManager {
    * Takes the names of `config` and the certificates the current generation serves. Called at start
    * and after every accepted reload (including the ones that install an ACME certificate).
    */
-  apply(config: GatewayConfig, serving: readonly ResolvedServerCertificate[]): void {
+  apply(config: GatewayConfig, serving: readonly ResolvedServerCertificate[], redisTls: ResolvedRedisTls | null): void {
     if (this.stopped) return;
-    this.useShared(config.gateway.redis);
+    const redis = config.gateway.redis;
+    this.useShared(redis === null ? null : { config: redis, tls: redisTls });
     const wanted = new Set<string>();
     for (const provider of config.certManager?.providers ?? []) {
       if (provider.names.length === 0) continue;
@@ -145,10 +148,11 @@ export class AcmeManager {
   }
 
   /** Connects to (or leaves) the shared store when `gateway.redis` appears, changes or goes. */
-  private useShared(redis: RedisConfig | null): void {
-    const wanted = redis ? JSON.stringify(redis) : null;
-    if (wanted === this.sharedConfig) return;
-    this.sharedConfig = wanted;
+  private useShared(redis: RedisConnection | null): void {
+    const wanted = redis ? connectionKey(redis) : null;
+    if (wanted === this.sharedKey) return;
+    this.sharedKey = wanted;
+    this.sharedConnection = redis;
     const previous = this.shared;
     void previous.then((store) => store?.close());
     this.remote = { http: new Map(), alpn: new Map() };
@@ -167,12 +171,12 @@ export class AcmeManager {
     connecting.then(
       () =>
         this.host.logger.info(
-          { redis: `${redis.host}:${redis.port}` },
+          { redis: `${redis.config.host}:${redis.config.port}` },
           'ACME shares challenges, certificates and order locks through Redis',
         ),
       (error: unknown) =>
         this.host.logger.error(
-          { err: error, redis: `${redis.host}:${redis.port}` },
+          { err: error, redis: `${redis.config.host}:${redis.config.port}` },
           'Redis for shared ACME state is unreachable; orders wait for it',
         ),
     );
@@ -184,9 +188,9 @@ export class AcmeManager {
       return await this.shared;
     } catch (error) {
       // Connect again on the next attempt.
-      const config = this.sharedConfig;
-      this.sharedConfig = null;
-      if (config !== null) this.useShared(JSON.parse(config) as RedisConfig);
+      const connection = this.sharedConnection;
+      this.sharedKey = null;
+      if (connection !== null) this.useShared(connection);
       throw new Error(`Redis for shared ACME state: ${(error as Error).message}`);
     }
   }

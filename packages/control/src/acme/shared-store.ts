@@ -14,9 +14,9 @@
 // The private keys of issued certificates are stored in Redis: give Redis a password and TLS, and
 // reach it only from the gateways.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { RedisConfig } from '@gatehouse/config';
+import type { ResolvedRedisTls } from '@gatehouse/pki';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -49,6 +49,18 @@ export interface SharedStoreEvents {
   onChallenges(remote: RemoteChallenges): Promise<void>;
   /** Another instance stored a certificate for (provider, name). */
   onCertificate(provider: string, name: string): void;
+}
+
+/** `gateway.redis` and, with `tls`, the material the primary resolved for it (null: plain TCP). */
+export interface RedisConnection {
+  config: RedisConfig;
+  tls: ResolvedRedisTls | null;
+}
+
+/** What makes two connections the same (the config's source positions left out). */
+export function connectionKey(redis: RedisConnection): string {
+  const { host, port, password, db, timeoutMs } = redis.config;
+  return JSON.stringify([host, port, password, db, timeoutMs, redis.tls]);
 }
 
 export class SharedAcmeStore {
@@ -91,12 +103,20 @@ export class SharedAcmeStore {
     });
   }
 
-  static async connect(config: RedisConfig, logger: Logger, events: SharedStoreEvents): Promise<SharedAcmeStore> {
-    const tls = config.tls
+  static async connect(
+    connection: RedisConnection,
+    logger: Logger,
+    events: SharedStoreEvents,
+  ): Promise<SharedAcmeStore> {
+    const { config, tls: material } = connection;
+    // The material the primary read and checked for this generation, never re-read here.
+    const tls = material
       ? {
-          ...(config.tls.clientCa ? { ca: await readFile(config.tls.clientCa, 'utf8') } : {}),
-          ...(config.tls.clientCert ? { cert: await readFile(config.tls.clientCert, 'utf8') } : {}),
-          ...(config.tls.clientKey ? { key: await readFile(config.tls.clientKey, 'utf8') } : {}),
+          ...(material.ca === null ? {} : { ca: material.ca }),
+          ...(material.cert === null ? {} : { cert: material.cert }),
+          ...(material.key === null ? {} : { key: material.key }),
+          ...(material.servername === null ? {} : { servername: material.servername }),
+          rejectUnauthorized: true,
         }
       : undefined;
     const options = {

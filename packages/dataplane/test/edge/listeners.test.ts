@@ -30,6 +30,7 @@ function snapshot(generation: number, origin: string, address: string, maxHeader
     config,
     tls: { certificates: [], clientCA: null, crl: null, ticketKeys: Buffer.alloc(48, 1).toString('base64') },
     upstreamTls: {},
+    redisTls: null,
     health: {},
   };
 }

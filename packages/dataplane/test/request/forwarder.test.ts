@@ -99,6 +99,7 @@ describe('the request path (Forwarder on a real server and backend)', () => {
       config: gatewayConfig(routes),
       tls: { certificates: [], clientCA: null, crl: null, ticketKeys: Buffer.alloc(48, 1).toString('base64') },
       upstreamTls: {},
+      redisTls: null,
       health: {},
     };
     const generation = Generation.build(snapshot, pool, new HealthTable());

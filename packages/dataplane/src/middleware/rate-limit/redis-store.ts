@@ -65,8 +65,8 @@ export interface RedisStoreOptions {
   port: number;
   password: string | null;
   db: number;
-  /** PEM strings, resolved by the primary; null: plain TCP. */
-  tls: { ca: string | null; cert: string | null; key: string | null } | null;
+  /** PEM strings, resolved by the primary; null: plain TCP. Verification is never turned off. */
+  tls: { ca: string | null; cert: string | null; key: string | null; servername: string | null } | null;
   timeoutMs: number;
 }
 
@@ -93,11 +93,17 @@ export class RedisRateLimitStore {
   private probing = false;
   /** False from the first failure until a call succeeds again. */
   ok = true;
+  private closed = false;
 
-  constructor(options: RedisStoreOptions, signature: string, onState: StoreStateListener) {
+  /**
+   * `reportedDown`: the store this one replaces was down when closed; this one starts down too, so
+   * that its first success (not its first failure) is what gets reported.
+   */
+  constructor(options: RedisStoreOptions, signature: string, onState: StoreStateListener, reportedDown = false) {
     this.addr = `${options.host}:${options.port}`;
     this.signature = signature;
     this.onState = onState;
+    this.ok = !reportedDown;
     const client = new Redis({
       host: options.host,
       port: options.port,
@@ -110,6 +116,8 @@ export class RedisRateLimitStore {
               ...(options.tls.ca === null ? {} : { ca: options.tls.ca }),
               ...(options.tls.cert === null ? {} : { cert: options.tls.cert }),
               ...(options.tls.key === null ? {} : { key: options.tls.key }),
+              ...(options.tls.servername === null ? {} : { servername: options.tls.servername }),
+              rejectUnauthorized: true,
             },
           }),
       commandTimeout: options.timeoutMs,
@@ -167,12 +175,18 @@ export class RedisRateLimitStore {
   private failed(error: Error): void {
     this.probing = false;
     this.downUntil = Date.now() + REDIS_DOWN_MS;
-    if (!this.ok) return;
+    if (!this.ok || this.closed) return;
     this.ok = false;
     this.onState(false, error.message);
   }
 
+  /**
+   * Ends the connection once its commands in flight are answered (a reload swapped the store):
+   * what fails after that is not an outage, so it is not reported.
+   */
   close(): void {
-    this.client.disconnect();
+    this.closed = true;
+    if (this.client.status === 'ready') this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
   }
 }
