@@ -1,5 +1,5 @@
-// A real redis-server on a free loopback port, for the tests of the shared rate limit. No config
-// file, no persistence: it lives and dies with the test.
+// A real redis-server on a free loopback port, for the tests of the shared rate limit, in plain TCP
+// or TLS only. No config file, no persistence: it lives and dies with the test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { freePort } from './processes.ts';
@@ -14,10 +14,36 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-async function launch(port: number): Promise<ChildProcess> {
+/** TLS only (no plain port): the server's certificate and key, and the CA its clients must chain to. */
+export interface RedisTlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** Clients must present a certificate that chains to it (`--tls-auth-clients yes`). */
+  clientCaFile: string;
+}
+
+function listenArgs(port: number, tls: RedisTlsFiles | null): string[] {
+  if (tls === null) return ['--port', String(port)];
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    tls.certFile,
+    '--tls-key-file',
+    tls.keyFile,
+    '--tls-ca-cert-file',
+    tls.clientCaFile,
+    '--tls-auth-clients',
+    'yes',
+  ];
+}
+
+async function launch(port: number, tls: RedisTlsFiles | null): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    [...listenArgs(port, tls), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -40,9 +66,9 @@ async function launch(port: number): Promise<ChildProcess> {
   return child;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(tls: RedisTlsFiles | null = null): Promise<RedisServer> {
   const port = await freePort();
-  let child = await launch(port);
+  let child = await launch(port, tls);
   const end = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
@@ -57,7 +83,7 @@ export async function startRedis(): Promise<RedisServer> {
     kill: () => end('SIGKILL'),
     restart: async () => {
       await end('SIGKILL');
-      child = await launch(port);
+      child = await launch(port, tls);
     },
     stop: () => end('SIGTERM'),
   };

@@ -4,113 +4,31 @@
 // both onStoreError modes. Counts are asserted, never timings: a unit of an hour keeps the refill
 // out of the count, and the one per-second check bounds the count by the time that really passed.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import {
+  allowed,
+  get,
+  type OkBackend,
+  type RateLimitGateway,
+  startOkBackend,
+  startRateLimitGateway,
+  statuses,
+} from '../support/rate-limit.ts';
 import { type RedisServer, startRedis } from '../support/redis.ts';
 import { missingPackage } from '../support/services.ts';
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
+let backend: OkBackend;
 
-/** One request on a new connection (agent: false), so consecutive requests land on any worker. */
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false, timeout: 15_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-  });
-}
-
-async function statuses(port: number, path: string, count: number, headers: Record<string, string> = {}) {
-  const out: number[] = [];
-  for (let i = 0; i < count; i++) out.push((await get(port, path, headers)).status);
-  return out;
-}
-
-const allowed = (list: number[]) => list.filter((s) => s === 200).length;
-
-let backend: http.Server;
-let backendPort = 0;
-
-function rateLimitConfig(webPort: number, adminPort: number, extra = ''): string {
-  return `version: 2
-gateway:
-  entryPoints:
-    web: { address: "127.0.0.1:${webPort}" }
-  admin: { address: "127.0.0.1:${adminPort}" }
-  log: { accessLog: false }
-${extra}
-middlewares:
-  - name: burst
-    type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 20 }
-  - name: per-second
-    type: rateLimit
-    rule: { unit: second, requestsPerUnit: 20 }
-  - name: ban
-    type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 2, banAfter: 3, banDuration: 1h }
-  - name: by-key
-    type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 3, keyStrategy: { source: header, name: X-API-Key } }
-  - name: by-session
-    type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 3, keyStrategy: { source: cookie, name: session } }
-  - name: shared-local
-    type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 20, onStoreError: local }
-  - name: shared-deny
-    type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 20, onStoreError: deny }
-routes:
-${['burst', 'per-second', 'ban', 'by-key', 'by-session', 'shared-local', 'shared-deny']
-  .map(
-    (name) => `  - name: ${name}
-    path: /${name}
-    backends: [{ endpoint: "http://127.0.0.1:${backendPort}" }]
-    middlewares: [${name}]`,
-  )
-  .join('\n')}
-`;
-}
-
-async function gateway(workers: number, extra = ''): Promise<{ gw: GatewayProcess; port: number; admin: number }> {
-  const [port, admin] = [await freePort(), await freePort()];
-  const dir = tempDir('gh-ratelimit-');
-  const gw = await startGateway(writeFile(dir, 'gatehouse.yaml', rateLimitConfig(port, admin, extra)), {
-    workers,
-    readyTimeoutMs: 120_000,
-  });
-  return { gw, port, admin };
-}
+const gateway = (workers: number, extra = '') => startRateLimitGateway(workers, backend.port, extra);
 
 before(async () => {
-  backend = http.createServer((req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.end('ok\n');
-  });
-  backend.listen(0, '127.0.0.1');
-  await new Promise((r) => backend.once('listening', r));
-  backendPort = (backend.address() as AddressInfo).port;
+  backend = await startOkBackend();
 });
-after(() => backend.close());
+after(() => backend.server.close());
 
 for (const workers of [2, 4]) {
   describe(`one instance with ${workers} workers`, () => {
-    let g: { gw: GatewayProcess; port: number; admin: number };
+    let g: RateLimitGateway;
     before(async () => {
       g = await gateway(workers);
     });
@@ -179,8 +97,8 @@ for (const workers of [2, 4]) {
 
 describe('two instances sharing Redis', { skip: missingPackage('redis-server', 'redis-server') }, () => {
   let redis: RedisServer;
-  let a: { gw: GatewayProcess; port: number; admin: number };
-  let b: { gw: GatewayProcess; port: number; admin: number };
+  let a: RateLimitGateway;
+  let b: RateLimitGateway;
   before(async () => {
     redis = await startRedis();
     const extra = `  redis: { addr: "127.0.0.1:${redis.port}" }`;

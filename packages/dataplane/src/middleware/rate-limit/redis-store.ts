@@ -94,6 +94,8 @@ export class RedisRateLimitStore {
   /** False from the first failure until a call succeeds again. */
   ok = true;
   private closed = false;
+  /** Why the connection last failed; cleared when it is ready again. */
+  private connectionError: string | null = null;
 
   /**
    * `reportedDown`: the store this one replaces was down when closed; this one starts down too, so
@@ -128,8 +130,11 @@ export class RedisRateLimitStore {
       autoResendUnfulfilledCommands: false,
     }) as ScriptedRedis;
     client.defineCommand('ghRateLimit', { numberOfKeys: 3, lua: SCRIPT });
-    // Failures surface through the commands; the connection's own errors only need a listener.
-    client.on('error', () => {});
+    // Failures surface through the commands; the connection's own error (a refused connection, a
+    // certificate that does not verify) is kept to say why, since the command only says it failed.
+    client.on('error', (error: Error) => {
+      this.connectionError = error.message;
+    });
     // A reconnection ends an outage without waiting for a request to probe it.
     client.on('ready', () => this.succeeded());
     this.client = client;
@@ -167,6 +172,7 @@ export class RedisRateLimitStore {
 
   private succeeded(): void {
     this.probing = false;
+    this.connectionError = null;
     if (this.ok) return;
     this.ok = true;
     this.onState(true, null);
@@ -177,7 +183,7 @@ export class RedisRateLimitStore {
     this.downUntil = Date.now() + REDIS_DOWN_MS;
     if (!this.ok || this.closed) return;
     this.ok = false;
-    this.onState(false, error.message);
+    this.onState(false, this.connectionError ?? error.message);
   }
 
   /**
