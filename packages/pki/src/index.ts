@@ -11,6 +11,7 @@ export * from './name-match.ts';
 export * from './preflight.ts';
 export * from './load.ts';
 export * from './outbound-tls.ts';
+export * from './redis-tls-options.ts';
 export * from './server-context.ts';
 export * from './ticket-keys.ts';
 export * from './middleware-keys.ts';

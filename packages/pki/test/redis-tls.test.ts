@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '../src/dev-pki.ts';
 import { loadMaterial, referencedFiles } from '../src/load.ts';
+import { redisTlsOptions } from '../src/redis-tls-options.ts';
 
 describe('gateway.redis.tls material', () => {
   let dir: string;
@@ -56,11 +57,19 @@ routes:
       servername: 'redis.internal',
     });
     assert.deepEqual(referencedFiles(cfg).sort(), [ca.certPath, client.certPath, client.keyPath].sort());
+    assert.deepEqual(redisTlsOptions(load.material!.redisTls!), {
+      ca: ca.certPem,
+      cert: client.certPem,
+      key: client.keyPem,
+      servername: 'redis.internal',
+      rejectUnauthorized: true,
+    });
   });
 
   it('sends no servername to an IP address, and trusts the system roots without clientCa', async () => {
     const load = await loadMaterial(config('127.0.0.1:6380', '{}'));
     assert.deepEqual(load.material?.redisTls, { ca: null, cert: null, key: null, servername: null });
+    assert.deepEqual(redisTlsOptions(load.material!.redisTls!), { rejectUnauthorized: true });
     const plain = await loadMaterial(config('127.0.0.1:6380', 'null'));
     assert.equal(plain.material?.redisTls, null);
   });

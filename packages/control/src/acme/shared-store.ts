@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { RedisConfig } from '@gatehouse/config';
-import type { ResolvedRedisTls } from '@gatehouse/pki';
+import { type ResolvedRedisTls, redisTlsOptions } from '@gatehouse/pki';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -110,15 +110,7 @@ export class SharedAcmeStore {
   ): Promise<SharedAcmeStore> {
     const { config, tls: material } = connection;
     // The material the primary read and checked for this generation, never re-read here.
-    const tls = material
-      ? {
-          ...(material.ca === null ? {} : { ca: material.ca }),
-          ...(material.cert === null ? {} : { cert: material.cert }),
-          ...(material.key === null ? {} : { key: material.key }),
-          ...(material.servername === null ? {} : { servername: material.servername }),
-          rejectUnauthorized: true,
-        }
-      : undefined;
+    const tls = material ? redisTlsOptions(material) : undefined;
     const options = {
       host: config.host,
       port: config.port,

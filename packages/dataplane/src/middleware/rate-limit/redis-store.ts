@@ -5,6 +5,8 @@
 // Every call has a short timeout. After a failure the store is "down" for a second: requests do
 // not touch Redis in that time (the rule's onStoreError decides: the per-instance limit or a
 // refusal), then one request probes it again. Nothing waits longer than the timeout.
+import type { ResolvedRedisTls } from '@gatehouse/pki';
+import { redisTlsOptions } from '@gatehouse/pki/redis-tls-options';
 import { Redis } from 'ioredis';
 import type { BucketRule } from './token-bucket.ts';
 
@@ -66,7 +68,7 @@ export interface RedisStoreOptions {
   password: string | null;
   db: number;
   /** PEM strings, resolved by the primary; null: plain TCP. Verification is never turned off. */
-  tls: { ca: string | null; cert: string | null; key: string | null; servername: string | null } | null;
+  tls: ResolvedRedisTls | null;
   timeoutMs: number;
 }
 
@@ -111,17 +113,7 @@ export class RedisRateLimitStore {
       port: options.port,
       db: options.db,
       ...(options.password === null ? {} : { password: options.password }),
-      ...(options.tls === null
-        ? {}
-        : {
-            tls: {
-              ...(options.tls.ca === null ? {} : { ca: options.tls.ca }),
-              ...(options.tls.cert === null ? {} : { cert: options.tls.cert }),
-              ...(options.tls.key === null ? {} : { key: options.tls.key }),
-              ...(options.tls.servername === null ? {} : { servername: options.tls.servername }),
-              rejectUnauthorized: true,
-            },
-          }),
+      ...(options.tls === null ? {} : { tls: redisTlsOptions(options.tls) }),
       commandTimeout: options.timeoutMs,
       connectTimeout: Math.max(options.timeoutMs, 1000),
       maxRetriesPerRequest: 0,
