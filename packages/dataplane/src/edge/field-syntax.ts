@@ -55,8 +55,11 @@ export function equalsLower(value: string, lower: string): boolean {
 
 /** Value without leading/trailing SP/HTAB equals `lower`, ASCII case-insensitively. */
 export function trimmedEqualsLower(value: string, lower: string): boolean {
-  let start = 0;
-  let end = value.length;
+  return trimmedRangeEqualsLower(value, 0, value.length, lower);
+}
+
+/** The same for `value` from `start` to `end` (a member of a list), without slicing it out. */
+export function trimmedRangeEqualsLower(value: string, start: number, end: number, lower: string): boolean {
   while (start < end && isOws(value.charCodeAt(start))) start++;
   while (end > start && isOws(value.charCodeAt(end - 1))) end--;
   if (end - start !== lower.length) return false;

@@ -78,12 +78,14 @@ export class MiddlewareSteps {
     }
     if (route.middlewares.length === 0 && route.cors === null) return null;
     const entries: ChainEntry[] = route.middlewares.map((name) => {
-      const step = this.step(name, route.name);
+      const step = forRoute(this.step(name, route.name), route);
       const config = this.definitions.get(name) as MiddlewareConfig;
       return { step, paths: config.paths.length === 0 ? null : new PathMatcher(config.paths, route.path) };
     });
     // The deprecated route (or gateway) `cors` block runs first, as Goma's CORS handler does.
-    if (route.cors !== null) entries.unshift({ step: corsBlockStep(route.cors, this.services), paths: null });
+    if (route.cors !== null) {
+      entries.unshift({ step: forRoute(corsBlockStep(route.cors, this.services), route), paths: null });
+    }
     return new MiddlewareChain(entries);
   }
 
@@ -91,4 +93,9 @@ export class MiddlewareSteps {
     for (const step of this.built.values()) step.close?.();
     this.built.clear();
   }
+}
+
+/** A shared step bound to one route, when it has per-route work to precompile. */
+function forRoute(step: MiddlewareStep, route: RouteConfig): MiddlewareStep {
+  return step.forRoute === undefined ? step : step.forRoute(route);
 }

@@ -6,8 +6,6 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** The part of a request the response phase reads (RequestState implements it). */
 export interface ShapedRequest {
-  readonly routeName: string | null;
-  readonly routePath: string;
   readonly req: { readonly headers: IncomingHttpHeaders };
   responseShapers: ResponseShaper[] | null;
   errorReplacer: ErrorReplacer | null;

@@ -76,6 +76,18 @@ export interface MiddlewareStep {
   onRequest(r: MiddlewareRequest): StepResult | Promise<StepResult>;
   /** Called when the generation that built it is retired: stop timers, close agents. */
   close?(): void;
+  /**
+   * The step as `route` runs it, for a step with work to do once per route (templates filled with
+   * the route's name and path): called when the route's chain is built. Absent: the step itself.
+   */
+  forRoute?(route: RouteFacts): MiddlewareStep;
+}
+
+/** What a step may precompile for one route. */
+export interface RouteFacts {
+  readonly name: string;
+  /** The route's path prefix, as configured. */
+  readonly path: string;
 }
 
 /** A frozen answer, built once per step and reason (never per request). */

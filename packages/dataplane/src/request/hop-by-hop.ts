@@ -1,7 +1,7 @@
 // Connection-specific header fields: what one hop says to the next and must not travel further
 // (RFC 9110 §7.6.1), plus the de-facto `keep-alive` and `proxy-connection`. This is the one table;
 // each direction and protocol takes from it what applies, and says why it differs.
-import { equalsLower } from '../edge/field-syntax.ts';
+import { FieldNameSet } from '../edge/field-name-set.ts';
 
 export const HOP_BY_HOP = [
   'connection',
@@ -50,21 +50,9 @@ export const H2_CONNECTION_SPECIFIC: readonly string[] = HOP_BY_HOP.filter(
 export const H2_CONNECTION_SPECIFIC_SET: ReadonlySet<string> = new Set(H2_CONNECTION_SPECIFIC);
 export const H2_DROPPED_RESPONSE: readonly string[] = [...H2_CONNECTION_SPECIFIC, 'te', 'http2-settings'];
 
-/** RESPONSE_DROPPED by name length, for a case-insensitive match over a raw header list without allocating. */
-const RESPONSE_DROPPED_BY_LENGTH: (string[] | undefined)[] = [];
-for (const name of RESPONSE_DROPPED) {
-  let group = RESPONSE_DROPPED_BY_LENGTH[name.length];
-  if (group === undefined) {
-    group = [];
-    RESPONSE_DROPPED_BY_LENGTH[name.length] = group;
-  }
-  group.push(name);
-}
+const RESPONSE_DROPPED_NAMES = new FieldNameSet(RESPONSE_DROPPED);
 
 /** `name` (any case) is dropped from responses. `connection` is among them; callers read it first. */
 export function isDroppedResponseField(name: string): boolean {
-  const group = RESPONSE_DROPPED_BY_LENGTH[name.length];
-  if (group === undefined) return false;
-  for (let i = 0; i < group.length; i++) if (equalsLower(name, group[i] as string)) return true;
-  return false;
+  return RESPONSE_DROPPED_NAMES.has(name);
 }

@@ -75,6 +75,37 @@ describe('CORS', () => {
     assert.deepEqual(star, ['Vary', '*']);
   });
 
+  it('reads Vary as a comma-separated list: members trimmed and in any case, `*` only alone', () => {
+    const vary = (value: string): string => {
+      const list = ['Content-Type', 'text/plain', 'vary', value];
+      appendVary(list, 'Origin');
+      assert.equal(list.length, 4, 'the existing field is edited, not a second one added');
+      return list[3] as string;
+    };
+    assert.equal(vary('Accept-Encoding , ORIGIN '), 'Accept-Encoding , ORIGIN ');
+    assert.equal(vary(' * '), ' * ');
+    assert.equal(vary('*, Accept'), '*, Accept, Origin', 'a `*` beside other members is not the wildcard');
+    assert.equal(vary('Accept,,Originator'), 'Accept,,Originator, Origin');
+    assert.equal(vary('  '), 'Origin');
+    const none = ['Content-Type', 'text/plain'];
+    appendVary(none, 'Origin');
+    assert.deepEqual(none, ['Content-Type', 'text/plain', 'Vary', 'Origin']);
+  });
+
+  it('matches `*.domain` against the host only: not the port, not an IPv6 literal', () => {
+    const c = compileCors(rule({ origins: ['*.example.org', 'http://*.example.net'] }));
+    const cases: Array<[string, boolean]> = [
+      ['https://a.example.org:8443', true],
+      ['https://example.org:8443', false],
+      ['https://a.example.org.evil:80', false],
+      ['http://[::1]:8080', false],
+      ['https://a.example.net', false],
+      ['ht://a.example.net', false],
+      ['http://A.Example.NET', true],
+    ];
+    for (const [origin, allowed] of cases) assert.equal(originAllowed(c, origin), allowed, origin);
+  });
+
   it('answers preflights itself with the configured methods, headers and max age', () => {
     assert.equal(isPreflight('OPTIONS', 'https://a.example', 'PUT'), true);
     assert.equal(isPreflight('OPTIONS', undefined, 'PUT'), false);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ResponseHeadersRule } from '@gatehouse/config';
+import { parseConfig, type ResponseHeadersRule } from '@gatehouse/config';
+import { MiddlewareSteps } from '../../src/middleware/compile.ts';
+import { LeaseTable } from '../../src/middleware/rate-limit/lease-table.ts';
+import type { ResponseShaper } from '../../src/middleware/response-phase.ts';
 import {
   applyRequestHeaders,
   applyResponseHeaders,
@@ -118,5 +121,36 @@ describe('request and response headers', () => {
     const l200: string[] = [];
     applyResponseHeaders(only200, 200, undefined, l200);
     assert.deepEqual(l200, ['x-a', '1']);
+  });
+
+  it('fills the templates of a shared definition for each route, when the route chains are built', () => {
+    const yaml = `
+version: 2
+middlewares:
+  - name: tag
+    type: responseHeaders
+    rule: { setHeaders: { X-Route: "{route.name} at {route.path}, {gateway.version}" } }
+routes:
+  - { name: one, path: /one, backends: [{ endpoint: "http://127.0.0.1:1" }], middlewares: [tag] }
+  - { name: two, path: /two, backends: [{ endpoint: "http://127.0.0.1:1" }], middlewares: [tag] }
+`;
+    const parsed = parseConfig(yaml, '/tmp/gatehouse.yaml', {});
+    assert.ok(parsed.ok);
+    const steps = new MiddlewareSteps(parsed.config.middlewares, {
+      leases: new LeaseTable(() => {}),
+      redis: null,
+      gatewayVersion: '1.2.3',
+    });
+    const heads = parsed.config.routes.map((route) => {
+      const step = steps.chain(route)?.entries[0]?.step as unknown as ResponseShaper;
+      const head: string[] = [];
+      step.shapeResponse({ req: { headers: {} }, responseShapers: null, errorReplacer: null }, 200, head);
+      return head;
+    });
+    assert.deepEqual(heads, [
+      ['x-route', 'one at /one, 1.2.3'],
+      ['x-route', 'two at /two, 1.2.3'],
+    ]);
+    steps.close();
   });
 });

@@ -1,10 +1,12 @@
 // CORS decisions, compiled once per rule: which origins, and the constant header values. Per
-// request only the Origin is compared (a Set lookup, then suffix checks for `*.domain` entries).
+// request only the Origin is compared (a Set lookup, then suffix checks for `*.domain` entries), and
+// the answer's head is edited in place with char-code comparisons: no copies of names or values.
 //
 // With `allowCredentials`, the allowed origin is echoed and never sent as a literal `*` (browsers
 // refuse credentials with `*`, and echoing `*` for everyone would hand any site the user's session).
 // Every answer carries `Vary: Origin`, so that a cache never serves one origin's answer to another.
 import type { CorsRule } from '@gatehouse/config';
+import { equalsLower, trimmedRangeEqualsLower } from '../../edge/field-syntax.ts';
 
 export interface CompiledCors {
   readonly anyOrigin: boolean;
@@ -19,6 +21,8 @@ export interface CompiledCors {
   readonly exposeHeaders: string | null;
   readonly maxAge: string | null;
   readonly extra: ReadonlyArray<readonly [string, string]>;
+  /** [name, value, ...] of a granted answer after Access-Control-Allow-Origin. */
+  readonly grant: readonly string[];
 }
 
 export function compileCors(rule: CorsRule): CompiledCors {
@@ -34,6 +38,11 @@ export function compileCors(rule: CorsRule): CompiledCors {
       suffixes.push([origin.slice(0, at), origin.slice(at + 4)]);
     } else exact.add(origin);
   }
+  const exposeHeaders = rule.exposeHeaders.length > 0 ? rule.exposeHeaders.join(', ') : null;
+  const grant: string[] = [];
+  if (rule.allowCredentials) grant.push('Access-Control-Allow-Credentials', 'true');
+  if (exposeHeaders !== null) grant.push('Access-Control-Expose-Headers', exposeHeaders);
+  for (const [name, value] of rule.headers) grant.push(name, value);
   return {
     anyOrigin,
     exact,
@@ -41,9 +50,10 @@ export function compileCors(rule: CorsRule): CompiledCors {
     credentials: rule.allowCredentials,
     allowMethods: rule.allowMethods.length > 0 ? rule.allowMethods.join(', ') : null,
     allowHeaders: rule.allowedHeaders.length > 0 ? rule.allowedHeaders.join(', ') : null,
-    exposeHeaders: rule.exposeHeaders.length > 0 ? rule.exposeHeaders.join(', ') : null,
+    exposeHeaders,
     maxAge: rule.maxAge === null ? null : String(rule.maxAge),
     extra: rule.headers,
+    grant,
   };
 }
 
@@ -55,14 +65,18 @@ export function originAllowed(c: CompiledCors, origin: string): boolean {
   if (c.suffixes.length === 0) return false;
   const schemeEnd = lower.indexOf('://');
   if (schemeEnd <= 0) return false;
-  const scheme = lower.slice(0, schemeEnd);
-  let host = lower.slice(schemeEnd + 3);
-  const colon = host.lastIndexOf(':');
-  if (colon !== -1 && host.indexOf(']') < colon) host = host.slice(0, colon);
+  // The host is what follows `://`, without a port (a colon after any `]` of an IPv6 literal).
+  const hostStart = schemeEnd + 3;
+  let hostEnd = lower.length;
+  const colon = lower.lastIndexOf(':');
+  if (colon >= hostStart) {
+    const bracket = lower.indexOf(']', hostStart);
+    if (bracket < colon) hostEnd = colon;
+  }
   for (const [wantScheme, suffix] of c.suffixes) {
-    if (wantScheme !== '' && wantScheme !== scheme) continue;
+    if (wantScheme !== '' && (wantScheme.length !== schemeEnd || !lower.startsWith(wantScheme))) continue;
     // At least one label before the suffix: `*.example.com` does not match `example.com`.
-    if (host.length > suffix.length && host.endsWith(suffix)) return true;
+    if (hostEnd - hostStart > suffix.length && lower.endsWith(suffix, hostEnd)) return true;
   }
   return false;
 }
@@ -106,53 +120,80 @@ export function preflightHeaders(
  * Access-Control-* fields the backend sent are replaced: the gateway's policy decides.
  */
 export function addCorsResponseHeaders(c: CompiledCors, origin: string | undefined, out: string[]): void {
-  removeFields(out, isAccessControl);
-  appendVary(out, 'Origin');
+  // One pass: drop Access-Control-*, and find the first Vary on the way.
+  let vary = -1;
+  let w = 0;
+  for (let r = 0; r + 1 < out.length; r += 2) {
+    const name = out[r] as string;
+    if (isAccessControl(name)) continue;
+    if (vary === -1 && name.length === 4 && equalsLower(name, 'vary')) vary = w;
+    out[w++] = name;
+    out[w++] = out[r + 1] as string;
+  }
+  out.length = w;
+  addVaryToken(out, vary, 'Origin', 'origin');
   if (origin === undefined || !originAllowed(c, origin)) return;
   out.push('Access-Control-Allow-Origin', allowOrigin(c, origin));
-  if (c.credentials) out.push('Access-Control-Allow-Credentials', 'true');
-  if (c.exposeHeaders !== null) out.push('Access-Control-Expose-Headers', c.exposeHeaders);
-  for (const [name, value] of c.extra) out.push(name, value);
+  const grant = c.grant;
+  for (let i = 0; i < grant.length; i++) out.push(grant[i] as string);
 }
+
+const ACCESS_CONTROL = 'access-control-';
 
 function isAccessControl(name: string): boolean {
-  return name.length > 15 && name.slice(0, 15).toLowerCase() === 'access-control-';
-}
-
-/** Removes the fields whose lower-cased name is in `names` from a flat list, in place (no closure per call). */
-export function removeNamed(list: string[], names: ReadonlySet<string>): void {
-  let w = 0;
-  for (let r = 0; r + 1 < list.length; r += 2) {
-    const name = list[r] as string;
-    if (names.has(name.toLowerCase())) continue;
-    list[w++] = name;
-    list[w++] = list[r + 1] as string;
+  if (name.length <= ACCESS_CONTROL.length) return false;
+  for (let i = 0; i < ACCESS_CONTROL.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== ACCESS_CONTROL.charCodeAt(i)) return false;
   }
-  list.length = w;
-}
-
-/** Removes the fields whose name matches from a flat list, in place. */
-export function removeFields(list: string[], match: (name: string) => boolean): void {
-  let w = 0;
-  for (let r = 0; r + 1 < list.length; r += 2) {
-    const name = list[r] as string;
-    if (match(name)) continue;
-    list[w++] = name;
-    list[w++] = list[r + 1] as string;
-  }
-  list.length = w;
+  return true;
 }
 
 /** Adds `token` to the Vary field of a flat list unless it is there (or Vary is `*`). */
 export function appendVary(list: string[], token: string): void {
+  let at = -1;
   for (let i = 0; i + 1 < list.length; i += 2) {
-    if ((list[i] as string).toLowerCase() !== 'vary') continue;
-    const value = list[i + 1] as string;
-    const lower = value.toLowerCase();
-    if (lower.trim() === '*') return;
-    if (lower.split(',').some((t) => t.trim() === token.toLowerCase())) return;
-    list[i + 1] = value.trim() === '' ? token : `${value}, ${token}`;
+    const name = list[i] as string;
+    if (name.length === 4 && equalsLower(name, 'vary')) {
+      at = i;
+      break;
+    }
+  }
+  addVaryToken(list, at, token, token.toLowerCase());
+}
+
+/** `token` (`lower` in lower case) added to the Vary field at `at` (-1: none, a field is appended). */
+function addVaryToken(list: string[], at: number, token: string, lower: string): void {
+  if (at === -1) {
+    list.push('Vary', token);
     return;
   }
-  list.push('Vary', token);
+  const value = list[at + 1] as string;
+  if (listHas(value, '*') || listHas(value, lower)) return;
+  list[at + 1] = isBlank(value) ? token : `${value}, ${token}`;
+}
+
+/**
+ * Is `lower` one of the comma-separated members of `value` (without SP/HTAB around it, ASCII
+ * case-insensitively)? A `*` is only a member when it is the whole value.
+ */
+function listHas(value: string, lower: string): boolean {
+  let start = 0;
+  while (start <= value.length) {
+    let end = value.indexOf(',', start);
+    if (end === -1) end = value.length;
+    else if (lower === '*') return false;
+    if (trimmedRangeEqualsLower(value, start, end, lower)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+function isBlank(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c !== 32 && c !== 9) return false;
+  }
+  return true;
 }

@@ -1,28 +1,39 @@
-// requestHeaders and responseHeaders, compiled once per route: names lower-cased, templates filled
-// in, Set-Cookie lines built, so that a request only deletes and assigns.
+// requestHeaders and responseHeaders, compiled once per route (when its chain is built): names
+// grouped for case-insensitive matching, templates filled in, Set-Cookie lines built, every list
+// flat, so that a request only deletes, compares char codes and appends.
 //
 // Goma applies responseHeaders.setHeaders to 200 responses only; Gatehouse applies them to every
 // response (a security header matters most on the error pages), unless the rule's `statuses` says
 // otherwise.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CookieSpec, RequestHeadersRule, ResponseHeadersRule } from '@gatehouse/config';
-import { addCorsResponseHeaders, type CompiledCors, compileCors, removeNamed } from './cors.ts';
+import { FieldNameSet, removeFieldsNamed } from '../../edge/field-name-set.ts';
+import { addCorsResponseHeaders, type CompiledCors, compileCors } from './cors.ts';
 
 export interface CompiledRequestHeaders {
+  /** Lower-cased names removed first. */
   readonly remove: readonly string[];
-  readonly set: ReadonlyArray<readonly [string, string]>;
+  /** [lower-cased name, value, ...] set after the removal, in order; an empty value deletes. */
+  readonly set: readonly string[];
 }
 
 export function compileRequestHeaders(rule: RequestHeadersRule): CompiledRequestHeaders {
-  return { remove: rule.remove, set: rule.set };
+  return { remove: rule.remove, set: rule.set.flat() };
 }
 
 /** Goma's order: removeHeaders first, then setHeaders (an empty value deletes). */
 export function applyRequestHeaders(c: CompiledRequestHeaders, headers: IncomingHttpHeaders): void {
-  for (const name of c.remove) delete headers[name];
-  for (const [name, value] of c.set) {
-    if (value === '') delete headers[name];
-    else headers[name] = value;
+  const remove = c.remove;
+  for (let i = 0; i < remove.length; i++) {
+    const name = remove[i] as string;
+    if (headers[name] !== undefined) delete headers[name];
+  }
+  const set = c.set;
+  for (let i = 0; i + 1 < set.length; i += 2) {
+    const name = set[i] as string;
+    const value = set[i + 1] as string;
+    if (value !== '') headers[name] = value;
+    else if (headers[name] !== undefined) delete headers[name];
   }
 }
 
@@ -53,38 +64,41 @@ export function setCookieLine(c: CookieSpec): string {
 }
 
 export interface CompiledResponseHeaders {
-  /** Lower-cased names removed from the backend's answer (set or deleted by the rule). */
-  readonly remove: ReadonlySet<string>;
-  /** [name as written, value] appended after the removal. */
-  readonly add: ReadonlyArray<readonly [string, string]>;
-  readonly cookies: readonly string[];
+  /** Names removed from the answer (set or deleted by the rule), matched in any case. */
+  readonly remove: FieldNameSet;
+  /** [name as written, value, ...] appended after the removal: the rule's fields, then its cookies. */
+  readonly append: readonly string[];
   readonly cors: CompiledCors | null;
   readonly statuses: ReadonlyArray<readonly [number, number]>;
 }
 
-export function compileResponseHeaders(rule: ResponseHeadersRule, t: TemplateValues): CompiledResponseHeaders {
-  const remove = new Set<string>();
-  const add: Array<[string, string]> = [];
+/** `cors`: the rule's CORS compiled once for all the routes of a definition. */
+export function compileResponseHeaders(
+  rule: ResponseHeadersRule,
+  t: TemplateValues,
+  cors: CompiledCors | null = rule.cors === null ? null : compileCors(rule.cors),
+): CompiledResponseHeaders {
+  const remove: string[] = [];
+  const append: string[] = [];
   for (const [name, value] of rule.set) {
-    remove.add(name);
-    if (value !== '') add.push([name, fillTemplate(value, t)]);
+    remove.push(name);
+    if (value !== '') append.push(name, fillTemplate(value, t));
   }
   if (rule.cacheControl !== null) {
-    remove.add('cache-control');
-    add.push(['cache-control', rule.cacheControl]);
+    remove.push('cache-control');
+    append.push('cache-control', rule.cacheControl);
   }
-  return {
-    remove,
-    add,
-    cookies: rule.setCookies.map(setCookieLine),
-    cors: rule.cors === null ? null : compileCors(rule.cors),
-    statuses: rule.statuses,
-  };
+  for (const cookie of rule.setCookies) append.push('Set-Cookie', setCookieLine(cookie));
+  return { remove: new FieldNameSet(remove), append, cors, statuses: rule.statuses };
 }
 
 export function appliesToStatus(c: CompiledResponseHeaders, status: number): boolean {
-  if (c.statuses.length === 0) return true;
-  for (const [low, high] of c.statuses) if (status >= low && status <= high) return true;
+  const statuses = c.statuses;
+  if (statuses.length === 0) return true;
+  for (let i = 0; i < statuses.length; i++) {
+    const range = statuses[i] as readonly [number, number];
+    if (status >= range[0] && status <= range[1]) return true;
+  }
   return false;
 }
 
@@ -100,7 +114,7 @@ export function applyResponseHeaders(
 ): void {
   if (c.cors !== null) addCorsResponseHeaders(c.cors, origin, list);
   if (!appliesToStatus(c, status)) return;
-  if (c.remove.size > 0) removeNamed(list, c.remove);
-  for (const [name, value] of c.add) list.push(name, value);
-  for (const cookie of c.cookies) list.push('Set-Cookie', cookie);
+  if (c.remove.size > 0) removeFieldsNamed(list, c.remove);
+  const append = c.append;
+  for (let i = 0; i < append.length; i++) list.push(append[i] as string);
 }

@@ -1,6 +1,8 @@
 // responseHeaders (and the deprecated route and gateway `cors` blocks): answers CORS preflights
 // itself, and registers on the request so that the response phase edits every answer of the route,
-// the backend's and the gateway's own.
+// the backend's and the gateway's own. The definition's CORS is compiled once; each route that
+// names it gets its own step when its chain is built, with the templates filled for that route, so
+// an answer only runs the compiled edit.
 import type { ResponseHeadersRule } from '@gatehouse/config';
 import type { ResponseShaper, ShapedRequest } from '../response-phase.ts';
 import {
@@ -8,41 +10,77 @@ import {
   type MiddlewareAnswer,
   type MiddlewareRequest,
   type MiddlewareStep,
+  type RouteFacts,
   type StepResult,
 } from '../step.ts';
 import { type CompiledCors, compileCors, isPreflight, preflightHeaders } from './cors.ts';
 import { applyResponseHeaders, type CompiledResponseHeaders, compileResponseHeaders } from './header-rules.ts';
 
+/** What the routes of one definition share. */
+interface ResponseHeadersDefinition {
+  readonly name: string;
+  readonly type: string;
+  readonly rule: ResponseHeadersRule;
+  readonly gatewayVersion: string;
+  readonly cors: CompiledCors | null;
+  readonly originRefused: MiddlewareAnswer;
+}
+
+/** Templates of a step not (yet) bound to a route: what `{route.name}` meant outside any route. */
+const NO_ROUTE: RouteFacts = { name: '', path: '' };
+
+/** The step of a definition, as the factory makes it; `forRoute` binds it to each route. */
+export function responseHeadersStep(
+  name: string,
+  rule: ResponseHeadersRule,
+  gatewayVersion: string,
+  type = 'responseHeaders',
+): ResponseHeadersStep {
+  const definition: ResponseHeadersDefinition = {
+    name,
+    type,
+    rule,
+    gatewayVersion,
+    cors: rule.cors === null ? null : compileCors(rule.cors),
+    originRefused: answer(403, 'GH_CORS_ORIGIN', 'this origin is not allowed', 'cors_origin'),
+  };
+  return new ResponseHeadersStep(definition, NO_ROUTE);
+}
+
 export class ResponseHeadersStep implements MiddlewareStep, ResponseShaper {
   readonly name: string;
   readonly type: string;
-  private readonly rule: ResponseHeadersRule;
-  private readonly gatewayVersion: string;
-  private readonly cors: CompiledCors | null;
-  private readonly byRoute = new Map<string, CompiledResponseHeaders>();
-  private readonly originRefused: MiddlewareAnswer;
+  private readonly definition: ResponseHeadersDefinition;
+  private readonly headers: CompiledResponseHeaders;
 
-  constructor(name: string, rule: ResponseHeadersRule, gatewayVersion: string, type = 'responseHeaders') {
-    this.name = name;
-    this.type = type;
-    this.rule = rule;
-    this.gatewayVersion = gatewayVersion;
-    this.cors = rule.cors === null ? null : compileCors(rule.cors);
-    this.originRefused = answer(403, 'GH_CORS_ORIGIN', 'this origin is not allowed', 'cors_origin');
+  constructor(definition: ResponseHeadersDefinition, route: RouteFacts) {
+    this.name = definition.name;
+    this.type = definition.type;
+    this.definition = definition;
+    this.headers = compileResponseHeaders(
+      definition.rule,
+      { routeName: route.name, routePath: route.path, gatewayVersion: definition.gatewayVersion },
+      definition.cors,
+    );
+  }
+
+  forRoute(route: RouteFacts): ResponseHeadersStep {
+    return new ResponseHeadersStep(this.definition, route);
   }
 
   onRequest(r: MiddlewareRequest): StepResult {
+    const cors = this.definition.cors;
     const headers = r.req.headers;
     const origin = headers.origin;
     const requestMethod = headers['access-control-request-method'];
-    if (this.cors !== null && isPreflight(r.method, origin, requestMethod)) {
+    if (cors !== null && isPreflight(r.method, origin, requestMethod)) {
       const allowed = preflightHeaders(
-        this.cors,
+        cors,
         origin as string,
         requestMethod as string,
         headers['access-control-request-headers'],
       );
-      if (allowed === null) return this.originRefused;
+      if (allowed === null) return this.definition.originRefused;
       return {
         status: 204,
         code: 'GH_CORS_PREFLIGHT',
@@ -57,16 +95,6 @@ export class ResponseHeadersStep implements MiddlewareStep, ResponseShaper {
   }
 
   shapeResponse(r: ShapedRequest, status: number, head: string[]): void {
-    const route = r.routeName ?? '';
-    let compiled = this.byRoute.get(route);
-    if (compiled === undefined) {
-      compiled = compileResponseHeaders(this.rule, {
-        routeName: route,
-        routePath: r.routePath,
-        gatewayVersion: this.gatewayVersion,
-      });
-      this.byRoute.set(route, compiled);
-    }
-    applyResponseHeaders(compiled, status, r.req.headers.origin, head);
+    applyResponseHeaders(this.headers, status, r.req.headers.origin, head);
   }
 }

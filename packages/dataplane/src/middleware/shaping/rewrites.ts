@@ -49,11 +49,15 @@ export function compileRegexRule(rule: RegexRule): CompiledRegexRule {
  * the path, or the refusal when the rewritten path has no canonical form.
  */
 export function rewriteTarget(c: CompiledRegexRule, target: string): string | ErrorKind | null {
-  const [path, query] = splitTarget(target);
+  const q = target.indexOf('?');
+  const path = q === -1 ? target : target.slice(0, q);
   if (!c.pattern.test(path)) return null;
-  const rewritten = path.replace(c.pattern, c.replacement);
-  return canonicalPath((rewritten.startsWith('/') ? rewritten : `/${rewritten}`) + query);
+  let rewritten = path.replace(c.pattern, c.replacement);
+  if (rewritten.charCodeAt(0) !== SLASH) rewritten = `/${rewritten}`;
+  return canonicalPath(q === -1 ? rewritten : rewritten + target.slice(q));
 }
+
+const SLASH = 47;
 
 /** addPrefix: `/api/x` with prefix `/v1` becomes `/v1/api/x` (canonical, or the refusal). */
 export function addPrefix(rule: AddPrefixRule, target: string): string | ErrorKind {

@@ -14,7 +14,7 @@ import type { MiddlewareAnswer, MiddlewareRequest, MiddlewareStep, StepResult } 
 import { accessLogFields } from './access-log-fields.ts';
 import { ErrorInterceptorStep } from './error-interceptor.ts';
 import { applyRequestHeaders, type CompiledRequestHeaders, compileRequestHeaders } from './header-rules.ts';
-import { ResponseHeadersStep } from './response-headers-step.ts';
+import { type ResponseHeadersStep, responseHeadersStep } from './response-headers-step.ts';
 import * as rewrites from './rewrites.ts';
 
 export interface MiddlewareServices {
@@ -59,7 +59,7 @@ export const shapingStepFactories: Array<[string, StepFactory]> = [
   ruleStep('requestHeaders', compileRequestHeaders, setRequestHeaders),
   [
     'responseHeaders',
-    (c, s) => new ResponseHeadersStep(c.name, (c as MiddlewareConfigOf<'responseHeaders'>).rule, s.gatewayVersion),
+    (c, s) => responseHeadersStep(c.name, (c as MiddlewareConfigOf<'responseHeaders'>).rule, s.gatewayVersion),
   ],
   ruleStep(
     'redirect',
@@ -83,7 +83,7 @@ export const shapingStepFactories: Array<[string, StepFactory]> = [
 
 /** The step of a deprecated `cors` block (route or gateway): responseHeaders with only `cors`. */
 export function corsBlockStep(cors: CorsRule, services: MiddlewareServices): ResponseHeadersStep {
-  return new ResponseHeadersStep(
+  return responseHeadersStep(
     'cors',
     { set: [], setCookies: [], cacheControl: null, cors, statuses: [] },
     services.gatewayVersion,
