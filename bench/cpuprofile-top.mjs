@@ -3,6 +3,8 @@
 // Frames are merged by function, file and line; `(idle)`, `(program)` and `(garbage collector)`
 // are kept, since where the time does not go is part of the answer. `--callers NAME` adds, for each
 // frame of that function name, the call paths (`--depth N` frames up, default 3) its samples came through.
+// `--inclusive REGEX` adds the frames whose key (function, file:line) matches, by inclusive time: the
+// share of busy samples spent in them and everything they called (recursion counted once).
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -10,6 +12,8 @@ const callersAt = args.indexOf('--callers');
 const callersOf = callersAt >= 0 ? args.splice(callersAt, 2)[1] : null;
 const depthAt = args.indexOf('--depth');
 const depth = depthAt >= 0 ? Number(args.splice(depthAt, 2)[1]) : 3;
+const inclusiveAt = args.indexOf('--inclusive');
+const inclusiveOf = inclusiveAt >= 0 ? new RegExp(args.splice(inclusiveAt, 2)[1]) : null;
 const [file, countArg] = args;
 if (!file) {
   process.stderr.write('usage: node bench/cpuprofile-top.mjs FILE.cpuprofile [N]\n');
@@ -23,11 +27,13 @@ const total = profile.samples.length;
 let idle = 0;
 for (const [id, n] of hits) if (byId.get(id).callFrame.functionName === '(idle)') idle += n;
 const busy = total - idle;
+const frameKey = (f) => {
+  const where = f.url ? `${f.url.replace(/^.*\/(node_modules|packages)\//, '$1/')}:${f.lineNumber + 1}` : '';
+  return `${f.functionName || '(anonymous)'} ${where}`;
+};
 const frames = new Map();
 for (const [id, n] of hits) {
-  const f = byId.get(id).callFrame;
-  const where = f.url ? `${f.url.replace(/^.*\/(node_modules|packages)\//, '$1/')}:${f.lineNumber + 1}` : '';
-  const key = `${f.functionName || '(anonymous)'} ${where}`;
+  const key = frameKey(byId.get(id).callFrame);
   frames.set(key, (frames.get(key) ?? 0) + n);
 }
 const top = [...frames].sort((a, b) => b[1] - a[1]).slice(0, Number(countArg ?? 25));
@@ -62,5 +68,25 @@ if (callersOf !== null) {
   process.stdout.write(`\ncallers of ${callersOf} (${all} samples):\n`);
   for (const [key, n] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, 8)) {
     process.stdout.write(`${((100 * n) / all).toFixed(1).padStart(6)} %  ${key}\n`);
+  }
+}
+
+if (inclusiveOf !== null) {
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const inclusive = new Map();
+  for (const [id, n] of hits) {
+    if (byId.get(id).callFrame.functionName === '(idle)') continue;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const key = frameKey(byId.get(at).callFrame);
+      if (seen.has(key) || !inclusiveOf.test(key)) continue;
+      seen.add(key);
+      inclusive.set(key, (inclusive.get(key) ?? 0) + n);
+    }
+  }
+  process.stdout.write(`\ninclusive % of busy, frames matching ${inclusiveOf}:\n`);
+  for (const [key, n] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(countArg ?? 25))) {
+    process.stdout.write(`${((100 * n) / busy).toFixed(1).padStart(6)}  ${key}\n`);
   }
 }
