@@ -4,46 +4,12 @@
 // address without a token does not validate, and the unix socket is owner-only.
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir } from '../support/gateway.ts';
+import { call } from '../support/http.ts';
 
 const TOKEN = 'e2e-admin-token-5f1c9a7b2d';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(options: {
-  port?: number;
-  socketPath?: string;
-  method?: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: string;
-}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const target = options.socketPath ? { socketPath: options.socketPath } : { host: '127.0.0.1', port: options.port };
-    const req = httpRequest(
-      { ...target, method: options.method ?? 'GET', path: options.path, headers: options.headers, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(15_000, () => req.destroy(new Error(`${options.path} timed out`)));
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 describe('admin listener: cross-site requests, foreign Hosts and the token', () => {
   let dir = '';

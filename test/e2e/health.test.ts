@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCa, issueCertificate } from '@gatehouse/pki';
 import { freePort, type GatewayProcess, type LogLine, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { call, type Reply } from '../support/http.ts';
 
 // ---- real backends ----
 
@@ -92,27 +93,8 @@ async function startBackend(name: string, tls?: ServerOptions): Promise<Backend>
 
 // ---- client side ----
 
-interface Reply {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
 function get(port: number, path: string, agent: Agent | false = false): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+  return call({ port, path, agent });
 }
 
 /** Bounded steady load: `concurrency` keep-alive loops until stopped, `maxRequests` or `maxMs`. */

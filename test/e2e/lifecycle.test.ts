@@ -3,11 +3,12 @@
 // with requests in flight. One gateway serves every scenario after the start-up failures.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { request as httpRequest, Agent, createServer, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { call, type Reply } from '../support/http.ts';
 
 interface Backend {
   server: Server;
@@ -62,26 +63,8 @@ function route(name: string, path: string, port: number): string {
 `;
 }
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
 function get(port: number, path: string, agent: Agent | false): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+  return call({ port, path, agent });
 }
 
 interface LoadResult {

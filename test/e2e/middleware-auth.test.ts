@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -19,6 +19,7 @@ import { exportJWK, SignJWT } from 'jose';
 import { parse as parseYaml, stringify } from 'yaml';
 import { GOMA_DOCS_DIR } from '../../scripts/goma-docs.ts';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { call, type Reply } from '../support/http.ts';
 
 type Plain = Record<string, unknown>;
 
@@ -32,30 +33,13 @@ function rule(m: Plain): Plain {
   return m.rule as Plain;
 }
 
-interface Reply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 function get(
   port: number,
   path: string,
   headers: Record<string, string> = {},
   localAddress = '127.0.0.1',
 ): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers, localAddress, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return call({ port, path, headers, localAddress });
 }
 
 function basic(user: string, password: string): Record<string, string> {

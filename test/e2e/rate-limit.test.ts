@@ -5,9 +5,9 @@
 // out of the count, and the one per-second check bounds the count by the time that really passed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { get } from '../support/http.ts';
 import {
   allowed,
-  get,
   type OkBackend,
   type RateLimitGateway,
   startOkBackend,

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import { tempDir } from '../support/gateway.ts';
+import { get } from '../support/http.ts';
 import {
   allowed,
-  get,
   type OkBackend,
   type RateLimitGateway,
   startOkBackend,

@@ -4,28 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from './gateway.ts';
-
-export interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request on a new connection (agent: false), so consecutive requests land on any worker. */
-export function get(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false, timeout: 15_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        body += c;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-  });
-}
+import { get } from './http.ts';
 
 export async function statuses(port: number, path: string, count: number, headers: Record<string, string> = {}) {
   const out: number[] = [];
