@@ -3,28 +3,21 @@
 // canaries ranked by priority, and health applying to a canary as to any backend.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
+import { get as getReply } from '../support/http.ts';
 
 const NAMES = ['stable', 'beta', 'gold', 'v3', 'office'] as const;
 type Name = (typeof NAMES)[number];
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve(res.statusCode === 200 ? body : `status ${res.statusCode}`));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+/** The backend's name, or `status N` for any other answer. */
+async function get(port: number, path: string, headers: Record<string, string> = {}): Promise<string> {
+  const reply = await getReply(port, path, headers);
+  return reply.status === 200 ? reply.body : `status ${reply.status}`;
 }
 
 async function counts(port: number, n: number, path: string, headers: Record<string, string> = {}) {
@@ -54,20 +47,14 @@ describe('canary backends', () => {
       servers.push(server);
       url[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }
-    port = await freePort();
-    const dir = tempDir('gatehouse-canary-');
-    const config = writeFile(
-      dir,
-      'gatehouse.yaml',
-      `version: 2
-gateway:
-  entryPoints:
-    web: { address: "127.0.0.1:${port}" }
-  admin: { address: false }
-  watch: { enabled: false }
-  proxy:
-    trustedProxies: [127.0.0.1/32]
-routes:
+    const head = await gatewayHead({
+      admin: false,
+      gateway: ['  watch: { enabled: false }', '  proxy:', '    trustedProxies: [127.0.0.1/32]'],
+    });
+    port = head.webPort;
+    const config = writeConfig(
+      tempDir('gatehouse-canary-'),
+      `${head.text}routes:
   - name: shop
     path: /
     healthCheck: { path: /health, interval: 300ms, timeout: 200ms, fall: 1, rise: 1 }

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 
 const run = promisify(execFile);
 
@@ -56,22 +57,15 @@ describe('certsDir', () => {
     mkdirSync(certs);
     const main = await issue('main', 'main.test');
     install(await issue('a1', 'a.test'), 'a');
-    port = await freePort();
-    const config = writeFile(
+    const head = await gatewayHead({
+      tls: { cert: main.certPath, key: main.keyPath },
+      admin: false,
+      gateway: ['  watch: { enabled: true, debounce: 100ms, pollInterval: 2s }'],
+    });
+    port = head.webSecurePort;
+    const config = writeConfig(
       dir,
-      'gatehouse.yaml',
-      `version: 2
-gateway:
-  entryPoints:
-    web: { address: "127.0.0.1:${await freePort()}" }
-    webSecure: { address: "127.0.0.1:${port}" }
-  admin: { address: false }
-  watch: { enabled: true, debounce: 100ms, pollInterval: 2s }
-  tls:
-    certificates:
-      - cert: ${main.certPath}
-        key: ${main.keyPath}
-    certsDir: certs
+      `${head.text}    certsDir: certs
 routes:
   - name: r
     path: /

@@ -5,27 +5,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, type GatewayProcess, type LogLine, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, type LogLine, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
+import { call, type Reply } from '../support/http.ts';
 
-function get(port: number, path: string, agent: Agent | false = false): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+function get(port: number, path: string, agent: Agent | false = false): Promise<Reply> {
+  return call({ port, path, agent });
 }
 
 async function named(name: string): Promise<{ server: Server; url: string }> {
@@ -54,24 +44,23 @@ describe('extraConfig folder, watched, under load', () => {
   before(async () => {
     v1 = await named('v1');
     v2 = await named('v2');
-    port = await freePort();
     const dir = tempDir('gatehouse-extra-config-');
     extra = join(dir, 'extra');
     mkdirSync(extra);
     writeFileSync(join(extra, 'api.yaml'), route('api', '/api', v1.url));
-    const config = writeFile(
+    const head = await gatewayHead({
+      admin: false,
+      gateway: [
+        '  watch: { enabled: true, debounce: 100ms, pollInterval: 2s }',
+        '  extraConfig:',
+        '    directory: extra',
+        '    watch: true',
+      ],
+    });
+    port = head.webPort;
+    const config = writeConfig(
       dir,
-      'gatehouse.yaml',
-      `version: 2
-gateway:
-  entryPoints:
-    web: { address: "127.0.0.1:${port}" }
-  admin: { address: false }
-  watch: { enabled: true, debounce: 100ms, pollInterval: 2s }
-  extraConfig:
-    directory: extra
-    watch: true
-routes:
+      `${head.text}routes:
   - name: home
     path: /
     target: ${v1.url}

@@ -5,19 +5,14 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCa, issueCertificate } from '@gatehouse/pki';
-import { freePort, GatewayProcess, tempDir, writeFile } from '../support/gateway.ts';
-
-interface Reply {
-  status: number;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
+import { GatewayProcess, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
+import { call, type Reply } from '../support/http.ts';
 
 interface Target {
   port: number;
@@ -26,28 +21,8 @@ interface Target {
 }
 
 function get(target: Target, path: string, host = 'gateway.test', method = 'GET'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const options = {
-      host: '127.0.0.1',
-      port: target.port,
-      path,
-      method,
-      headers: { host },
-      agent: target.agent ?? false,
-      ...(target.tls ? { ca: target.tls.ca, servername: 'gateway.test' } : {}),
-    };
-    const req = (target.tls ? httpsRequest : httpRequest)(options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
+  const https = target.tls ? { ca: target.tls.ca, servername: 'gateway.test' } : undefined;
+  return call({ port: target.port, path, method, headers: { host }, agent: target.agent ?? false, https });
 }
 
 /** The value of `name{labels}` in a Prometheus exposition, or null when the series is absent. */
@@ -79,29 +54,22 @@ describe('monitoring endpoints on the traffic listeners', () => {
     const dir = tempDir('gatehouse-monitoring-');
     const ca = await createCa(dir, { name: 'ca', cn: 'Monitoring Test CA' });
     const leaf = await issueCertificate(ca, { name: 'gw', cn: 'gateway.test', dns: ['gateway.test'], usage: 'server' });
-    const [httpPort, httpsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    const head = await gatewayHead({
+      tls: { cert: leaf.certPath, key: leaf.keyPath },
+      gateway: [
+        '  watch: { enabled: false }',
+        '  timeouts: { drain: 5s }',
+        '  monitoring:',
+        '    enableMetrics: true',
+        '    metricsPath: /internal/metrics',
+        '    enableRouteHealthCheck: true',
+        '    host: ops.example.com',
+      ],
+    });
     const b = (n: number) => `http://127.0.0.1:${backendPort}/b${n}`;
-    const config = writeFile(
+    const config = writeConfig(
       dir,
-      'gatehouse.yaml',
-      `version: 2
-gateway:
-  entryPoints:
-    web: { address: "127.0.0.1:${httpPort}" }
-    webSecure: { address: "127.0.0.1:${httpsPort}" }
-  tls:
-    certificates:
-      - cert: ${leaf.certPath}
-        key: ${leaf.keyPath}
-  admin: { address: "127.0.0.1:${adminPort}" }
-  watch: { enabled: false }
-  timeouts: { drain: 5s }
-  monitoring:
-    enableMetrics: true
-    metricsPath: /internal/metrics
-    enableRouteHealthCheck: true
-    host: ops.example.com
-routes:
+      `${head.text}routes:
   - name: checked
     path: /
     backends: [${b(1)}]
@@ -113,8 +81,8 @@ routes:
       - ${b(3)}
 `,
     );
-    web = { port: httpPort };
-    webSecure = { port: httpsPort, tls: { ca: readFileSync(ca.certPath, 'utf8') } };
+    web = { port: head.webPort };
+    webSecure = { port: head.webSecurePort, tls: { ca: readFileSync(ca.certPath, 'utf8') } };
     // Probe /readyz from before the first worker binds until the gateway says it is ready.
     gateway = new GatewayProcess(['run', '--config', config, '--workers', '2'], {
       GATEHOUSE_LOG_FORMAT: 'json',

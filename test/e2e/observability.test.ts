@@ -7,55 +7,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer, type Server } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir } from '../support/gateway.ts';
+import { type GatewayHead, gatewayHead } from '../support/gateway-config.ts';
+import { call } from '../support/http.ts';
 
 const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function call(options: {
-  port?: number;
-  socketPath?: string;
-  method?: string;
-  path: string;
-  https?: { ca: string; servername: string };
-}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const common = { host: '127.0.0.1', method: options.method ?? 'GET', path: options.path, agent: false as const };
-    const onResponse = (res: import('node:http').IncomingMessage) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        body += chunk;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    };
-    const req = options.https
-      ? httpsRequest(
-          { ...common, port: options.port, ca: options.https.ca, servername: options.https.servername },
-          onResponse,
-        )
-      : httpRequest(
-          options.socketPath ? { ...common, socketPath: options.socketPath } : { ...common, port: options.port },
-          onResponse,
-        );
-    req.setTimeout(15_000, () => req.destroy(new Error(`${options.path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Parses `name{a="x",b="y"} value` lines of one metric into label maps and values. */
 function samples(text: string, name: string): Array<{ labels: Record<string, string>; value: number }> {
@@ -117,6 +79,7 @@ describe('observability and admin', () => {
   let gateway: GatewayProcess;
   let backend: Server;
   let backendPort = 0;
+  let head: GatewayHead;
   let webPort = 0;
   let tlsPort = 0;
   let adminPort = 0;
@@ -127,26 +90,7 @@ describe('observability and admin', () => {
   const certFile = () => join(dir, 'server.crt');
   const keyFile = () => join(dir, 'server.key');
 
-  const configText = (extra = '') => `version: 2
-gateway:
-  entryPoints:
-    web:
-      address: 127.0.0.1:${webPort}
-    webSecure:
-      address: 127.0.0.1:${tlsPort}
-  tls:
-    certificates:
-      - cert: ${certFile()}
-        key: ${keyFile()}
-  admin:
-    address: 127.0.0.1:${adminPort}
-    socket: ${socket}
-    pidFile: ${join(dir, 'gatehouse.pid')}
-  log:
-    accessLog: false
-  watch:
-    enabled: false
-routes:
+  const configText = (extra = '') => `${head.text}routes:
   - name: api
     path: /api
     backends:
@@ -175,8 +119,13 @@ ${extra}`;
     await once(backend, 'listening');
     const address = backend.address();
     backendPort = typeof address === 'object' && address ? address.port : 0;
-    [webPort, tlsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
     socket = join(dir, 'run', 'admin.sock');
+    head = await gatewayHead({
+      tls: { cert: certFile(), key: keyFile() },
+      admin: { socket, pidFile: join(dir, 'gatehouse.pid') },
+      gateway: ['  log: { accessLog: false }', '  watch: { enabled: false }'],
+    });
+    ({ webPort, webSecurePort: tlsPort, adminPort } = head);
     configFile = join(dir, 'gatehouse.yaml');
     writeFileSync(configFile, configText());
     gateway = await startGateway(configFile, { workers: 2 });

@@ -16,8 +16,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '@gatehouse/pki';
-import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
-import { httpsGatewayHead } from '../support/https-gateway-config.ts';
+import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 
 const dir = tempDir('gh-revocation-');
 let serverCa: CaHandle;
@@ -106,29 +106,23 @@ before(async () => {
   });
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
-  const head = await httpsGatewayHead({
-    cert: server.certPath,
-    key: server.keyPath,
+  const head = await gatewayHead({
+    tls: { cert: server.certPath, key: server.keyPath },
     gateway: ['  watch: { debounce: 50ms, pollInterval: 0s }'],
   });
   port = head.webSecurePort;
-  const config = writeFile(
-    dir,
-    'gatehouse.yaml',
-    [
-      ...head.lines,
-      '    clientAuth:',
-      `      clientCA: ${bundlePath}`,
-      `      crl: ${crlPath}`,
-      '      required: false',
-      'routes:',
-      '  - name: secure',
-      '    path: /secure',
-      `    target: http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
-      '    clientAuth: { mode: required }',
-      '',
-    ].join('\n'),
-  );
+  const config = writeConfig(dir, [
+    ...head.lines,
+    '    clientAuth:',
+    `      clientCA: ${bundlePath}`,
+    `      crl: ${crlPath}`,
+    '      required: false',
+    'routes:',
+    '  - name: secure',
+    '    path: /secure',
+    `    target: http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
+    '    clientAuth: { mode: required }',
+  ]);
   gateway = await startGateway(config, { workers: 2 });
 });
 

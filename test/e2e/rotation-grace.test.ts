@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
-import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
-import { httpsGatewayHead } from '../support/https-gateway-config.ts';
+import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 
 const dir = tempDir('gh-pair-grace-');
 let ca: CaHandle;
@@ -46,17 +46,18 @@ before(async () => {
   const v1 = await issue(1);
   writeFileSync(certPath, v1.certPem);
   writeFileSync(keyPath, v1.keyPem, { mode: 0o600 });
-  const head = await httpsGatewayHead({
-    cert: certPath,
-    key: keyPath,
+  const head = await gatewayHead({
+    tls: { cert: certPath, key: keyPath },
     gateway: ['  watch: { debounce: 50ms, pollInterval: 0s, pairGrace: 2s }'],
   });
   adminPort = head.adminPort;
-  const config = writeFile(
-    dir,
-    'gatehouse.yaml',
-    [...head.lines, 'routes:', '  - name: r', '    path: /', '    target: http://127.0.0.1:9', ''].join('\n'),
-  );
+  const config = writeConfig(dir, [
+    ...head.lines,
+    'routes:',
+    '  - name: r',
+    '    path: /',
+    '    target: http://127.0.0.1:9',
+  ]);
   gateway = await startGateway(config, { workers: 2 });
 });
 after(async () => {

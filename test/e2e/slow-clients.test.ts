@@ -15,8 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { FLAG, FRAME, frame, RawH2 } from '../../packages/dataplane/test/h2-raw.ts';
-import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
-import { httpsGatewayHead } from '../support/https-gateway-config.ts';
+import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 
 const dir = tempDir('gh-slow-clients-');
 let ca: CaHandle;
@@ -41,9 +41,8 @@ before(async () => {
   });
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
-  const head = await httpsGatewayHead({
-    cert: server.certPath,
-    key: server.keyPath,
+  const head = await gatewayHead({
+    tls: { cert: server.certPath, key: server.keyPath },
     gateway: [
       '  watch: { enabled: false }',
       '  timeouts: { requestHeader: 1s, request: 3s, upstreamResponse: 50s }',
@@ -51,18 +50,13 @@ before(async () => {
     ],
   });
   port = head.webSecurePort;
-  const config = writeFile(
-    dir,
-    'gatehouse.yaml',
-    [
-      ...head.lines,
-      'routes:',
-      '  - name: r',
-      '    path: /',
-      `    target: http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
-      '',
-    ].join('\n'),
-  );
+  const config = writeConfig(dir, [
+    ...head.lines,
+    'routes:',
+    '  - name: r',
+    '    path: /',
+    `    target: http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
+  ]);
   gateway = await startGateway(config, { workers: 2 });
 });
 

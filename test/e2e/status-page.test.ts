@@ -18,7 +18,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
+import { type GatewayHead, gatewayHead } from '../support/gateway-config.ts';
+import { call as request, type Reply } from '../support/http.ts';
 import { missingPackage } from '../support/services.ts';
 import * as format from '@gatehouse/control/status-page/format';
 
@@ -63,21 +65,10 @@ function call(
   path: string,
   token: string | null = TOKEN,
   host: string | null = null,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-    if (host !== null) headers.host = host;
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
+): Promise<Reply> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (host !== null) headers.host = host;
+  return request({ port, method, path, headers, timeoutMs: 30_000 });
 }
 
 function listen(
@@ -99,8 +90,8 @@ describe('status page in Chromium', { skip: missingPackage('chromium', 'chromium
   let ca: CaHandle;
   let api: { server: Server; port: number };
   let web: { server: Server; port: number };
+  let head: GatewayHead;
   let webPort = 0;
-  let tlsPort = 0;
   let adminPort = 0;
   let configFile = '';
   let serverSerial = '';
@@ -108,27 +99,9 @@ describe('status page in Chromium', { skip: missingPackage('chromium', 'chromium
   const loads: string[] = [];
   const pageErrors: string[] = [];
 
-  const configText = (extraRoutes = '', extraCertificates = '') => `version: 2
-gateway:
-  entryPoints:
-    web:
-      address: 127.0.0.1:${webPort}
-    webSecure:
-      address: 127.0.0.1:${tlsPort}
-  tls:
-    certificates:
-      - cert: ${join(dir, 'server.crt')}
-        key: ${join(dir, 'server.key')}
-      - cert: ${join(dir, 'soon.crt')}
+  const configText = (extraRoutes = '', extraCertificates = '') => `${head.text}      - cert: ${join(dir, 'soon.crt')}
         key: ${join(dir, 'soon.key')}
-${extraCertificates}  admin:
-    address: 127.0.0.1:${adminPort}
-    token: ${TOKEN}
-  log:
-    accessLog: false
-  watch:
-    enabled: false
-middlewares:
+${extraCertificates}middlewares:
   - name: block-bots
     type: userAgentBlock
     rule:
@@ -194,7 +167,12 @@ ${extraRoutes}`;
       res.statusCode = req.url === '/missing' ? 404 : 200;
       res.end('web');
     });
-    [webPort, tlsPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    head = await gatewayHead({
+      tls: { cert: join(dir, 'server.crt'), key: join(dir, 'server.key') },
+      admin: { token: TOKEN },
+      gateway: ['  log: { accessLog: false }', '  watch: { enabled: false }'],
+    });
+    ({ webPort, adminPort } = head);
     configFile = join(dir, 'gatehouse.yaml');
     writeFileSync(configFile, configText());
     gateway = await startGateway(configFile, { workers: 2 });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 
 let gateway: GatewayProcess;
 let backend: ReturnType<typeof createServer>;
@@ -27,21 +28,11 @@ before(async () => {
   });
   backend.listen(0, '127.0.0.1');
   await once(backend, 'listening');
-  port = await freePort();
-  const config = writeFile(
+  const head = await gatewayHead({ tls: { cert: leaf.fullchainPath, key: leaf.keyPath }, admin: false });
+  port = head.webSecurePort;
+  const config = writeConfig(
     dir,
-    'gatehouse.yaml',
-    `version: 2
-gateway:
-  entryPoints:
-    web: { address: "127.0.0.1:${await freePort()}" }
-    webSecure: { address: "127.0.0.1:${port}" }
-  admin: { address: false }
-  tls:
-    certificates:
-      - cert: ${leaf.fullchainPath}
-        key: ${leaf.keyPath}
-    sessionTicketRotation: 3s
+    `${head.text}    sessionTicketRotation: 3s
 routes:
   - name: all
     path: /

@@ -145,6 +145,11 @@ export function writeFile(dir: string, name: string, text: string): string {
   return path;
 }
 
+/** Writes a config (its text, or its lines) as `dir/gatehouse.yaml` and returns the path. */
+export function writeConfig(dir: string, config: string | string[]): string {
+  return writeFile(dir, 'gatehouse.yaml', Array.isArray(config) ? `${config.join('\n')}\n` : config);
+}
+
 /** Starts `gatehouse run --config FILE` with `workers` workers and waits until it is ready. */
 export async function startGateway(
   configPath: string,
