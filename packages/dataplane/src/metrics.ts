@@ -9,6 +9,7 @@ import cluster from 'node:cluster';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import client from 'prom-client';
 import { DURATION_BUCKETS, type RouteTrafficSample } from './messages.ts';
+import { counter, gauge } from './metric-families.ts';
 
 // The bounds are part of gh:stats (route samples carry counts per bucket), so messages.ts owns them.
 export { DURATION_BUCKETS } from './messages.ts';
@@ -221,25 +222,21 @@ export const metrics = {
     'Time from sending the request upstream to the backend response headers',
     DURATION_BUCKETS,
   ),
-  upstreamErrors: new client.Counter({
-    name: 'gatehouse_upstream_errors_total',
-    help: 'Failed upstream exchanges, by reason (connect, timeout, reset, tls_*)',
-    labelNames: ['route', 'backend', 'reason'] as const,
-  }),
-  tlsHandshakes: new client.Counter({
-    name: 'gatehouse_tls_handshakes_total',
-    help: 'TLS handshakes on the traffic listeners, by result (ok or the failure reason)',
-    labelNames: ['listener', 'result'] as const,
-  }),
-  tlsResumed: new client.Counter({
-    name: 'gatehouse_tls_resumed_total',
-    help: 'TLS handshakes that resumed a session (tickets shared by all workers)',
-  }),
-  activeConnections: new client.Gauge({
-    name: 'gatehouse_active_connections',
-    help: 'Open client connections, by listener',
-    labelNames: ['listener'] as const,
-  }),
+  upstreamErrors: counter(
+    'gatehouse_upstream_errors_total',
+    'Failed upstream exchanges, by reason (connect, timeout, reset, tls_*)',
+    ['route', 'backend', 'reason'],
+  ),
+  tlsHandshakes: counter(
+    'gatehouse_tls_handshakes_total',
+    'TLS handshakes on the traffic listeners, by result (ok or the failure reason)',
+    ['listener', 'result'],
+  ),
+  tlsResumed: counter(
+    'gatehouse_tls_resumed_total',
+    'TLS handshakes that resumed a session (tickets shared by all workers)',
+  ),
+  activeConnections: gauge('gatehouse_active_connections', 'Open client connections, by listener', ['listener']),
   eventLoopLag: new client.Gauge({
     name: 'gatehouse_worker_event_loop_lag_seconds',
     help: 'Mean event-loop delay of each worker since the previous scrape',

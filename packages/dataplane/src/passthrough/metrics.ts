@@ -2,6 +2,7 @@
 // path adds numbers to objects it already holds. Labels: `forward` is the listener's key
 // (forward-set.ts), `direction` is `in` (client to target) or `out` (target to client).
 import client from 'prom-client';
+import { counter, gauge } from '../metric-families.ts';
 
 /** Adds the bytes of open TCP connections not counted yet; set by tcp-forward.ts. */
 const beforeScrape: Array<() => void> = [];
@@ -19,26 +20,24 @@ export const passThroughMetrics = {
       for (const flush of beforeScrape) flush();
     },
   }),
-  connections: new client.Counter({
-    name: 'gatehouse_passthrough_connections_total',
-    help: 'TCP connections (tcp) or UDP sessions (udp) opened by pass-through forwards, by result (ok, dial_failed, dial_timeout)',
-    labelNames: ['forward', 'result'] as const,
-  }),
-  active: new client.Gauge({
-    name: 'gatehouse_passthrough_active',
-    help: 'Open TCP connections or UDP sessions of pass-through forwards',
-    labelNames: ['forward'] as const,
-  }),
-  dropped: new client.Counter({
-    name: 'gatehouse_passthrough_udp_dropped_total',
-    help: 'UDP datagrams dropped by pass-through forwards, by reason (sessions_full, queue_full)',
-    labelNames: ['forward', 'reason'] as const,
-  }),
-  listening: new client.Gauge({
-    name: 'gatehouse_passthrough_listening',
-    help: 'Pass-through listeners open in each worker (1 per forward and worker)',
-    labelNames: ['forward'] as const,
-  }),
+  connections: counter(
+    'gatehouse_passthrough_connections_total',
+    'TCP connections (tcp) or UDP sessions (udp) opened by pass-through forwards, by result (ok, dial_failed, dial_timeout)',
+    ['forward', 'result'],
+  ),
+  active: gauge('gatehouse_passthrough_active', 'Open TCP connections or UDP sessions of pass-through forwards', [
+    'forward',
+  ]),
+  dropped: counter(
+    'gatehouse_passthrough_udp_dropped_total',
+    'UDP datagrams dropped by pass-through forwards, by reason (sessions_full, queue_full)',
+    ['forward', 'reason'],
+  ),
+  listening: gauge(
+    'gatehouse_passthrough_listening',
+    'Pass-through listeners open in each worker (1 per forward and worker)',
+    ['forward'],
+  ),
 };
 
 type Count = { inc(value?: number): void };
