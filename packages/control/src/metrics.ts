@@ -93,64 +93,47 @@ export function createPrimaryMetrics(): PrimaryMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PRIMARY_DEFAULTS_PREFIX });
 
-  const generation = new Gauge({
-    name: 'gatehouse_config_generation',
-    help: 'Config generation now serving',
-    registers: [registry],
-  });
-  const lastReloadSuccess = new Gauge({
-    name: 'gatehouse_config_last_reload_success',
-    help: '1 when the last reload was accepted, 0 when it was rejected',
-    registers: [registry],
-  });
-  const reloads = new Counter({
-    name: 'gatehouse_config_reloads_total',
-    help: 'Reloads of config and certificates, by result',
-    labelNames: ['result'],
-    registers: [registry],
-  });
-  const workerRestarts = new Counter({
-    name: 'gatehouse_worker_restarts_total',
-    help: 'Workers respawned after an unexpected exit',
-    registers: [registry],
-  });
-  const backendUp = new Gauge({
-    name: 'gatehouse_backend_up',
-    help: '1 when the backend is in rotation, else 0',
-    labelNames: ['route', 'backend'],
-    registers: [registry],
-  });
-  const ejections = new Counter({
-    name: 'gatehouse_backend_ejections_total',
-    help: 'Passive ejections of a backend after consecutive failures',
-    labelNames: ['route', 'backend'],
-    registers: [registry],
-  });
-  const notAfter = new Gauge({
-    name: 'gatehouse_certificate_not_after_seconds',
-    help: 'Expiry (Unix time) of each certificate in use',
-    labelNames: ['name', 'serial', 'role'],
-    registers: [registry],
-  });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
 
-  const adminRefused = new Counter({
-    name: 'gatehouse_admin_refused_total',
-    help: 'Admin requests refused before any endpoint ran, by reason (cross_site, host, unauthorized)',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const acmeOrders = new Counter({
-    name: 'gatehouse_acme_orders_total',
-    help: 'ACME certificate orders (first issuance and renewal), by provider and result',
-    labelNames: ['provider', 'result'],
-    registers: [registry],
-  });
-  const acmeFailures = new Gauge({
-    name: 'gatehouse_acme_consecutive_failures',
-    help: 'Failed ACME orders in a row for a name (0 after a success); the current certificate keeps serving',
-    labelNames: ['provider', 'name'],
-    registers: [registry],
-  });
+  const generation = gauge('gatehouse_config_generation', 'Config generation now serving');
+  const lastReloadSuccess = gauge(
+    'gatehouse_config_last_reload_success',
+    '1 when the last reload was accepted, 0 when it was rejected',
+  );
+  const reloads = counter('gatehouse_config_reloads_total', 'Reloads of config and certificates, by result', [
+    'result',
+  ]);
+  const workerRestarts = counter('gatehouse_worker_restarts_total', 'Workers respawned after an unexpected exit');
+  const backendUp = gauge('gatehouse_backend_up', '1 when the backend is in rotation, else 0', ['route', 'backend']);
+  const ejections = counter(
+    'gatehouse_backend_ejections_total',
+    'Passive ejections of a backend after consecutive failures',
+    ['route', 'backend'],
+  );
+  const notAfter = gauge('gatehouse_certificate_not_after_seconds', 'Expiry (Unix time) of each certificate in use', [
+    'name',
+    'serial',
+    'role',
+  ]);
+
+  const adminRefused = counter(
+    'gatehouse_admin_refused_total',
+    'Admin requests refused before any endpoint ran, by reason (cross_site, host, unauthorized)',
+    ['reason'],
+  );
+  const acmeOrders = counter(
+    'gatehouse_acme_orders_total',
+    'ACME certificate orders (first issuance and renewal), by provider and result',
+    ['provider', 'result'],
+  );
+  const acmeFailures = gauge(
+    'gatehouse_acme_consecutive_failures',
+    'Failed ACME orders in a row for a name (0 after a success); the current certificate keeps serving',
+    ['provider', 'name'],
+  );
 
   // Both results exist from the start, so rate() works before the first rejection.
   reloads.inc({ result: 'accepted' }, 0);
