@@ -105,9 +105,22 @@ export function clientAddress(
   xff: string | string[] | undefined,
 ): string {
   const peer = unmapAddress(socketAddress ?? '');
-  if (xff === undefined || !isTrusted(t, peer)) return peer;
-  // Several X-Forwarded-For lines form one list, in order (RFC 9110 §5.3).
-  return walkRightToLeft(t, typeof xff === 'string' ? xff : xff.join(','), peer);
+  const chain = trustedChain(t, peer, xff, ',');
+  return chain === null ? peer : walkRightToLeft(t, chain, peer);
+}
+
+/**
+ * The X-Forwarded-For lines as one list (RFC 9110 §5.3: several lines form one list, in order), or
+ * null when there are none or the peer is not a trusted proxy, so its chain is not to be believed.
+ */
+function trustedChain(
+  t: TrustedProxies,
+  peer: string,
+  xff: string | string[] | undefined,
+  separator: string,
+): string | null {
+  if (xff === undefined || !isTrusted(t, peer)) return null;
+  return typeof xff === 'string' ? xff : xff.join(separator);
 }
 
 function walkRightToLeft(t: TrustedProxies, list: string, trustedHop: string): string {
@@ -144,9 +157,8 @@ export function forwardedFor(
   xff: string | string[] | undefined,
 ): string {
   const peer = unmapAddress(socketAddress ?? '');
-  if (xff === undefined || !isTrusted(t, peer)) return peer;
-  const chain = typeof xff === 'string' ? xff : xff.join(', ');
-  return chain === '' ? peer : `${chain}, ${peer}`;
+  const chain = trustedChain(t, peer, xff, ', ');
+  return chain === null || chain === '' ? peer : `${chain}, ${peer}`;
 }
 
 /**
