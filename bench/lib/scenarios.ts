@@ -43,118 +43,62 @@ export interface Scenario {
  */
 export type RouteMiddlewares = 'none' | 'ratelimit' | 'ratelimit-redis' | 'shaping';
 
+/** The plain HTTP proxy run with no direct counterpart; each scenario names how it differs. */
+const PLAIN = {
+  front: 'http',
+  upstream: 'http',
+  path: '/',
+  closeEachRequest: false,
+  h2: false,
+  rotateCertificates: false,
+  direct: null,
+} as const satisfies Omit<Scenario, 'name' | 'what'>;
+
+function scenario(name: ScenarioName, what: string, differs: Partial<Omit<Scenario, 'name' | 'what'>> = {}): Scenario {
+  return { name, what, ...PLAIN, ...differs };
+}
+
 export const SCENARIOS: Record<ScenarioName, Scenario> = {
-  http: {
-    name: 'http',
-    what: 'HTTP/1.1 keep-alive → Gatehouse → HTTP keep-alive pool → origin (1 KiB)',
-    front: 'http',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
-    direct: 'http',
-  },
-  https: {
-    name: 'https',
-    what: 'HTTPS keep-alive → Gatehouse → HTTP keep-alive pool → origin (1 KiB)',
+  http: scenario('http', 'HTTP/1.1 keep-alive → Gatehouse → HTTP keep-alive pool → origin (1 KiB)', { direct: 'http' }),
+  https: scenario('https', 'HTTPS keep-alive → Gatehouse → HTTP keep-alive pool → origin (1 KiB)', {
     front: 'https',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
     direct: 'https',
-  },
-  mtls: {
-    name: 'mtls',
-    what: 'HTTPS keep-alive → Gatehouse → HTTPS with client certificate (origin requires it) → origin (1 KiB)',
+  }),
+  mtls: scenario(
+    'mtls',
+    'HTTPS keep-alive → Gatehouse → HTTPS with client certificate (origin requires it) → origin (1 KiB)',
+    { front: 'https', upstream: 'mtls', direct: 'https' },
+  ),
+  handshake: scenario(
+    'handshake',
+    'HTTPS, Connection: close: one full TLS handshake per request → Gatehouse → HTTP pool → origin',
+    { front: 'https', closeEachRequest: true, direct: 'https' },
+  ),
+  h2: scenario('h2', 'HTTP/2 over TLS (h2load) → Gatehouse → HTTP/1.1 keep-alive pool → origin (1 KiB)', {
     front: 'https',
-    upstream: 'mtls',
-    path: '/',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
-    direct: 'https',
-  },
-  handshake: {
-    name: 'handshake',
-    what: 'HTTPS, Connection: close: one full TLS handshake per request → Gatehouse → HTTP pool → origin',
-    front: 'https',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: true,
-    h2: false,
-    rotateCertificates: false,
-    direct: 'https',
-  },
-  h2: {
-    name: 'h2',
-    what: 'HTTP/2 over TLS (h2load) → Gatehouse → HTTP/1.1 keep-alive pool → origin (1 KiB)',
-    front: 'https',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: false,
     h2: true,
-    rotateCertificates: false,
     direct: 'h2',
-  },
-  large: {
-    name: 'large',
-    what: 'HTTP/1.1 keep-alive, 1 MiB responses streamed through Gatehouse',
-    front: 'http',
-    upstream: 'http',
+  }),
+  large: scenario('large', 'HTTP/1.1 keep-alive, 1 MiB responses streamed through Gatehouse', {
     path: '/large',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
     direct: 'http',
-  },
-  rotation: {
-    name: 'rotation',
-    what: 'HTTPS, one handshake per request, while the server certificate is replaced by atomic renames',
-    front: 'https',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: true,
-    h2: false,
-    rotateCertificates: true,
-    direct: null,
-  },
-  ratelimit: {
-    name: 'ratelimit',
-    what: 'as http, with a rateLimit far above the load (per instance, leases from the primary)',
-    front: 'http',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
-    direct: null,
-    middlewares: 'ratelimit',
-  },
-  'ratelimit-redis': {
-    name: 'ratelimit-redis',
-    what: 'as http, with a rateLimit far above the load kept in Redis (one Lua script per request)',
-    front: 'http',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
-    direct: null,
-    middlewares: 'ratelimit-redis',
-  },
-  shaping: {
-    name: 'shaping',
-    what: 'as http, with requestHeaders, responseHeaders (+CORS) and rewriteRegex on the route',
-    front: 'http',
-    upstream: 'http',
-    path: '/',
-    closeEachRequest: false,
-    h2: false,
-    rotateCertificates: false,
-    direct: null,
+  }),
+  rotation: scenario(
+    'rotation',
+    'HTTPS, one handshake per request, while the server certificate is replaced by atomic renames',
+    { front: 'https', closeEachRequest: true, rotateCertificates: true },
+  ),
+  ratelimit: scenario(
+    'ratelimit',
+    'as http, with a rateLimit far above the load (per instance, leases from the primary)',
+    { middlewares: 'ratelimit' },
+  ),
+  'ratelimit-redis': scenario(
+    'ratelimit-redis',
+    'as http, with a rateLimit far above the load kept in Redis (one Lua script per request)',
+    { middlewares: 'ratelimit-redis' },
+  ),
+  shaping: scenario('shaping', 'as http, with requestHeaders, responseHeaders (+CORS) and rewriteRegex on the route', {
     middlewares: 'shaping',
-  },
+  }),
 };
