@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { freePort, type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { type GatewayProcess, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 import { get } from '../support/http.ts';
 
 describe('Goma route keys through gatehouse run', () => {
@@ -23,25 +24,14 @@ describe('Goma route keys through gatehouse run', () => {
     await once(backend, 'listening');
     const address = backend.address();
     const target = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    port = await freePort();
-    adminPort = await freePort();
-    const dir = tempDir('gatehouse-goma-keys-');
+    const head = await gatewayHead({
+      gateway: ['  watch: { enabled: false }', '  proxy:', '    enabled: false', '    trustedProxies: [127.0.0.1/32]'],
+    });
+    ({ webPort: port, adminPort } = head);
     const config = writeFile(
-      dir,
+      tempDir('gatehouse-goma-keys-'),
       'goma.yaml',
-      `version: 2
-gateway:
-  entryPoints:
-    web:
-      address: 127.0.0.1:${port}
-  admin:
-    address: 127.0.0.1:${adminPort}
-  watch:
-    enabled: false
-  proxy:
-    enabled: false
-    trustedProxies: [127.0.0.1/32]
-routes:
+      `${head.text}routes:
   - name: docs
     path: /docs/
     target: ${target}
