@@ -184,6 +184,16 @@ async function curl(
   return [Number(r.stdout.slice(nl + 1)), r.stdout.slice(0, Math.max(0, nl))];
 }
 
+/** curl -i a WebSocket upgrade (with `headers`) to the plain listener; returns the answer as curl read it. */
+async function curlUpgrade(path: string, headers: string[]): Promise<string> {
+  const args = ['-sS', '-i', '--max-time', '10', '-H', 'Connection: Upgrade', '-H', 'Upgrade: websocket'];
+  for (const h of headers) args.push('-H', h);
+  args.push(`http://127.0.0.1:${webPort}${path}`);
+  const r = await run('curl', args);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout;
+}
+
 /** Sends raw bytes to the plain listener, returns what came back until the gateway closed (bounded). */
 async function raw(bytes: string, timeoutMs = 4000): Promise<string> {
   return (await rawExchange(webPort, bytes, timeoutMs)).answer;
@@ -472,41 +482,16 @@ describe('framing, refused upgrades and header room', () => {
     const line = await gateway.waitForLog((l) => l.msg === 'request' && l.reqId === id, 10_000, 'the access line');
     assert.equal(line.status, 403);
     // curl reads the relayed answer as the backend's HTTP/1.1 response, not as HTTP/0.9.
-    const r = await run('curl', [
-      '-sS',
-      '-i',
-      '--max-time',
-      '10',
-      '-H',
-      'Connection: Upgrade',
-      '-H',
-      'Upgrade: websocket',
-      '-H',
+    const refused = await curlUpgrade('/ws-refused', [
       'Sec-WebSocket-Version: 13',
-      '-H',
       'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-      `http://127.0.0.1:${webPort}/ws-refused`,
     ]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^HTTP\/1\.1 403 Forbidden\r\n/);
-    assert.match(r.stdout, /no websocket here/);
+    assert.match(refused, /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(refused, /no websocket here/);
     // A backend that does not speak WebSocket at all answers the upgrade as a plain request.
-    const plain = await run('curl', [
-      '-sS',
-      '-i',
-      '--max-time',
-      '10',
-      '-H',
-      'Connection: Upgrade',
-      '-H',
-      'Upgrade: websocket',
-      '-H',
-      `X-Request-ID: ${id}-plain`,
-      `http://127.0.0.1:${webPort}/room`,
-    ]);
-    assert.equal(plain.code, 0, plain.stderr);
-    assert.match(plain.stdout, /^HTTP\/1\.1 200 OK\r\n/);
-    assert.match(plain.stdout, /room ok/);
+    const plain = await curlUpgrade('/room', [`X-Request-ID: ${id}-plain`]);
+    assert.match(plain, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(plain, /room ok/);
     const plainLine = await gateway.waitForLog((l) => l.msg === 'request' && l.reqId === `${id}-plain`, 10_000);
     assert.equal(plainLine.status, 200);
   });
