@@ -466,76 +466,56 @@ describe('gatehouse validate refuses every middleware it cannot enforce', () => 
   it('names file, line and column for each fail-closed case', async () => {
     const dir = tempDir('gatehouse-mw-validate-');
     const routes = 'routes:\n  - name: r\n    path: /\n    target: http://127.0.0.1:1\n';
-    const cases: Array<[string, string, string, RegExp]> = [
+    type Case = [file: string, text: string, where: string, message: RegExp];
+    /** A config with one middleware, `a`, whose keys are `lines`. */
+    const withMiddleware = (lines: string) => `${routes}middlewares:\n  - name: a\n${lines}`;
+    /** A middleware of a type Gatehouse does not know or does not enforce: refused at its `type`. */
+    const typeCase = (file: string, type: string, message: RegExp): Case => [
+      file,
+      withMiddleware(`    type: ${type}\n`),
+      '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
+      message,
+    ];
+    const cases: Case[] = [
       [
         'unknown-name.yaml',
         `${routes}    middlewares: [auth]\n`,
         '5:19 GH_CONFIG_UNKNOWN_MIDDLEWARE',
         /no middleware is named "auth"/,
       ],
-      [
-        'unknown-type.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: basicAuthh\n`,
-        '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
-        /unknown middleware type/,
-      ],
-      [
-        'ldap.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: ldap\n`,
-        '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
-        /not supported/,
-      ],
-      [
-        'oauth.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: oauth\n`,
-        '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
-        /not supported/,
-      ],
-      [
-        'geo-block.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: geoBlock\n`,
-        '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
-        /not supported/,
-      ],
-      [
-        'http-cache.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: httpCache\n`,
-        '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
-        /not supported/,
-      ],
-      [
-        'plugin.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: myGoPlugin\n`,
-        '7:11 GH_CONFIG_MIDDLEWARE_TYPE',
-        /unknown middleware type/,
-      ],
+      typeCase('unknown-type.yaml', 'basicAuthh', /unknown middleware type/),
+      typeCase('ldap.yaml', 'ldap', /not supported/),
+      typeCase('oauth.yaml', 'oauth', /not supported/),
+      typeCase('geo-block.yaml', 'geoBlock', /not supported/),
+      typeCase('http-cache.yaml', 'httpCache', /not supported/),
+      typeCase('plugin.yaml', 'myGoPlugin', /unknown middleware type/),
       [
         'two-keys.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: jwt\n    rule: { secret: s, jwksUrl: "http://x/j" }\n`,
+        withMiddleware(`    type: jwt\n    rule: { secret: s, jwksUrl: "http://x/j" }\n`),
         '8:33 GH_CONFIG_MIDDLEWARE_RULE',
         /exactly one key source/,
       ],
       [
         'bad-hash.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: basic\n    rule: { users: ["u:$2y$05$short"] }\n`,
+        withMiddleware(`    type: basic\n    rule: { users: ["u:$2y$05$short"] }\n`),
         '8:21 GH_CONFIG_MIDDLEWARE_RULE',
         /not a valid bcrypt hash/,
       ],
       [
         'unanchored.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: access\n    paths: [".*\\\\.log$"]\n`,
+        withMiddleware(`    type: access\n    paths: [".*\\\\.log$"]\n`),
         '8:13 GH_CONFIG_MIDDLEWARE_PATH',
         /anchored regular expression/,
       ],
       [
         'missing-key.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: jwt\n    rule: { publicKey: keys/jwt.pem }\n`,
+        withMiddleware(`    type: jwt\n    rule: { publicKey: keys/jwt.pem }\n`),
         '8:24 GH_JWT_KEY',
         /cannot read .*jwt\.pem: no such file/,
       ],
       [
         'not-a-key.yaml',
-        `${routes}middlewares:\n  - name: a\n    type: jwt\n    rule: { publicKey: not-a-key.pem }\n`,
+        withMiddleware(`    type: jwt\n    rule: { publicKey: not-a-key.pem }\n`),
         '8:24 GH_JWT_KEY',
         /publicKey is not a public key/,
       ],
