@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
+import { h2Reply } from '../support/h2-client.ts';
 import { rawExchange } from '../support/raw-http.ts';
 
 interface Seen {
@@ -209,10 +210,7 @@ async function h2Status(servername: string, path: string, authority: string): Pr
   session.on('error', () => {});
   try {
     const stream = session.request({ ':path': path, ':authority': authority });
-    const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-    stream.resume();
-    await once(stream, 'end');
-    return Number(headers[':status']);
+    return Number((await h2Reply(stream)).headers[':status']);
   } finally {
     session.close();
   }

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '@gatehouse/pki';
 import { freePort, GatewayProcess, tempDir } from '../support/gateway.ts';
+import { h2Reply } from '../support/h2-client.ts';
 
 interface Seen {
   method: string;
@@ -554,12 +555,7 @@ describe('SNI and TLS policy', () => {
     client.on('error', () => {});
     const req = client.request({ ':path': '/over-h2', 'x-forwarded-client-cert': 'forged' });
     req.end();
-    const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
-    let body = '';
-    req.setEncoding('utf8').on('data', (d: string) => {
-      body += d;
-    });
-    await once(req, 'end');
+    const { headers, body } = await h2Reply(req);
     client.close();
     assert.equal(headers[':status'], 200);
     assert.equal(JSON.parse(body).url, '/over-h2');
@@ -587,9 +583,7 @@ describe('SNI and TLS policy', () => {
     for (const path of ['/h2-cert-1', '/h2-cert-2']) {
       const req = client.request({ ':path': path, 'x-forwarded-client-cert': 'forged' });
       req.end();
-      const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
-      req.resume();
-      await once(req, 'end');
+      const { headers } = await h2Reply(req);
       assert.equal(headers[':status'], 200);
     }
     client.close();

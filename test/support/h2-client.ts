@@ -1,5 +1,5 @@
 // The test side of HTTP/2: a localhost server certificate from a CA made for the test, and one
-// request over a fresh node:http2 session against the gateway's TLS listener.
+// request over a fresh node:http2 session against the gateway's TLS listener, read to the end (h2Reply).
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
@@ -45,15 +45,22 @@ export async function h2Request(port: number, ca: string, request: H2Request): P
   try {
     const stream = session.request({ ':path': request.path, ':authority': request.authority, ...request.headers });
     stream.end(request.body);
-    const [answer] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders];
-    let body = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (c: string) => {
-      body += c;
-    });
-    await once(stream, 'end');
-    return { status: Number(answer[':status']), headers: answer, body };
+    const { headers, body } = await h2Reply(stream);
+    return { status: Number(headers[':status']), headers, body };
   } finally {
     session.close();
   }
+}
+
+/** The response headers and the whole body (as text) of a stream whose request was sent. */
+export async function h2Reply(
+  stream: http2.ClientHttp2Stream,
+): Promise<{ headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader; body: string }> {
+  const [headers] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader];
+  let body = '';
+  stream.setEncoding('utf8').on('data', (chunk: string) => {
+    body += chunk;
+  });
+  await once(stream, 'end');
+  return { headers, body };
 }

@@ -1,6 +1,6 @@
 // One HTTP(S) request from a test to a listener on loopback (or a unix socket), read to the end:
 // status, headers and body as text. Each call opens its own connection unless given an agent, so
-// consecutive requests may land on any worker.
+// consecutive requests may land on any worker. HTTP/2 is in h2-client.ts.
 import { type Agent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 

@@ -16,6 +16,7 @@ import {
   writeCrl,
 } from '@gatehouse/pki';
 import type { Snapshot } from '../src/messages.ts';
+import { SniStore } from '../src/tls/sni-store.ts';
 
 export interface TlsFixture {
   dir: string;
@@ -137,4 +138,15 @@ export function snapshotOf(
     redisTls: null,
     health: {},
   };
+}
+
+/** The SNI store of `snapshotOf(...)`, sealing tickets with the snapshot's own keys. */
+export function storeOf(
+  yaml: string,
+  fx: TlsFixture,
+  certificates: ResolvedServerCertificate[],
+  tls: { clientCA?: boolean; crl?: boolean } = {},
+): SniStore {
+  const snap = snapshotOf(yaml, fx, certificates, tls);
+  return SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
 }

@@ -9,9 +9,10 @@ import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
 import { createProxyServer } from 'http-proxy-3';
 import { applyEdgeLimits, createSecureServer, h2Stats, stripH2ResponseHeaders } from '../../src/edge/http2.ts';
 import { rejectRequest } from '../../src/edge/framing-guard.ts';
-import { installSniStore, SniStore } from '../../src/tls/sni-store.ts';
+import { installSniStore } from '../../src/tls/sni-store.ts';
 import { RawH2 } from '../h2-raw.ts';
-import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
+import { makeTlsFixture, resolved, storeOf, type TlsFixture } from '../tls-fixture.ts';
+import { h2Reply } from '../../../../test/support/h2-client.ts';
 
 const limits: LimitsConfig = {
   maxHeaderBytes: 16384,
@@ -33,6 +34,10 @@ const timeouts: TimeoutsConfig = {
   drainMs: 1000,
 };
 
+/** One route behind one listed certificate; the stores below serve the fixture's certificates. */
+const ONE_ROUTE =
+  'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n';
+const NO_CLIENT_CA = { clientCA: false, crl: false };
 let fx: TlsFixture;
 let backend: http.Server;
 let backendPort = 0;
@@ -63,13 +68,7 @@ before(async () => {
   await once(backend, 'listening');
   backendPort = (backend.address() as AddressInfo).port;
 
-  const snap = snapshotOf(
-    'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n',
-    fx,
-    [resolved(fx.servers.ec, true), resolved(fx.servers.rsa)],
-    { clientCA: false, crl: false },
-  );
-  const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+  const store = storeOf(ONE_ROUTE, fx, [resolved(fx.servers.ec, true), resolved(fx.servers.rsa)], NO_CLIENT_CA);
   installSniStore(null, store);
   const agent = new http.Agent({ keepAlive: true });
   const proxy = createProxyServer({ xfwd: false });
@@ -128,12 +127,7 @@ describe('h2 and HTTP/1.1 on one port', () => {
       'content-type': 'text/plain',
     });
     req.end('hello');
-    const [headers] = (await once(req, 'response')) as [http2.IncomingHttpHeaders];
-    let body = '';
-    req.setEncoding('utf8').on('data', (d: string) => {
-      body += d;
-    });
-    await once(req, 'end');
+    const { headers, body } = await h2Reply(req);
     client.close();
     assert.equal(headers[':status'], 200);
     assert.equal(body, 'backend saw POST /h2?x=1');
@@ -286,13 +280,7 @@ describe('h2 requests an HTTP/1.1 hop must not see', () => {
 
 describe('HTTP/1 switches on the h2 server', () => {
   it('header timeout and checking interval passed as options hold on the HTTPS port', async () => {
-    const snap = snapshotOf(
-      'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n',
-      fx,
-      [resolved(fx.servers.ec, true)],
-      { clientCA: false, crl: false },
-    );
-    const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    const store = storeOf(ONE_ROUTE, fx, [resolved(fx.servers.ec, true)], NO_CLIENT_CA);
     const server = createSecureServer(
       {
         ...(store.serverOptions() as http2.SecureServerOptions),
@@ -332,13 +320,7 @@ describe('HTTP/1 switches on the h2 server', () => {
 
 describe('limits applied after the server was created (applyEdgeLimits)', () => {
   it('sends the configured stream limit and counts resets against the configured window', async () => {
-    const snap = snapshotOf(
-      'version: 2\ngateway:\n  tls:\n    certificates: [{cert: /c, key: /k}]\nroutes:\n  - {name: a, path: /, target: "http://127.0.0.1:1"}\n',
-      fx,
-      [resolved(fx.servers.ec, true)],
-      { clientCA: false, crl: false },
-    );
-    const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    const store = storeOf(ONE_ROUTE, fx, [resolved(fx.servers.ec, true)], NO_CLIENT_CA);
     installSniStore(null, store);
     const server = createSecureServer(store.serverOptions() as http2.SecureServerOptions, (req, res) => {
       if (req.url !== '/slow') res.end('ok');
