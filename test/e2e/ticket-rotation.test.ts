@@ -8,10 +8,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
 import { gatewayHead } from '../support/gateway-config.ts';
+import { tlsVisit } from '../support/tls-session.ts';
 
 let gateway: GatewayProcess;
 let backend: ReturnType<typeof createServer>;
@@ -53,34 +54,19 @@ async function visit(
   path: string,
   version: tls.SecureVersion = 'TLSv1.2',
 ): Promise<{ reused: boolean; status: string; session: Buffer }> {
-  const socket = tls.connect({
+  const visit = await tlsVisit({
     port,
-    host: '127.0.0.1',
     servername: 'localhost',
     ca: ca.certPem,
-    minVersion: version,
-    maxVersion: version,
-    ALPNProtocols: ['http/1.1'],
-    ...(session ? { session } : {}),
+    version,
+    session,
+    alpn: ['http/1.1'],
+    send: `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
   });
-  let ticket: Buffer | undefined;
-  socket.on('session', (data: Buffer) => {
-    ticket = data;
-  });
-  await once(socket, 'secureConnect');
-  const reused = socket.isSessionReused();
-  // TLS 1.2 sends a renewed ticket inside the handshake and emits no 'session' for it.
-  const negotiated = socket.getSession();
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`);
-  let answer = '';
-  socket.setEncoding('utf8').on('data', (chunk: string) => {
-    answer += chunk;
-  });
-  await once(socket, 'close');
   return {
-    reused,
-    status: answer.split('\r\n', 1)[0] ?? '',
-    session: ticket ?? negotiated ?? session ?? Buffer.alloc(0),
+    reused: visit.reused,
+    status: visit.answer.split('\r\n', 1)[0] ?? '',
+    session: visit.session ?? Buffer.alloc(0),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   TICKET_RENEW,
   TICKET_UNKNOWN,
 } from '../../src/tls/session-tickets.ts';
+import { tlsVisit } from '../../../../test/support/tls-session.ts';
 
 const key = (fill: number) => Buffer.alloc(48, fill);
 
@@ -88,28 +89,9 @@ describe('over real TLS connections', () => {
   after(() => server?.close());
 
   async function connect(version: tls.SecureVersion, session?: Buffer): Promise<{ reused: boolean; session: Buffer }> {
-    const socket = tls.connect({
-      port,
-      host: '127.0.0.1',
-      servername: 'localhost',
-      ca: ca.certPem,
-      minVersion: version,
-      maxVersion: version,
-      ...(session ? { session } : {}),
-    });
-    let ticket: Buffer | undefined;
-    socket.on('session', (data: Buffer) => {
-      ticket = data;
-    });
-    await once(socket, 'secureConnect');
-    const reused = socket.isSessionReused();
-    // TLS 1.2 sends a renewed ticket inside the handshake and emits no 'session' for it.
-    const negotiated = socket.getSession();
-    socket.resume();
-    await once(socket, 'close');
-    const latest = ticket ?? negotiated ?? session;
-    assert.ok(latest, 'a session to resume');
-    return { reused, session: latest };
+    const visit = await tlsVisit({ port, servername: 'localhost', ca: ca.certPem, version, session });
+    assert.ok(visit.session, 'a session to resume');
+    return { reused: visit.reused, session: visit.session };
   }
 
   test('a context asked before any key was set issues no ticket and still completes the handshake', async () => {

@@ -21,7 +21,8 @@ import { ERROR_KINDS, GenerationBuildError } from '../../src/errors.ts';
 import { installSniStore, rotateTicketKeys, SNI_CALLBACK, SniStore, sniCallbackOf } from '../../src/tls/sni-store.ts';
 import { tagHandshake } from '../../src/tls/connection-trust.ts';
 import { serverDefaultContext, sessionTickets } from '../../src/tls/session-tickets.ts';
-import { makeTlsFixture, resolved, snapshotOf, type TlsFixture } from '../tls-fixture.ts';
+import { makeTlsFixture, resolved, snapshotOf, storeOf, type TlsFixture } from '../tls-fixture.ts';
+import { tlsVisit } from '../../../../test/support/tls-session.ts';
 
 let fx: TlsFixture;
 before(async () => {
@@ -77,13 +78,12 @@ routes:
 describe('SniStore selection', () => {
   it('maps exact names, one-label wildcards and the default', () => {
     const { ec, rsa, wild, fallback } = fx.servers;
-    const snap = snapshotOf(routesYaml(false), fx, [
+    const store = storeOf(routesYaml(false), fx, [
       resolved(fallback, true),
       resolved(ec),
       resolved(rsa),
       resolved(wild),
     ]);
-    const store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
     assert.equal(store.certificateFor('ec.test').source, ec.certPath);
     assert.equal(store.certificateFor('EC.TEST').source, ec.certPath);
     assert.equal(store.certificateFor('rsa.test').source, rsa.certPath);
@@ -206,13 +206,7 @@ describe('a real HTTPS server with the store', () => {
   let store: SniStore;
   before(async () => {
     const { ec, rsa, wild, fallback } = fx.servers;
-    const snap = snapshotOf(routesYaml(false), fx, [
-      resolved(fallback, true),
-      resolved(ec),
-      resolved(rsa),
-      resolved(wild),
-    ]);
-    store = SniStore.build(snap, Buffer.from(snap.tls.ticketKeys, 'base64'));
+    store = storeOf(routesYaml(false), fx, [resolved(fallback, true), resolved(ec), resolved(rsa), resolved(wild)]);
     installSniStore(null, store);
     // The route is named by the test in a header: the router is not what is under test here.
     server = https.createServer(store.serverOptions(), (req, res) => {
@@ -389,23 +383,8 @@ describe('key material and ticket keys', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
-    const connect = async (
-      servername: string,
-      session?: Buffer,
-    ): Promise<{ reused: boolean; session: Buffer | undefined }> => {
-      const socket = tls.connect({
-        port,
-        host: '127.0.0.1',
-        servername,
-        ca: fx.root.certPem,
-        maxVersion: 'TLSv1.2',
-        ...(session ? { session } : {}),
-      });
-      await once(socket, 'secureConnect');
-      const result = { reused: socket.isSessionReused(), session: socket.getSession() };
-      socket.destroy();
-      return result;
-    };
+    const connect = (servername: string, session?: Buffer) =>
+      tlsVisit({ port, servername, ca: fx.root.certPem, version: 'TLSv1.2', session });
     try {
       for (const name of ['ec.test', 'rsa.test']) {
         const first = await connect(name);
@@ -439,20 +418,8 @@ describe('key material and ticket keys', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
-    const connect = async (session?: Buffer): Promise<{ reused: boolean; session: Buffer | undefined }> => {
-      const socket = tls.connect({
-        port,
-        host: '127.0.0.1',
-        servername: 'ec.test',
-        ca: fx.root.certPem,
-        maxVersion: 'TLSv1.2',
-        ...(session ? { session } : {}),
-      });
-      await once(socket, 'secureConnect');
-      const result = { reused: socket.isSessionReused(), session: socket.getSession() };
-      socket.destroy();
-      return result;
-    };
+    const connect = (session?: Buffer) =>
+      tlsVisit({ port, servername: 'ec.test', ca: fx.root.certPem, version: 'TLSv1.2', session });
     try {
       const first = await connect();
       // A prepared generation with other keys: the running keys must still open the ticket.
