@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MonitoringConfig } from '@gatehouse/config';
+import { testGatewayConfig } from '@gatehouse/config/testing';
 import {
   MONITOR_LIVENESS,
   MONITOR_METRICS,
@@ -13,13 +14,11 @@ import {
 } from '../../src/request/monitoring.ts';
 import { MonitoringResponder } from '../../src/request/monitoring-responder.ts';
 
+/** Goma's defaults: liveness and readiness on, the rest off (the shared fixture turns them off). */
 const defaults: MonitoringConfig = {
+  ...testGatewayConfig([]).gateway.monitoring,
   enableLiveness: true,
   enableReadiness: true,
-  enableRouteHealthCheck: false,
-  enableMetrics: false,
-  metricsPath: '/metrics',
-  host: null,
 };
 
 describe('monitoring endpoints on the traffic listeners', () => {
