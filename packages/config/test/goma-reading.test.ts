@@ -2,22 +2,11 @@
 // about, and keys Gatehouse cannot honour are refused with a message that says so.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { errors, load, minimalRoute, ok, warnings, yaml } from './helpers.ts';
+import { errors, load, minimalRoute, ok, oneCertificate, warnings, yaml } from './helpers.ts';
 
 describe('Goma zero values mean "not set"', () => {
   it('takes tls.default: {} and tls.clientAuth: {} as absent', () => {
-    const config = ok(
-      yaml(
-        'gateway:',
-        '  tls:',
-        '    certificates:',
-        '      - cert: a.pem',
-        '        key: a.key',
-        '    default: {}',
-        '    clientAuth: {}',
-        ...minimalRoute,
-      ),
-    );
+    const config = ok(yaml(...oneCertificate, '    default: {}', '    clientAuth: {}', ...minimalRoute));
     assert.equal(config.gateway.tls.clientAuth, null);
     assert.equal(config.gateway.tls.defaultName, null);
     assert.deepEqual(

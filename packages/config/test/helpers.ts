@@ -45,6 +45,9 @@ export function warnings(text: string, env: Record<string, string | undefined> =
 /** The smallest valid route list, for tests that are about something else. */
 export const minimalRoute = ['routes:', '  - name: r', '    path: /', '    target: http://127.0.0.1:3000'];
 
+/** `gateway.tls` with one certificate (a.pem, a.key); more lines can follow at any level under it. */
+export const oneCertificate = ['gateway:', '  tls:', '    certificates:', '      - cert: a.pem', '        key: a.key'];
+
 /** From Goma Gateway's mTLS documentation: must validate unchanged. */
 export const gomaMtlsExample = `gateway:
   tls:

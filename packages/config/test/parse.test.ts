@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CIPHERS } from '../src/schema.ts';
-import { errors, FILE, gomaMtlsExample, load, minimalRoute, ok, warnings, yaml } from './helpers.ts';
+import { errors, FILE, gomaMtlsExample, load, minimalRoute, ok, oneCertificate, warnings, yaml } from './helpers.ts';
 
 describe('the Goma mTLS example', () => {
   it('validates unchanged, with no warnings', () => {
@@ -386,11 +386,7 @@ describe('Gatehouse keys', () => {
   it('reads TLS policy and the default certificate name', () => {
     const config = ok(
       yaml(
-        'gateway:',
-        '  tls:',
-        '    certificates:',
-        '      - cert: a.pem',
-        '        key: a.key',
+        ...oneCertificate,
         '        passphrase: ${KEY_PASS}',
         '    default: WWW.example.com',
         '    minVersion: TLSv1.3',
@@ -503,17 +499,7 @@ describe('Goma compatibility', () => {
   });
   it('puts a Goma default {cert, key} first, so it is the default certificate', () => {
     const config = ok(
-      yaml(
-        'gateway:',
-        '  tls:',
-        '    certificates:',
-        '      - cert: a.pem',
-        '        key: a.key',
-        '    default:',
-        '      cert: d.pem',
-        '      key: d.key',
-        ...minimalRoute,
-      ),
+      yaml(...oneCertificate, '    default:', '      cert: d.pem', '      key: d.key', ...minimalRoute),
     );
     assert.deepEqual(
       config.gateway.tls.certificates.map((c) => c.cert.path),
