@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { compileClientTrust, verifyClientChain } from '../src/client-trust.ts';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, revoke, writeCrl } from '../src/dev-pki.ts';
-
-const DAY = 86_400_000;
+import { DAY, expiredWindow } from './validity.ts';
 
 describe('verifyClientChain', () => {
   let dir: string;
@@ -33,8 +32,7 @@ describe('verifyClientChain', () => {
         name: 'old',
         cn: 'old',
         usage: 'client',
-        notBefore: new Date(Date.now() - 10 * DAY),
-        notAfter: new Date(Date.now() - DAY),
+        ...expiredWindow(),
       }),
     ]);
   });

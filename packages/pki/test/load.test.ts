@@ -8,8 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle, writeCrl } from '../src/dev-pki.ts';
 import { loadMaterial, referencedFiles } from '../src/load.ts';
 import { upstreamIdentity } from '../src/outbound-tls.ts';
-
-const DAY = 86_400_000;
+import { DAY, expiredWindow } from './validity.ts';
 
 function config(yaml: string, file: string): GatewayConfig {
   const parsed = parseConfig(yaml, file, {});
@@ -236,8 +235,7 @@ routes:
       cn: 'api.test',
       dns: ['api.test'],
       usage: 'server',
-      notBefore: new Date(Date.now() - 10 * DAY),
-      notAfter: new Date(Date.now() - DAY),
+      ...expiredWindow(),
     });
     writeFileSync(join(dir, 'bundle.pem'), 'not a pem at all');
     const file = join(dir, 'broken.yaml');

@@ -18,8 +18,8 @@ import { serverCertificateRecord } from '../src/load.ts';
 import { serverContextOptions, upstreamTlsOptions } from '../src/server-context.ts';
 import { currentTicketKeys, generateTicketKeys } from '../src/ticket-keys.ts';
 import type { ResolvedServerCertificate } from '../src/types.ts';
+import { expiredWindow } from './validity.ts';
 
-const DAY = 86_400_000;
 const execFileAsync = promisify(execFile);
 
 function tlsConfig(overrides: Partial<TlsConfig> = {}): TlsConfig {
@@ -179,8 +179,7 @@ describe('serverContextOptions with real handshakes', () => {
         name: 'client-expired',
         cn: 'client-expired',
         usage: 'client',
-        notBefore: new Date(Date.now() - 10 * DAY),
-        notAfter: new Date(Date.now() - DAY),
+        ...expiredWindow(),
       }),
       issueCertificate(clientsA, { name: 'client-revoked', cn: 'client-revoked', usage: 'client' }),
     ]);
