@@ -16,8 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaHandle } from '@gatehouse/pki';
 import { parse, stringify } from 'yaml';
 import { GOMA_DOCS_DIR } from '../../scripts/goma-docs.ts';
+import { gatewayHead } from '../support/gateway-config.ts';
 import { h2Request, localhostCertificate } from '../support/h2-client.ts';
-import { httpsGatewayHead } from '../support/https-gateway-config.ts';
 import { type GatewayProcess, type LogLine, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
 
 type Plain = Record<string, unknown>;
@@ -111,7 +111,7 @@ function configText(head: string[]): string {
       { name: 'manual', path: '/', hosts: ['manual.test'], target, middlewares: ['manual'] },
     ],
   });
-  return `version: 2\n${head.join('\n')}\n${rest}`;
+  return `${head.join('\n')}\n${rest}`;
 }
 
 before(async () => {
@@ -140,9 +140,8 @@ before(async () => {
   const tls = await localhostCertificate(dir, ['inline.test', 'files.test', 'manual.test']);
   root = tls.root;
   const server = tls.server;
-  const head = await httpsGatewayHead({
-    cert: server.fullchainPath,
-    key: server.keyPath,
+  const head = await gatewayHead({
+    tls: { cert: server.fullchainPath, key: server.keyPath },
     gateway: ['  watch: { enabled: true, debounce: 100ms, pollInterval: 2s }'],
   });
   securePort = head.webSecurePort;
