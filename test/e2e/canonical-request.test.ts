@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import http2 from 'node:http2';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -16,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate, type LeafHandle } from '@gatehouse/pki';
 import { freePort, type GatewayProcess, startGateway, tempDir } from '../support/gateway.ts';
-import { h2Reply } from '../support/h2-client.ts';
+import { h2Request } from '../support/h2-client.ts';
 import { rawExchange } from '../support/raw-http.ts';
 
 interface Seen {
@@ -202,18 +201,7 @@ async function raw(bytes: string, timeoutMs = 4000): Promise<string> {
 
 /** One h2 request without a client certificate; returns the status. */
 async function h2Status(servername: string, path: string, authority: string): Promise<number> {
-  const session = http2.connect(`https://${servername}:${securePort}`, {
-    ca: root.certPem,
-    servername,
-    host: '127.0.0.1',
-  } as http2.SecureClientSessionOptions);
-  session.on('error', () => {});
-  try {
-    const stream = session.request({ ':path': path, ':authority': authority });
-    return Number((await h2Reply(stream)).headers[':status']);
-  } finally {
-    session.close();
-  }
+  return (await h2Request(securePort, root.certPem, { servername, authority, path })).status;
 }
 
 /** The targets the backend received, in order. */

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +18,7 @@ import { GOMA_DOCS_DIR } from '../../scripts/goma-docs.ts';
 import { gatewayHead } from '../support/gateway-config.ts';
 import { h2Request, localhostCertificate } from '../support/h2-client.ts';
 import { type GatewayProcess, type LogLine, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { call } from '../support/http.ts';
 
 type Plain = Record<string, unknown>;
 const example = (name: string) => parse(readFileSync(join(GOMA_DOCS_DIR, 'files', name), 'utf8')) as unknown;
@@ -47,32 +47,14 @@ interface Answer {
   body: string;
 }
 
-function h1(host: string, path: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: '127.0.0.1',
-        port: securePort,
-        servername: 'localhost',
-        ca: root.certPem,
-        path,
-        headers: { host, accept: 'application/json' },
-        agent: false,
-        timeout: 15_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
+async function h1(host: string, path: string): Promise<Answer> {
+  const reply = await call({
+    port: securePort,
+    path,
+    headers: { host, accept: 'application/json' },
+    https: { ca: root.certPem, servername: 'localhost' },
   });
+  return { status: reply.status, contentType: reply.headers['content-type'], body: reply.body };
 }
 
 async function h2(host: string, path: string): Promise<Answer> {

@@ -27,6 +27,8 @@ export interface H2Answer {
 }
 
 export interface H2Request {
+  /** The TLS server name (and the name in the session's URL); `localhost` when not given. */
+  servername?: string;
   authority: string;
   path: string;
   /** Request fields; `:method` defaults to GET. */
@@ -36,9 +38,10 @@ export interface H2Request {
 
 /** One request on its own session to the TLS listener on `port`, trusting `ca`. */
 export async function h2Request(port: number, ca: string, request: H2Request): Promise<H2Answer> {
-  const session = http2.connect(`https://localhost:${port}`, {
+  const servername = request.servername ?? 'localhost';
+  const session = http2.connect(`https://${servername}:${port}`, {
     ca,
-    servername: 'localhost',
+    servername,
     host: '127.0.0.1',
   } as http2.SecureClientSessionOptions);
   session.on('error', () => {});
