@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
-import { gatewayHead } from '../support/gateway-config.ts';
+import { gatewayHead, oneRoute } from '../support/gateway-config.ts';
 
 const run = promisify(execFile);
 
@@ -63,15 +63,7 @@ describe('certsDir', () => {
       gateway: ['  watch: { enabled: true, debounce: 100ms, pollInterval: 2s }'],
     });
     port = head.webSecurePort;
-    const config = writeConfig(
-      dir,
-      `${head.text}    certsDir: certs
-routes:
-  - name: r
-    path: /
-    target: http://127.0.0.1:9
-`,
-    );
+    const config = writeConfig(dir, [...head.lines, '    certsDir: certs', ...oneRoute('http://127.0.0.1:9')]);
     gateway = await startGateway(config, { workers: 2 });
   });
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
-import { gatewayHead } from '../support/gateway-config.ts';
+import { gatewayHead, oneRoute } from '../support/gateway-config.ts';
 
 const dir = tempDir('gh-pair-grace-');
 let ca: CaHandle;
@@ -51,13 +51,7 @@ before(async () => {
     gateway: ['  watch: { debounce: 50ms, pollInterval: 0s, pairGrace: 2s }'],
   });
   adminPort = head.adminPort;
-  const config = writeConfig(dir, [
-    ...head.lines,
-    'routes:',
-    '  - name: r',
-    '    path: /',
-    '    target: http://127.0.0.1:9',
-  ]);
+  const config = writeConfig(dir, [...head.lines, ...oneRoute('http://127.0.0.1:9')]);
   gateway = await startGateway(config, { workers: 2 });
 });
 after(async () => {

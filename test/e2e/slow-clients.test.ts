@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type CaHandle, createCa, issueCertificate } from '@gatehouse/pki';
 import { FLAG, FRAME, frame, RawH2 } from '../../packages/dataplane/test/h2-raw.ts';
 import { type GatewayProcess, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
-import { gatewayHead } from '../support/gateway-config.ts';
+import { gatewayHead, oneRoute } from '../support/gateway-config.ts';
 
 const dir = tempDir('gh-slow-clients-');
 let ca: CaHandle;
@@ -50,13 +50,8 @@ before(async () => {
     ],
   });
   port = head.webSecurePort;
-  const config = writeConfig(dir, [
-    ...head.lines,
-    'routes:',
-    '  - name: r',
-    '    path: /',
-    `    target: http://127.0.0.1:${(backend.address() as AddressInfo).port}`,
-  ]);
+  const target = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+  const config = writeConfig(dir, [...head.lines, ...oneRoute(target)]);
   gateway = await startGateway(config, { workers: 2 });
 });
 

@@ -49,3 +49,8 @@ export async function gatewayHead(
   ];
   return { lines, text: `${lines.join('\n')}\n`, webPort, webSecurePort, adminPort };
 }
+
+/** A route list of one route, `r`, from `/` to `target`: for tests about something else. */
+export function oneRoute(target: string): string[] {
+  return ['routes:', '  - name: r', '    path: /', `    target: ${target}`];
+}
