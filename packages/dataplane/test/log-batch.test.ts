@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LineBatch, type LineSink } from '../src/log-batch.ts';
+
+/** Records what reached it, as sonic-boom would receive it. */
+function recordingSink(): LineSink & { writes: string[]; flushes: number } {
+  return {
+    writes: [],
+    flushes: 0,
+    write(text: string) {
+      this.writes.push(text);
+    },
+    flushSync() {
+      this.flushes++;
+    },
+  };
+}
+
+describe('log line batch', () => {
+  it('hands the lines on in one write once they reach the size, in their order', () => {
+    const sink = recordingSink();
+    const batch = new LineBatch(sink, 10, 60_000);
+    batch.write('aaaa\n');
+    assert.deepEqual(sink.writes, [], 'below the size: still gathered');
+    batch.write('bbbbb\n');
+    assert.deepEqual(sink.writes, ['aaaa\nbbbbb\n']);
+    batch.write('c\n');
+    batch.flushSync();
+    assert.deepEqual(sink.writes, ['aaaa\nbbbbb\n', 'c\n']);
+    assert.equal(sink.flushes, 1, 'and the sink is flushed through');
+  });
+
+  it('a lone line is handed on within the flush interval', async () => {
+    const sink = recordingSink();
+    const batch = new LineBatch(sink, 8192, 10);
+    batch.write('one\n');
+    for (let i = 0; i < 200 && sink.writes.length === 0; i++) await sleep(10);
+    assert.deepEqual(sink.writes, ['one\n']);
+  });
+
+  it('writes nothing when there is nothing to hand on', () => {
+    const sink = recordingSink();
+    const batch = new LineBatch(sink, 10, 10);
+    batch.flushSync();
+    assert.deepEqual(sink.writes, []);
+  });
+});
