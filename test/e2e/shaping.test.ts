@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { GOMA_DOCS_DIR, placeholderEnv } from '../../scripts/goma-docs.ts';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
+import { call, type Reply } from '../support/http.ts';
 
 type Rule = Record<string, unknown>;
 interface Middleware {
@@ -131,46 +132,13 @@ function startBackend(): Promise<void> {
   return new Promise((r) => backend.once('listening', () => r()));
 }
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 function send(
   host: string,
   path: string,
   options: { method?: string; headers?: Record<string, string>; body?: Buffer } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { host, ...options.headers },
-        agent: false,
-        timeout: 15_000,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (e: NodeJS.ErrnoException) => {
-      // A body over the limit may be cut while it is still being sent; the answer already came.
-      if (e.code === 'EPIPE' || e.code === 'ECONNRESET') return;
-      reject(e);
-    });
-    req.end(options.body);
-  });
+): Promise<Reply> {
+  const headers = { host, ...options.headers };
+  return call({ port, path, method: options.method, headers, body: options.body, bodyMayBeCut: true });
 }
 
 const fill = (value: string, route: string) =>

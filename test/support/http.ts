@@ -17,7 +17,12 @@ export interface CallOptions {
   method?: string;
   path: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
+  /**
+   * The gateway may refuse the body while it is still being sent (over a size limit) and answer
+   * anyway: a broken pipe or a reset on the request side is then not an error.
+   */
+  bodyMayBeCut?: boolean;
   /** A keep-alive agent to reuse connections; by default a fresh connection (`agent: false`). */
   agent?: Agent | false;
   localAddress?: string;
@@ -53,7 +58,10 @@ export function call(options: CallOptions): Promise<Reply> {
       : httpRequest(common, onResponse);
     const timeoutMs = options.timeoutMs ?? 15_000;
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`${common.method} ${options.path} timed out`)));
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (options.bodyMayBeCut && (error.code === 'EPIPE' || error.code === 'ECONNRESET')) return;
+      reject(error);
+    });
     req.end(options.body);
   });
 }
