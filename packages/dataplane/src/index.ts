@@ -8,13 +8,15 @@ export const workerEntryPath: string = fileURLToPath(new URL('./worker-main.ts',
 
 /**
  * Every module file a worker loads from this repository's .ts sources, the lazy ones included
- * (access-log.ts is imported when the first generation arrives): the primary compiles them once into
+ * (access-log.ts is imported when the first generation arrives, redis-store.ts when a config names
+ * `gateway.redis`): the primary compiles them once into
  * Node's compile cache before forking, so that no worker has to type-strip (the stripper costs about
  * 30 MiB of each worker's memory).
  */
 export const workerWarmupPaths: readonly string[] = [
   workerEntryPath,
   fileURLToPath(new URL('./access-log.ts', import.meta.url)),
+  fileURLToPath(new URL('./middleware/rate-limit/redis-store.ts', import.meta.url)),
 ];
 
 export * from './messages.ts';

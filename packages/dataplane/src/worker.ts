@@ -122,7 +122,7 @@ export class WorkerRuntime {
     }
     try {
       await this.ensureLogger(snapshot);
-      const generation = Generation.build(snapshot, this.pool, this.health, this.services(snapshot));
+      const generation = Generation.build(snapshot, this.pool, this.health, await this.services(snapshot));
       try {
         await this.passThrough.prepare(snapshot.generation, snapshot.config, this.logger as Logger);
       } catch (error) {
@@ -139,8 +139,8 @@ export class WorkerRuntime {
     }
   }
 
-  private services(snapshot: Snapshot): MiddlewareServices {
-    return { leases: this.leases, redis: this.redisStores.use(snapshot), gatewayVersion: GATEWAY_VERSION };
+  private async services(snapshot: Snapshot): Promise<MiddlewareServices> {
+    return { leases: this.leases, redis: await this.redisStores.use(snapshot), gatewayVersion: GATEWAY_VERSION };
   }
 
   /** Closes the Redis connections that neither the current nor the prepared generation uses. */

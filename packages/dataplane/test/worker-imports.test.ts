@@ -45,3 +45,9 @@ it('the worker does not load the config parser, only the subpaths it runs', () =
     'tls-defaults.ts',
   ]);
 });
+
+it('the worker does not load ioredis unless a config names gateway.redis', () => {
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  const redis = (JSON.parse(out) as string[]).filter((url) => url.includes('/node_modules/ioredis/'));
+  assert.deepEqual(redis, []);
+});

@@ -44,9 +44,9 @@ describe('a worker’s Redis stores', { skip: missingPackage('redis-server', 're
   });
 
   it('shares one connection between generations with the same settings, and closes it once unused', async () => {
-    const first = stores.use(snapshot(1, { port: redis.port }));
-    assert.equal(stores.use(snapshot(2, { port: redis.port })), first);
-    const other = stores.use(snapshot(3, { port: redis.port, db: 1 }));
+    const first = await stores.use(snapshot(1, { port: redis.port }));
+    assert.equal(await stores.use(snapshot(2, { port: redis.port })), first);
+    const other = await stores.use(snapshot(3, { port: redis.port, db: 1 }));
     assert.notEqual(other, first);
     assert.equal((await first!.check('r', 'k', rule)).verdict, 0);
     stores.keepOnly([2, 3]);
@@ -57,17 +57,17 @@ describe('a worker’s Redis stores', { skip: missingPackage('redis-server', 're
     assert.deepEqual(states, [], 'closing a store is not an outage');
   });
 
-  it('refuses to build a generation whose TLS material is missing rather than connect in plain TCP', () => {
+  it('refuses to build a generation whose TLS material is missing rather than connect in plain TCP', async () => {
     const tlsConfig = { port: redis.port, tls: { clientCa: null, clientCert: null, clientKey: null } };
-    assert.throws(() => stores.use(snapshot(4, tlsConfig, null)), { code: 'GH_GENERATION_BUILD' });
+    await assert.rejects(stores.use(snapshot(4, tlsConfig, null)), { code: 'GH_GENERATION_BUILD' });
   });
 
   it('reports the end of an outage when the store that replaced the failing one connects', async () => {
     const nowhere = await freePort();
-    const down = stores.use(snapshot(5, { port: nowhere }))!;
+    const down = (await stores.use(snapshot(5, { port: nowhere })))!;
     await assert.rejects(down.check('r', 'k', rule));
     assert.deepEqual(states, [[`127.0.0.1:${nowhere}`, false]]);
-    const fixed = stores.use(snapshot(6, { port: redis.port, db: 2 }))!;
+    const fixed = (await stores.use(snapshot(6, { port: redis.port, db: 2 })))!;
     stores.keepOnly([6]);
     assert.equal(fixed.ok, false, 'starts as the worker last reported');
     assert.equal((await fixed.check('r', 'k', rule)).verdict, 0);

@@ -14,7 +14,8 @@ import {
   type Verdict,
   WAIT,
 } from './lease-table.ts';
-import { REDIS_ALLOW, REDIS_BANNED, type RedisRateLimitStore, type RedisVerdict } from './redis-store.ts';
+import type { RedisRateLimitStore } from './redis-store.ts';
+import { REDIS_ALLOW, REDIS_BANNED, type RedisVerdict } from './redis-verdict.ts';
 import { type BucketRule, bucketRule } from './token-bucket.ts';
 
 /** What the step answers; `ALLOWED` is shared, refusals are built per request (they are rare). */

@@ -9,11 +9,9 @@ import type { ResolvedRedisTls } from '@gatehouse/pki';
 import { redisTlsOptions } from '@gatehouse/pki/redis-tls-options';
 import { Redis } from 'ioredis';
 import type { BucketRule } from './token-bucket.ts';
+import type { RedisVerdict } from './redis-verdict.ts';
 
-/** Verdicts of the script: 0 allowed, 1 refused (429), 2 banned (403). */
-export const REDIS_ALLOW = 0;
-export const REDIS_DENY = 1;
-export const REDIS_BANNED = 2;
+export { REDIS_ALLOW, REDIS_BANNED, REDIS_DENY } from './redis-verdict.ts';
 
 /** After a failure, Redis is left alone this long before one request tries it again. */
 export const REDIS_DOWN_MS = 1000;
@@ -70,14 +68,6 @@ export interface RedisStoreOptions {
   /** PEM strings, resolved by the primary; null: plain TCP. Verification is never turned off. */
   tls: ResolvedRedisTls | null;
   timeoutMs: number;
-}
-
-/** Answer of one check; the same object shape every time. */
-export interface RedisVerdict {
-  verdict: number;
-  remaining: number;
-  /** Until the next token (refused) or the ban's end (banned), ms. */
-  waitMs: number;
 }
 
 export type StoreStateListener = (ok: boolean, error: string | null) => void;

@@ -4,7 +4,7 @@
 // closed once no generation of this worker uses it.
 import { GenerationBuildError } from '../../errors.ts';
 import type { Snapshot } from '../../messages.ts';
-import { RedisRateLimitStore, type StoreStateListener } from './redis-store.ts';
+import type { RedisRateLimitStore, StoreStateListener } from './redis-store.ts';
 
 export class RedisStores {
   private readonly stores = new Map<string, RedisRateLimitStore>();
@@ -18,8 +18,11 @@ export class RedisStores {
     this.onState = onState;
   }
 
-  /** The store of this snapshot's `gateway.redis`, or null without one. Throws rather than drop TLS. */
-  use(snapshot: Snapshot): RedisRateLimitStore | null {
+  /**
+   * The store of this snapshot's `gateway.redis`, or null without one. Rejects rather than drop TLS.
+   * The store's module, and ioredis with it (some 10 MiB per process), is loaded only here.
+   */
+  async use(snapshot: Snapshot): Promise<RedisRateLimitStore | null> {
     const redis = snapshot.config.gateway.redis;
     if (redis === null) return null;
     const tls = snapshot.redisTls;
@@ -34,6 +37,8 @@ export class RedisStores {
       tls,
       timeoutMs: redis.checkTimeoutMs,
     };
+    // Nothing awaited after this: a concurrent use() cannot make a second store for the signature.
+    const { RedisRateLimitStore } = await import('./redis-store.ts');
     const signature = JSON.stringify(settings);
     let store = this.stores.get(signature);
     if (store === undefined) {
