@@ -4,7 +4,8 @@
 //   and around a CA removal: no session from before the change resumes, and the full handshake that
 //   follows refuses the certificate;
 // - open connections: a keep-alive HTTP/1.1 client and an h2 session opened before a revocation get
-//   401 on their next request; connections whose certificates still pass are not disturbed.
+//   401 on their next request; connections whose certificates still pass are not disturbed, also
+//   one whose client sent an intermediate that no bundle holds, across a change of the CA bundle.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -23,6 +24,8 @@ const dir = tempDir('gh-revocation-');
 let serverCa: CaHandle;
 let caA: CaHandle;
 let caB: CaHandle;
+/** An intermediate of CA A that is in no bundle: its clients send it. */
+let interA: CaHandle;
 let backend: http.Server;
 let gateway: GatewayProcess;
 let port = 0;
@@ -47,8 +50,9 @@ async function change(path: string, text: string): Promise<void> {
   assert.equal(last?.msg, 'reload accepted', JSON.stringify(last));
 }
 
-async function crlOf(...cas: CaHandle[]): Promise<string> {
-  return (await Promise.all(cas.map((ca) => writeCrl(ca)))).map((c) => c.crlPem).join('');
+/** A CRL from every CA of the test (the gateway checks the whole chain: X509_V_FLAG_CRL_CHECK_ALL). */
+async function currentCrls(): Promise<string> {
+  return (await Promise.all([caA, caB, interA].map((ca) => writeCrl(ca)))).map((c) => c.crlPem).join('');
 }
 
 function opensslGet(leaf: LeafHandle, version: '-tls1_2' | '-tls1_3', session: ['-sess_out' | '-sess_in', string]) {
@@ -92,6 +96,7 @@ async function sessionFor(leaf: LeafHandle, version: '-tls1_2' | '-tls1_3', name
 before(async () => {
   serverCa = await createCa(dir, { name: 'server-ca' });
   [caA, caB] = await Promise.all([createCa(dir, { name: 'clients-a' }), createCa(dir, { name: 'clients-b' })]);
+  interA = await createCa(dir, { name: 'clients-a-inter', parent: caA });
   const server = await issueCertificate(serverCa, {
     name: 'server',
     cn: 'localhost',
@@ -99,7 +104,7 @@ before(async () => {
     usage: 'server',
   });
   writeFileSync(bundlePath, caA.certPem + caB.certPem);
-  writeFileSync(crlPath, await crlOf(caA, caB));
+  writeFileSync(crlPath, await currentCrls());
   backend = http.createServer((req, res) => {
     req.resume();
     res.end(`ok ${req.url}`);
@@ -139,7 +144,7 @@ describe('revocation and CA changes vs resumed sessions', () => {
       '-tls1_3': await sessionFor(victim, '-tls1_3', 'victim'),
     } as const;
     await revoke(caA, victim);
-    await change(crlPath, await crlOf(caA, caB));
+    await change(crlPath, await currentCrls());
     for (const [version, file] of Object.entries(sessions) as Array<['-tls1_2' | '-tls1_3', string]>) {
       const after = await opensslGet(victim, version, ['-sess_in', file]);
       assert.doesNotMatch(after.stdout, /^Reused, /m, `${version}: no resumption across the CRL change`);
@@ -214,7 +219,7 @@ describe('revocation vs open connections', () => {
       assert.deepEqual(await get(victimAgent), { status: 200, reused: true });
 
       await revoke(caA, victim);
-      await change(crlPath, await crlOf(caA, caB));
+      await change(crlPath, await currentCrls());
 
       assert.deepEqual(await get(victimAgent), { status: 401, reused: true }, 'HTTP/1.1, same connection');
       assert.equal(await h2Get(victimH2), 401, 'h2, same session');
@@ -228,6 +233,45 @@ describe('revocation vs open connections', () => {
       bystanderAgent.destroy();
       victimH2.close();
       bystanderH2.close();
+    }
+  });
+});
+
+describe('CA changes vs open connections', () => {
+  it('open connections: after a CA leaves clientCA its open connections get 401; a client whose intermediate is in no bundle keeps its connection', async () => {
+    const [viaInter, ofB] = await Promise.all([
+      issueCertificate(interA, { name: 'via-inter-open', cn: 'via-inter-open', usage: 'client' }),
+      issueCertificate(caB, { name: 'b-open', cn: 'b-open', usage: 'client' }),
+    ]);
+    // The client sends its intermediate, as it must: the gateway's bundle holds only the roots.
+    const viaInterTls = { ca: serverCa.certPem, cert: viaInter.fullchainPem, key: viaInter.keyPem };
+    const ofBTls = { ca: serverCa.certPem, cert: ofB.certPem, key: ofB.keyPem };
+    const viaInterAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...viaInterTls });
+    const ofBAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...ofBTls });
+    const viaInterH2 = http2.connect(`https://localhost:${port}`, { ...viaInterTls, host: '127.0.0.1' });
+    const ofBH2 = http2.connect(`https://localhost:${port}`, { ...ofBTls, host: '127.0.0.1' });
+    try {
+      assert.equal((await get(viaInterAgent)).status, 200);
+      assert.equal((await get(ofBAgent)).status, 200);
+      assert.equal(await h2Get(viaInterH2), 200);
+      assert.equal(await h2Get(ofBH2), 200);
+
+      await change(bundlePath, caA.certPem);
+
+      assert.deepEqual(await get(ofBAgent), { status: 401, reused: true }, 'CA B removed: HTTP/1.1, same connection');
+      assert.equal(await h2Get(ofBH2), 401, 'CA B removed: h2, same session');
+      assert.deepEqual(
+        await get(viaInterAgent),
+        { status: 200, reused: true },
+        'the chain it sent still ends at CA A: HTTP/1.1, same connection',
+      );
+      assert.equal(await h2Get(viaInterH2), 200, 'the chain it sent still ends at CA A: h2, same session');
+    } finally {
+      viaInterAgent.destroy();
+      ofBAgent.destroy();
+      viaInterH2.close();
+      ofBH2.close();
+      await change(bundlePath, caA.certPem + caB.certPem);
     }
   });
 });

@@ -48,9 +48,9 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 export interface VerifyClientChainOptions {
   /**
    * The CA bundle is the one the handshake verified this chain against: the chain is known to end
-   * at one of its CAs even where it cannot be rebuilt here. Node does not show a server the
-   * intermediates a client sent (only the leaf), so a chain through an intermediate that is not in
-   * the bundle can be re-checked for revocation but not rebuilt to its root.
+   * at one of its CAs even where it cannot be rebuilt here. A resumed session carries the client's
+   * leaf alone, so a chain through an intermediate that is not in the bundle can be re-checked for
+   * revocation but not rebuilt to its root.
    */
   anchorVerified?: boolean;
   /** More CAs that may complete a chain but are not trusted as its end (earlier bundles). */

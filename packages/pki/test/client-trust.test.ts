@@ -86,7 +86,7 @@ describe('verifyClientChain', () => {
   });
 
   it('open connections: with the same bundle as at the handshake, a chain through an unseen intermediate is checked for revocation', async () => {
-    // Node shows a server only the client's leaf: the intermediate it sent is gone.
+    // A resumed session carries the client's leaf alone: the intermediate it sent is not known.
     const now = Date.now();
     const victim = await issueCertificate(inter, { name: 'inter-victim', cn: 'inter-victim', usage: 'client' });
     const rootOnly = compileClientTrust(root.certPem, null);

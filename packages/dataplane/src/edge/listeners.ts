@@ -17,7 +17,7 @@ import { metrics } from '../metrics.ts';
 import { onClientError } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
 import { installSniStore, rotateTicketKeys } from '../tls/sni-store.ts';
-import { registerContext, tagHandshake } from '../tls/connection-trust.ts';
+import { keepPresentedChains, registerContext, tagHandshake } from '../tls/connection-trust.ts';
 
 export type ListenerName = 'web' | 'webSecure';
 
@@ -171,6 +171,7 @@ export class Listeners {
         { limits: gateway.limits, timeouts },
       ) as unknown as TlsServer;
       installSniStore(server, generation.sni);
+      keepPresentedChains(server, generation.sni.clientAuth.requestCert);
       const ownContext = serverDefaultContext(server);
       if (ownContext !== null) registerContext(ownContext, generation.sni.clientAuth);
       if (ownContext === null || !sessionTickets.install(ownContext)) {
@@ -235,7 +236,10 @@ export class Listeners {
   commit(generation: Generation): void {
     for (const l of this.listeners) {
       applyLimits(l.server, generation);
-      if (l.name === 'webSecure' && generation.sni !== null) installSniStore(l.server as TlsServer, generation.sni);
+      if (l.name === 'webSecure' && generation.sni !== null) {
+        installSniStore(l.server as TlsServer, generation.sni);
+        keepPresentedChains(l.server as TlsServer, generation.sni.clientAuth.requestCert);
+      }
     }
   }
 

@@ -9,16 +9,23 @@
 // (Node keeps it on the socket's handle) or, without SNI, the server's default context of the
 // moment the connection arrived. Each context of a generation is registered with that generation's
 // mark. A socket whose context is unknown (Node internals changed) is re-verified, never trusted.
+//
+// The chain is the one the client sent, kept at the handshake (keepPresentedChains): Node's own
+// 'secure' handler reads the peer certificate in a way that empties OpenSSL's list of the client's
+// certificates (nodejs/node#65579), so afterwards a server sees the leaf alone.
 import { X509Certificate } from 'node:crypto';
-import type { SecureContext, TLSSocket } from 'node:tls';
+import type { SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
 import { verifyClientChain } from '@gatehouse/pki/client-trust';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import type { ClientAuthPolicy } from './client-auth.ts';
 
 const kHandshake = Symbol('gatehouse.handshakeTrust');
 const kTrustVerdict = Symbol('gatehouse.trustVerdict');
+const kPresented = Symbol('gatehouse.presentedChain');
 type TrustCarrier = {
   [kHandshake]?: TrustMark;
+  /** The client's leaf as read before Node's 'secure' handler; its issuerCertificate links hold what it sent. */
+  [kPresented]?: X509Certificate | null;
   [kTrustVerdict]?: { key: string; denial: ErrorKind | null };
 };
 
@@ -38,8 +45,8 @@ const markOf = new WeakMap<ClientAuthPolicy, TrustMark>();
 
 /**
  * Every CA any generation of this worker trusted, by fingerprint: they may complete a chain whose
- * intermediate the client sent at the handshake (Node does not show it to a server afterwards),
- * never end one. Bounded by the CAs an operator ever configured.
+ * intermediates are not known (a resumed session carries the leaf alone), never end one. Bounded by
+ * the CAs an operator ever configured.
  */
 const knownCas = new Map<string, X509Certificate>();
 
@@ -58,6 +65,30 @@ export function registerContext(context: SecureContext, policy: ClientAuthPolicy
 interface HandshakeInternals {
   _handle?: { sni_context?: object } | null;
   _tlsOptions?: { secureContext?: { context?: object } };
+}
+
+/**
+ * While `requestCert`: keeps on each new socket the certificates its client sent. The server's
+ * 'keylog' event is the one documented hook that hands over a TLSSocket before its handshake ends;
+ * a 'secure' listener prepended there runs before Node's own. Off when no certificate is asked
+ * for, so plain TLS pays nothing (Node asks OpenSSL for key-log lines only while someone listens).
+ */
+export function keepPresentedChains(server: TlsServer, requestCert: boolean): void {
+  const listening = server.listeners('keylog').includes(onKeylog);
+  if (requestCert && !listening) server.on('keylog', onKeylog);
+  else if (!requestCert && listening) server.off('keylog', onKeylog);
+}
+
+function onKeylog(_line: Buffer, socket: TLSSocket): void {
+  const carrier = socket as unknown as TrustCarrier;
+  // Several key-log lines per handshake: one listener per socket.
+  if (carrier[kPresented] !== undefined) return;
+  carrier[kPresented] = null;
+  socket.prependOnceListener('secure', keepPresented);
+}
+
+function keepPresented(this: TLSSocket): void {
+  (this as unknown as TrustCarrier)[kPresented] = this.getPeerX509Certificate() ?? null;
 }
 
 /** On 'secureConnection': which material this handshake was verified against. */
@@ -102,6 +133,19 @@ const VERIFY_KINDS: Readonly<Record<string, ErrorKind>> = Object.freeze({
 
 /** The peer's certificates as it sent them, leaf first. */
 function peerChain(socket: TLSSocket): X509Certificate[] {
+  const presented = (socket as unknown as TrustCarrier)[kPresented];
+  if (presented) {
+    const chain = [presented];
+    for (
+      let cert = presented.issuerCertificate;
+      cert !== undefined && chain.length < 10;
+      cert = cert.issuerCertificate
+    ) {
+      chain.push(cert);
+    }
+    return chain;
+  }
+  // Not kept (no key-log hook when the handshake ran): what Node still shows, the leaf on Node 24.
   const leaf = socket.getPeerX509Certificate();
   if (leaf === undefined) return [];
   const chain = [leaf];
