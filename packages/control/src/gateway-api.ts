@@ -1,5 +1,6 @@
 // What the running primary offers to its operator surfaces (admin HTTP and unix socket, signals,
-// the `gatehouse reload|restart|status` commands). primary.ts implements it; admin-server.ts uses it.
+// the `gatehouse reload|restart|status` commands). primary.ts implements it (the reload in
+// reload.ts, /status in status-report.ts); admin-server.ts uses it.
 import type { ConfigDiagnostic } from '@gatehouse/config';
 import type { StatsMessage } from '@gatehouse/dataplane';
 import type { RouteTraffic, TrafficHistory } from './traffic-stats.ts';

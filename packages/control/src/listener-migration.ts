@@ -47,3 +47,12 @@ export function ensureListenerMigration(
   );
   return 'off';
 }
+
+/** `net.ipv4.tcp_migrate_req` (Linux ≥ 5.14) lets the kernel move queued connections off a closing listener. */
+export function readTcpMigrateReq(): string | null {
+  try {
+    return readFileSync(TCP_MIGRATE_REQ, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
