@@ -117,6 +117,45 @@ describe('two instances sharing Redis', { skip: missingPackage('redis-server', '
     for (let i = 0; i < 10; i++) assert.equal((await get(i % 2 === 0 ? a.port : b.port, '/shared-deny')).status, 200);
   });
 
+  it('answers every request in flight when Redis is killed mid-run, each as its rule says', async () => {
+    // Three clients on instance b, alternating the two rules; Redis dies after the first answers.
+    // Redis's buckets: shared-local is spent, shared-deny has 10 tokens left; b's own are full.
+    const seen: Array<[string, number]> = [];
+    const client = async () => {
+      for (let i = 0; i < 20; i++) {
+        const path = i % 2 === 0 ? '/shared-local' : '/shared-deny';
+        seen.push([path, (await get(b.port, path)).status]);
+      }
+    };
+    const load = Promise.all([client(), client(), client()]);
+    let loadDone = false;
+    load.then(
+      () => (loadDone = true),
+      () => (loadDone = true),
+    );
+    while (seen.length < 6 && !loadDone) await new Promise((r) => setImmediate(r));
+    await redis.kill();
+    await load;
+    assert.equal(seen.length, 60, 'every request answered');
+    const local = seen.filter(([p]) => p === '/shared-local').map(([, s]) => s);
+    const deny = seen.filter(([p]) => p === '/shared-deny').map(([, s]) => s);
+    assert.ok(
+      local.every((s) => s === 200 || s === 429),
+      `local: ${local}`,
+    );
+    assert.ok(allowed(local) <= 20, `local: at most b's own bucket once Redis is gone: ${local}`);
+    assert.ok(
+      deny.every((s) => s === 200 || s === 503),
+      `deny: ${deny}`,
+    );
+    assert.ok(allowed(deny) <= 10, `deny: at most what Redis had left: ${deny}`);
+    // Most of the load came after the kill: both fallbacks answered some of it.
+    assert.ok(local.includes(200), `local: b's own bucket took over: ${local}`);
+    assert.ok(deny.includes(503), `deny: refused without its store: ${deny}`);
+    const line = await b.gw.waitForLog((l) => String(l.msg).startsWith('rate-limit store unreachable'));
+    assert.equal(line.addr, `127.0.0.1:${redis.port}`);
+  });
+
   it('keeps answering when Redis dies: `local` counts per instance, `deny` answers 503, logged once', async () => {
     await redis.kill();
     // `local`: the per-instance bucket takes over (fresh: 20 per instance), nothing hangs.
