@@ -76,7 +76,16 @@ before(async () => {
     issueCertificate(inter, {
       name: 's-rsa',
       cn: 'rsa.test',
-      dns: ['rsa.test', 'open.test', 'strict.test', 'admin.test', 'off.test'],
+      dns: [
+        'rsa.test',
+        'open.test',
+        'strict.test',
+        'admin.test',
+        'off.test',
+        'svc.test',
+        'ipsan.test',
+        'ipsan-typed.test',
+      ],
       usage: 'server',
       keyType: 'rsa',
     }),
@@ -109,7 +118,13 @@ before(async () => {
     issueCertificate(inter, { name: 'c-revoked', cn: 'revoked', usage: 'client' }),
   ]);
   const stranger = await issueCertificate(other, { name: 'c-stranger', cn: 'good-client', usage: 'client' });
-  Object.assign(clients, { good, admin, expired, future, revoked, stranger });
+  const [svc, forgedSvc, ipOnly] = await Promise.all([
+    issueCertificate(inter, { name: 'c-svc', cn: 'svc-a', usage: 'client' }),
+    // Its subject is `CN=svc-x\,O=Gatehouse Dev,O=Gatehouse Dev`: a string glob would let `*` take `x\,O=...`.
+    issueCertificate(inter, { name: 'c-svc-forged', cn: 'svc-x,O=Gatehouse Dev', usage: 'client' }),
+    issueCertificate(inter, { name: 'c-ip-only', cn: 'ip-only', ips: ['127.0.0.1'], usage: 'client' }),
+  ]);
+  Object.assign(clients, { good, admin, expired, future, revoked, stranger, svc, forgedSvc, ipOnly });
   await revoke(inter, revoked);
   // CRL checking covers the whole chain: each CA in it publishes one.
   const crlPath = join(dir, 'crls.pem');
@@ -166,6 +181,21 @@ routes:
     hosts: [off.test]
     target: ${target}
     clientAuth: {mode: off}
+  - name: svc
+    path: /
+    hosts: [svc.test]
+    target: ${target}
+    clientAuth: {mode: required, allowedSubjects: ["CN=svc-*,O=Gatehouse Dev"]}
+  - name: ipsan
+    path: /
+    hosts: [ipsan.test]
+    target: ${target}
+    clientAuth: {mode: required, allowedSANs: ["127.0.0.1"]}
+  - name: ipsan-typed
+    path: /
+    hosts: [ipsan-typed.test]
+    target: ${target}
+    clientAuth: {mode: required, allowedSANs: ["IP:127.0.0.1"]}
 `,
   );
   // ---- outbound: TLS backends for the routes of the second gateway ----
@@ -432,6 +462,56 @@ describe('clientAuth required: false, with per-route policies', () => {
     const [, status, body] = await curl('admin.test', { leaf: clients.good });
     assert.equal(status, 403);
     assert.match(body, /subject not allowed/);
+  });
+
+  it('globs: an allowedSubjects `*` matches within one RDN value, never across an escaped `\\,`', async () => {
+    assert.equal((await curl('svc.test', { leaf: clients.svc }))[1], 200);
+    const [, status, body] = await curl('svc.test', { leaf: clients.forgedSvc });
+    assert.equal(status, 403, 'CN "svc-x,O=Gatehouse Dev" is one RDN value, not svc-* plus an O');
+    assert.match(body, /subject not allowed/);
+  });
+
+  it('globs: an allowedSANs entry without a type prefix matches DNS names only; IP: matches the IP SAN', async () => {
+    const [, status, body] = await curl('ipsan.test', { leaf: clients.ipOnly });
+    assert.equal(status, 403, '"127.0.0.1" is a DNS pattern: the IP SAN 127.0.0.1 does not match it');
+    assert.match(body, /not allowed/);
+    assert.equal((await curl('ipsan-typed.test', { leaf: clients.ipOnly }))[1], 200);
+    assert.equal((await curl('ipsan-typed.test', { leaf: clients.good }))[1], 403);
+  });
+
+  it('a certificate must be present: a TLS 1.3 session made without one, resumed, still gets 401 on a required route', async () => {
+    const file = join(dir, 'nocert-tls13.sess');
+    const get = (session: string[]) =>
+      run(
+        'openssl',
+        [
+          's_client',
+          '-connect',
+          `127.0.0.1:${port}`,
+          '-servername',
+          'strict.test',
+          '-tls1_3',
+          '-CAfile',
+          root.certPath,
+          '-ign_eof',
+          ...session,
+        ],
+        'GET / HTTP/1.1\r\nHost: strict.test\r\nConnection: close\r\n\r\n',
+      );
+    const first = await get(['-sess_out', file]);
+    assert.match(first.stdout, /^New, TLSv1\.3/m, first.stdout + first.stderr);
+    assert.match(first.stdout, /HTTP\/1\.1 401 /, 'full handshake without a certificate');
+    let resumed = false;
+    // Either worker may answer; a resumption is what is under test.
+    for (let i = 0; i < 6 && !resumed; i++) {
+      seen.length = 0;
+      const again = await get(['-sess_in', file]);
+      if (!/^Reused, /m.test(again.stdout)) continue;
+      resumed = true;
+      assert.match(again.stdout, /HTTP\/1\.1 401 /, 'resumed without a certificate: still refused');
+      assert.equal(seen.length, 0, 'nothing forwarded');
+    }
+    assert.ok(resumed, 'the session resumed');
   });
 
   it('421 when the SNI name and the Host belong to different policies', async () => {
