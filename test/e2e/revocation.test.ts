@@ -55,7 +55,9 @@ async function currentCrls(): Promise<string> {
   return (await Promise.all([caA, caB, interA].map((ca) => writeCrl(ca)))).map((c) => c.crlPem).join('');
 }
 
-function opensslGet(leaf: LeafHandle, version: '-tls1_2' | '-tls1_3', session: ['-sess_out' | '-sess_in', string]) {
+type TlsVersion = '-tls1_2' | '-tls1_3';
+
+function opensslGet(leaf: LeafHandle, version: TlsVersion, session: ['-sess_out' | '-sess_in', string]) {
   return new Promise<{ stdout: string; stderr: string }>((resolve) => {
     const child = execFile(
       'openssl',
@@ -83,7 +85,14 @@ function opensslGet(leaf: LeafHandle, version: '-tls1_2' | '-tls1_3', session: [
 }
 
 /** A session from a full handshake that reached the backend, then whether `-sess_in` still resumes it. */
-async function sessionFor(leaf: LeafHandle, version: '-tls1_2' | '-tls1_3', name: string): Promise<string> {
+/** A saved session of `leaf` for TLS 1.2 and one for TLS 1.3, each checked to resume before the change. */
+async function sessionsFor(leaf: LeafHandle, name: string): Promise<Array<[TlsVersion, string]>> {
+  const out: Array<[TlsVersion, string]> = [];
+  for (const version of ['-tls1_2', '-tls1_3'] as const) out.push([version, await sessionFor(leaf, version, name)]);
+  return out;
+}
+
+async function sessionFor(leaf: LeafHandle, version: TlsVersion, name: string): Promise<string> {
   const file = join(dir, `${name}${version}.sess`);
   const first = await opensslGet(leaf, version, ['-sess_out', file]);
   assert.match(first.stdout, /^New, TLSv1\.[23]/m, first.stdout + first.stderr);
@@ -139,13 +148,10 @@ after(async () => {
 describe('revocation and CA changes vs resumed sessions', () => {
   it('resumed sessions: a certificate revoked by a new CRL cannot resume a TLS 1.2 or 1.3 session from before', async () => {
     const victim = await issueCertificate(caA, { name: 'victim-resume', cn: 'victim-resume', usage: 'client' });
-    const sessions = {
-      '-tls1_2': await sessionFor(victim, '-tls1_2', 'victim'),
-      '-tls1_3': await sessionFor(victim, '-tls1_3', 'victim'),
-    } as const;
+    const sessions = await sessionsFor(victim, 'victim');
     await revoke(caA, victim);
     await change(crlPath, await currentCrls());
-    for (const [version, file] of Object.entries(sessions) as Array<['-tls1_2' | '-tls1_3', string]>) {
+    for (const [version, file] of sessions) {
       const after = await opensslGet(victim, version, ['-sess_in', file]);
       assert.doesNotMatch(after.stdout, /^Reused, /m, `${version}: no resumption across the CRL change`);
       assert.match(after.stdout, /HTTP\/1\.1 401 /, `${version}: the full handshake finds the revocation`);
@@ -154,13 +160,10 @@ describe('revocation and CA changes vs resumed sessions', () => {
 
   it('resumed sessions: a certificate whose CA was removed from clientCA cannot resume a session from before', async () => {
     const leaf = await issueCertificate(caB, { name: 'b-resume', cn: 'b-resume', usage: 'client' });
-    const sessions = {
-      '-tls1_2': await sessionFor(leaf, '-tls1_2', 'b'),
-      '-tls1_3': await sessionFor(leaf, '-tls1_3', 'b'),
-    } as const;
+    const sessions = await sessionsFor(leaf, 'b');
     await change(bundlePath, caA.certPem);
     try {
-      for (const [version, file] of Object.entries(sessions) as Array<['-tls1_2' | '-tls1_3', string]>) {
+      for (const [version, file] of sessions) {
         const after = await opensslGet(leaf, version, ['-sess_in', file]);
         assert.doesNotMatch(after.stdout, /^Reused, /m, `${version}: no resumption across the CA removal`);
         assert.match(after.stdout, /HTTP\/1\.1 401 /, `${version}: CA B is no longer trusted`);
