@@ -187,7 +187,7 @@ describe('errorInterceptor over HTTP/1.1 and HTTP/2', () => {
 
   it('an edited page is served after the reload; a missing one is refused at file:line:key, the last good one serving', async () => {
     const logAfter = (mark: number, test: (l: LogLine) => boolean, what: string) =>
-      gateway.waitForLog((l) => gateway.lines.indexOf(l) >= mark && test(l), 30_000, what);
+      gateway.waitForLogAfter(mark, test, 30_000, what);
     assert.equal((await h2('files.test', '/status/403')).body, '<h1>403: not for you</h1>\n');
 
     let mark = gateway.lines.length;

@@ -77,7 +77,7 @@ describe('extraConfig folder, watched, under load', () => {
 
   /** The first log line after `mark` that passes `test`. */
   function logAfter(mark: number, test: (l: LogLine) => boolean, what: string): Promise<LogLine> {
-    return gateway.waitForLog((l) => gateway.lines.indexOf(l) >= mark && test(l), 30_000, what);
+    return gateway.waitForLogAfter(mark, test, 30_000, what);
   }
 
   async function until(path: string, body: string): Promise<void> {

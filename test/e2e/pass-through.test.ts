@@ -137,8 +137,9 @@ routes:
     const seen = gateway.lines.length;
     writeFile(dir, 'gatehouse.yaml', text);
     gateway.child.kill('SIGHUP');
-    return gateway.waitForLog(
-      (l) => gateway.lines.indexOf(l) >= seen && (l.msg === 'reload accepted' || l.msg === 'reload rejected'),
+    return gateway.waitForLogAfter(
+      seen,
+      (l) => l.msg === 'reload accepted' || l.msg === 'reload rejected',
       30_000,
       'reload outcome',
     );

@@ -118,8 +118,9 @@ describe('rate limits shared through Redis over TLS', { skip: missingPackage('re
       const mark = c.gw.lines.length;
       writeFileSync(`${clientCa}.tmp`, rogue.certPem);
       renameSync(`${clientCa}.tmp`, clientCa);
-      await c.gw.waitForLog(
-        (l) => l.msg === 'reload accepted' && c.gw.lines.indexOf(l) >= mark,
+      await c.gw.waitForLogAfter(
+        mark,
+        (l) => l.msg === 'reload accepted',
         30_000,
         'the reload of the rotated clientCa',
       );

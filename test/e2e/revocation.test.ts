@@ -41,8 +41,9 @@ function replace(path: string, text: string): void {
 async function change(path: string, text: string): Promise<void> {
   const mark = gateway.lines.length;
   replace(path, text);
-  await gateway.waitForLog(
-    (l) => gateway.lines.indexOf(l) >= mark && (l.msg === 'reload accepted' || l.msg === 'reload rejected'),
+  await gateway.waitForLogAfter(
+    mark,
+    (l) => l.msg === 'reload accepted' || l.msg === 'reload rejected',
     20_000,
     `a reload after rewriting ${path}`,
   );

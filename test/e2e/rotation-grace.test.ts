@@ -64,19 +64,16 @@ describe('rotation noise (pairGrace)', () => {
     const before = await rejectedReloads();
     const mark = gateway.lines.length;
     writeFileSync(keyPath, next.keyPem);
-    const waiting = await gateway.waitForLog(
-      (l) => gateway.lines.indexOf(l) >= mark && l.msg === 'waiting for the matching key',
+    const waiting = await gateway.waitForLogAfter(
+      mark,
+      (l) => l.msg === 'waiting for the matching key',
       10_000,
       '"waiting for the matching key"',
     );
     assert.equal(waiting.level, 'info');
     await sleep(300);
     writeFileSync(certPath, next.certPem);
-    await gateway.waitForLog(
-      (l) => gateway.lines.indexOf(l) >= mark && l.msg === 'reload accepted',
-      10_000,
-      '"reload accepted"',
-    );
+    await gateway.waitForLogAfter(mark, (l) => l.msg === 'reload accepted', 10_000, '"reload accepted"');
     const rejections = gateway.lines.slice(mark).filter((l) => l.msg === 'reload rejected');
     assert.deepEqual(rejections, [], 'no rejection logged for a normal rotation');
     assert.equal(await rejectedReloads(), before, 'the failed-reload metric did not move');
@@ -88,8 +85,9 @@ describe('rotation noise (pairGrace)', () => {
     const mark = gateway.lines.length;
     const started = Date.now();
     writeFileSync(keyPath, stray.keyPem);
-    const rejected = await gateway.waitForLog(
-      (l) => gateway.lines.indexOf(l) >= mark && l.msg === 'reload rejected',
+    const rejected = await gateway.waitForLogAfter(
+      mark,
+      (l) => l.msg === 'reload rejected',
       15_000,
       '"reload rejected" after the grace period',
     );

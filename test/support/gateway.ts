@@ -122,6 +122,11 @@ export class GatewayProcess {
     });
   }
 
+  /** Like waitForLog, for the lines logged since `mark` (a `lines.length` taken before the change). */
+  waitForLogAfter(mark: number, test: (line: LogLine) => boolean, timeoutMs = 20_000, what = 'log line') {
+    return this.waitForLog((line) => this.lines.indexOf(line) >= mark && test(line), timeoutMs, what);
+  }
+
   /** Waits for the primary's `gateway ready` line. */
   ready(timeoutMs = 30_000): Promise<LogLine> {
     return this.waitForLog((l) => l.msg === 'gateway ready', timeoutMs, '"gateway ready"');
