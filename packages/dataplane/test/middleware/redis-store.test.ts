@@ -2,6 +2,7 @@
 // clients) sharing one bucket, and a server killed under it (every call fails fast, then recovers).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { type RedisServer, startRedis } from '../../../../test/support/redis.ts';
 import { missingPackage } from '../../../../test/support/services.ts';
 import {
@@ -54,6 +55,40 @@ describe('Redis rate-limit store', { skip: missingPackage('redis-server', 'redis
     assert.deepEqual(seq, [REDIS_ALLOW, REDIS_DENY, REDIS_DENY, REDIS_BANNED, REDIS_BANNED]);
     const banned = await a.check('r\u0000m', 'abuser', rule);
     assert.ok(banned.waitMs > 29_000 && banned.waitMs <= 30_000);
+  });
+
+  it('writes no key without an expiry: a bucket lives until it would be full again, strikes and bans for banDuration', async () => {
+    const a = store();
+    // Per hour: no refill during the test changes the count.
+    const rule = bucketRule('hour', 10, 0, 2, 30_000);
+    for (let i = 0; i < 14; i++) await a.check('r\u0000ttl', 'banned', rule);
+    for (let i = 0; i < 11; i++) await a.check('r\u0000ttl', 'struck', rule);
+    const raw = new Redis({ host: '127.0.0.1', port: redis.port });
+    try {
+      const ttl = async (pattern: string) => {
+        const keys = (await raw.keys(pattern)).sort();
+        return Promise.all(keys.map(async (k) => [k.slice(k.lastIndexOf(':') + 1), await raw.pttl(k)] as const));
+      };
+      const banned = await ttl('gatehouse:rl:{r\u0000ttl\u0000banned}:*');
+      assert.deepEqual(
+        banned.map(([k]) => k),
+        ['b', 'ban'],
+        'the strikes go when the ban starts',
+      );
+      const struck = await ttl('gatehouse:rl:{r\u0000ttl\u0000struck}:*');
+      assert.deepEqual(
+        struck.map(([k]) => k),
+        ['b', 's'],
+      );
+      for (const [k, ms] of [...banned, ...struck]) {
+        const most = k === 'b' ? 3_600_000 + 1000 : 30_000;
+        assert.ok(ms > 0 && ms <= most, `${k}: ${ms} ms`);
+      }
+      // Every key any check wrote (the hour-long buckets of the other tests too) expires.
+      for (const k of await raw.keys('gatehouse:rl:*')) assert.ok((await raw.pttl(k)) > 0, k);
+    } finally {
+      raw.disconnect();
+    }
   });
 
   it('fails fast while Redis is gone, reports it once, and recovers when it is back', async () => {

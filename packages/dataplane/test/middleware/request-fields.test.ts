@@ -56,6 +56,26 @@ describe('request fields: rate-limit keys, access-log fields, error interception
     assert.ok(!JSON.stringify(into).includes('secret'));
   });
 
+  it('logs Authorization and Cookie only when a rule names them, and other cookies never', () => {
+    const headers = { authorization: 'Bearer secret', cookie: 'session_id=abc; other=topsecret' };
+    const unnamed = {};
+    accessLogFields(
+      { headers: ['user-agent'], query: [], cookies: ['session_id'], maxValueLength: 64 },
+      headers,
+      '/',
+      unnamed,
+    );
+    assert.deepEqual(unnamed, { headers: { 'user-agent': null }, cookies: { session_id: 'abc' } });
+    const named = {};
+    accessLogFields(
+      { headers: ['authorization', 'cookie'], query: [], cookies: [], maxValueLength: 64 },
+      headers,
+      '/',
+      named,
+    );
+    assert.deepEqual(named, { headers: headers });
+  });
+
   it('replaces listed error answers only when they are small and not streamed', () => {
     const c = compileErrorInterceptor({
       contentType: 'application/json',
