@@ -101,6 +101,13 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ab-'));
   const candidates: Candidate[] = [];
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of children) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  }
   try {
     const pki = await createBenchPki(join(dir, 'pki'), 0);
     const origin = await startOrigin({ cert: pki.origin.certPath, key: pki.origin.keyPath, ca: pki.caPath });
