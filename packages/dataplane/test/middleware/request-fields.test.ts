@@ -21,7 +21,7 @@ const rl = (over: Partial<RateLimitRule>): RateLimitRule => ({
 
 describe('request fields: rate-limit keys, access-log fields, error interception', () => {
   it('keys by address, header or cookie; a missing header or cookie falls back to the address', () => {
-    const ip = () => '203.0.113.9';
+    const ip = { clientAddress: () => '203.0.113.9' };
     assert.equal(rateLimitKey(rl({}), {}, ip), 'i 203.0.113.9');
     const header = rl({ keySource: 'header', keyName: 'x-api-key' });
     assert.equal(rateLimitKey(header, { 'x-api-key': ' k1 ' }, ip), 'h k1');

@@ -1,13 +1,14 @@
 // Whom a rate limit counts: the client address (as `gateway.proxy.trustedProxies` lets the gateway
 // believe it), or a header or cookie value, which falls back to the address when the request has
 // none. The source is part of the key, so a header value can never share a bucket with an address.
+// The address is read only when it is the key (it walks X-Forwarded-For), from the request itself.
 import type { RateLimitRule } from '@gatehouse/config';
 import { cookieValue } from '../shaping/access-log-fields.ts';
 
 export function rateLimitKey(
   rule: RateLimitRule,
   headers: Record<string, string | string[] | undefined>,
-  clientAddress: () => string,
+  client: { clientAddress(): string },
 ): string {
   if (rule.keyName !== null) {
     if (rule.keySource === 'header') {
@@ -20,5 +21,5 @@ export function rateLimitKey(
       if (value !== null && value !== '') return `c ${value}`;
     }
   }
-  return `i ${clientAddress()}`;
+  return `i ${client.clientAddress()}`;
 }

@@ -69,7 +69,7 @@ export class RateLimitStep implements MiddlewareStep {
       limiter = new RateLimiter(route, this.name, this.rule, this.services.leases, this.services.redis);
       this.byRoute.set(route, limiter);
     }
-    const key = rateLimitKey(this.rule, r.req.headers, () => r.clientAddress());
+    const key = rateLimitKey(this.rule, r.req.headers, r);
     const decision = limiter.decide(key, Date.now());
     if (decision === ALLOWED) return null;
     if (typeof (decision as Promise<RateLimitDecision>).then === 'function') {
