@@ -235,9 +235,13 @@ describe("shaping middlewares with Goma's documentation examples", () => {
           const origin = cors?.origins?.[0] ?? 'https://client.example';
           const answer = await send(e.host, '/', { headers: { origin } });
           assert.equal(answer.status, 200);
+          // Every response, not only 200s as in Goma: a backend's 404 gets them too.
+          const notFound = await send(e.host, '/status/404', { headers: { origin } });
+          assert.equal(notFound.status, 404);
           for (const [name, value] of Object.entries((rule.setHeaders ?? {}) as Record<string, string>)) {
-            const got = answer.headers[name.toLowerCase()];
-            assert.equal(got, value === '' ? undefined : fill(value, route), name);
+            const want = value === '' ? undefined : fill(value, route);
+            assert.equal(answer.headers[name.toLowerCase()], want, name);
+            assert.equal(notFound.headers[name.toLowerCase()], want, `${name} on a 404`);
           }
           if (typeof rule.cacheControl === 'string') assert.equal(answer.headers['cache-control'], rule.cacheControl);
           for (const c of (rule.setCookies ?? []) as Array<{ name: string; value: string }>) {
