@@ -42,7 +42,7 @@ ${extra}
 middlewares:
   - name: burst
     type: rateLimit
-    rule: { unit: hour, requestsPerUnit: 20 }
+    rule: { unit: hour, requestsPerUnit: 15, burst: 5 }
   - name: per-second
     type: rateLimit
     rule: { unit: second, requestsPerUnit: 20 }
