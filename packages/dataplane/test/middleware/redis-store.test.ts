@@ -17,9 +17,9 @@ describe('Redis rate-limit store', { skip: missingPackage('redis-server', 'redis
   let redis: RedisServer;
   const stores: RedisRateLimitStore[] = [];
   const states: Array<[boolean, string | null]> = [];
-  const store = () => {
+  const store = (password: string | null = null, db = 0) => {
     const s = new RedisRateLimitStore(
-      { host: '127.0.0.1', port: redis.port, password: null, db: 0, tls: null, timeoutMs: 2000 },
+      { host: '127.0.0.1', port: redis.port, password, db, tls: null, timeoutMs: 2000 },
       'test',
       (ok, error) => states.push([ok, error]),
     );
@@ -88,6 +88,33 @@ describe('Redis rate-limit store', { skip: missingPackage('redis-server', 'redis
       for (const k of await raw.keys('gatehouse:rl:*')) assert.ok((await raw.pttl(k)) > 0, k);
     } finally {
       raw.disconnect();
+    }
+  });
+
+  it('connects with the password and db of gateway.redis: another db keeps other buckets, no password is an outage', async () => {
+    const admin = new Redis({ host: '127.0.0.1', port: redis.port });
+    await admin.config('SET', 'requirepass', 'test-password');
+    try {
+      const rule = bucketRule('hour', 1, 0, 0, 0);
+      const db0 = store('test-password', 0);
+      const db1 = store('test-password', 1);
+      assert.equal((await db0.check('r\u0000auth', 'k', rule)).verdict, REDIS_ALLOW);
+      assert.equal((await db0.check('r\u0000auth', 'k', rule)).verdict, REDIS_DENY);
+      assert.equal((await db1.check('r\u0000auth', 'k', rule)).verdict, REDIS_ALLOW, 'db 1: a bucket of its own');
+      const before = states.length;
+      const anonymous = store(null, 0);
+      await assert.rejects(anonymous.check('r\u0000auth', 'k', rule));
+      assert.equal(anonymous.ok, false);
+      assert.deepEqual(
+        states.slice(before).map(([ok]) => ok),
+        [false],
+      );
+      assert.match(String(states.at(-1)?.[1]), /NOAUTH|auth/i, 'the report says why');
+      // Closed before the password goes, so that its reconnection is not reported by the next test.
+      anonymous.close();
+    } finally {
+      await admin.config('SET', 'requirepass', '');
+      admin.disconnect();
     }
   });
 
