@@ -6,6 +6,8 @@
 // - open connections: a keep-alive HTTP/1.1 client and an h2 session opened before a revocation get
 //   401 on their next request; connections whose certificates still pass are not disturbed, also
 //   one whose client sent an intermediate that no bundle holds, across a change of the CA bundle.
+// - a revoked intermediate: connections through it get 401, also one made by resuming a session
+//   (which shows the server the leaf alone).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
@@ -26,6 +28,8 @@ let caA: CaHandle;
 let caB: CaHandle;
 /** An intermediate of CA A that is in no bundle: its clients send it. */
 let interA: CaHandle;
+/** Another one, revoked by CA A in the last test. */
+let interR: CaHandle;
 let backend: http.Server;
 let gateway: GatewayProcess;
 let port = 0;
@@ -53,7 +57,7 @@ async function change(path: string, text: string): Promise<void> {
 
 /** A CRL from every CA of the test (the gateway checks the whole chain: X509_V_FLAG_CRL_CHECK_ALL). */
 async function currentCrls(): Promise<string> {
-  return (await Promise.all([caA, caB, interA].map((ca) => writeCrl(ca)))).map((c) => c.crlPem).join('');
+  return (await Promise.all([caA, caB, interA, interR].map((ca) => writeCrl(ca)))).map((c) => c.crlPem).join('');
 }
 
 type TlsVersion = '-tls1_2' | '-tls1_3';
@@ -106,7 +110,10 @@ async function sessionFor(leaf: LeafHandle, version: TlsVersion, name: string): 
 before(async () => {
   serverCa = await createCa(dir, { name: 'server-ca' });
   [caA, caB] = await Promise.all([createCa(dir, { name: 'clients-a' }), createCa(dir, { name: 'clients-b' })]);
-  interA = await createCa(dir, { name: 'clients-a-inter', parent: caA });
+  [interA, interR] = await Promise.all([
+    createCa(dir, { name: 'clients-a-inter', parent: caA }),
+    createCa(dir, { name: 'clients-a-inter-r', parent: caA }),
+  ]);
   const server = await issueCertificate(serverCa, {
     name: 'server',
     cn: 'localhost',
@@ -284,6 +291,61 @@ describe('CA changes vs open connections', () => {
       viaInterH2.close();
       ofBH2.close();
       await change(bundlePath, caA.certPem + caB.certPem);
+    }
+  });
+});
+
+function getOnSocket(agent: https.Agent): Promise<Answer & { resumed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port, path: '/secure', servername: 'localhost', agent }, (res) => {
+      const resumed = (res.socket as import('node:tls').TLSSocket).isSessionReused();
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, resumed }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('a revoked intermediate vs open connections', () => {
+  it('open connections: after a CRL revokes the intermediate a client sent, its connections get 401, a resumed one too', async () => {
+    const leaf = await issueCertificate(interR, {
+      name: 'via-revoked-inter',
+      cn: 'via-revoked-inter',
+      usage: 'client',
+    });
+    const tlsOfLeaf = { ca: serverCa.certPem, cert: leaf.fullchainPem, key: leaf.keyPem };
+    const full = new https.Agent({ keepAlive: true, maxSockets: 1, ...tlsOfLeaf });
+    // Same agent, two sockets: the second resumes the first one's session and carries only the leaf.
+    const resuming = new https.Agent({ keepAlive: true, maxSockets: 2, ...tlsOfLeaf });
+    try {
+      assert.deepEqual(await getOnSocket(full), { status: 200, reused: false, resumed: false });
+      const first = await getOnSocket(resuming);
+      assert.equal(first.status, 200);
+      // Take the first socket out of the pool: the next request opens a second one, which resumes.
+      const [pooled] = Object.values(
+        (resuming as unknown as { freeSockets: Record<string, import('node:net').Socket[]> }).freeSockets,
+      ).flat();
+      pooled?.destroy();
+      const resumed = await getOnSocket(resuming);
+      assert.deepEqual(resumed, { status: 200, reused: false, resumed: true }, 'a resumed connection');
+
+      await revoke(caA, interR);
+      await change(crlPath, await currentCrls());
+
+      assert.deepEqual(
+        await getOnSocket(full),
+        { status: 401, reused: true, resumed: false },
+        'full handshake, same connection',
+      );
+      assert.deepEqual(
+        await getOnSocket(resuming),
+        { status: 401, reused: true, resumed: true },
+        'resumed, same connection',
+      );
+    } finally {
+      full.destroy();
+      resuming.destroy();
     }
   });
 });

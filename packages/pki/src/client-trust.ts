@@ -47,10 +47,9 @@ function issuedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
 
 export interface VerifyClientChainOptions {
   /**
-   * The CA bundle is the one the handshake verified this chain against: the chain is known to end
-   * at one of its CAs even where it cannot be rebuilt here. A resumed session carries the client's
-   * leaf alone, so a chain through an intermediate that is not in the bundle can be re-checked for
-   * revocation but not rebuilt to its root.
+   * The CA bundle and CRL are the ones the handshake verified this chain against, so the part of
+   * it that cannot be rebuilt here (a resumed session carries the client's leaf alone) passed them
+   * there. What can be rebuilt is checked again (dates, and the CRL for each certificate of it).
    */
   anchorVerified?: boolean;
   /** More CAs that may complete a chain but are not trusted as its end (earlier bundles). */

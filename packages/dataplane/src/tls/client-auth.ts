@@ -49,8 +49,8 @@ export interface ClientAuthPolicy {
    * TLS context, and what an open connection's handshake is compared with (connection-trust.ts).
    */
   readonly trustKey: string;
-  /** The CA bundle alone, hashed: unchanged when only the CRL or the mode changed. */
-  readonly caKey: string;
+  /** The CA bundle and the CRL, hashed: unchanged when only the mode changed. */
+  readonly materialKey: string;
   /** The same material, parsed, for re-verifying open connections after it changed. */
   readonly trust: ClientTrust;
 }
@@ -215,7 +215,11 @@ export function compileClientAuth(snapshot: {
       crl: snapshot.tls?.crl ?? null,
       clientAuthMode: clientAuthModeKey(gatewayMode, effective.requestCert, effective.rejectAtHandshake),
     }),
-    caKey: sessionIdContextFor({ clientCA: snapshot.tls?.clientCA ?? null, crl: null, clientAuthMode: '' }),
+    materialKey: sessionIdContextFor({
+      clientCA: snapshot.tls?.clientCA ?? null,
+      crl: snapshot.tls?.crl ?? null,
+      clientAuthMode: '',
+    }),
     trust: compileClientTrust(snapshot.tls?.clientCA ?? null, snapshot.tls?.crl ?? null),
   });
 }

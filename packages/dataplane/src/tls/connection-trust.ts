@@ -32,11 +32,11 @@ type TrustCarrier = {
 /** The material a handshake was verified against; one object per generation, shared by its sockets. */
 interface TrustMark {
   trustKey: string;
-  caKey: string;
+  materialKey: string;
 }
 
 /** Never equal to a policy's keys. */
-const STALE: TrustMark = Object.freeze({ trustKey: '\u0000stale', caKey: '\u0000stale' });
+const STALE: TrustMark = Object.freeze({ trustKey: '\u0000stale', materialKey: '\u0000stale' });
 
 /** Native SecureContext → the material it verifies client certificates with. */
 const marks = new WeakMap<object, TrustMark>();
@@ -54,7 +54,7 @@ const knownCas = new Map<string, X509Certificate>();
 export function registerContext(context: SecureContext, policy: ClientAuthPolicy): void {
   let mark = markOf.get(policy);
   if (mark === undefined) {
-    mark = Object.freeze({ trustKey: policy.trustKey, caKey: policy.caKey });
+    mark = Object.freeze({ trustKey: policy.trustKey, materialKey: policy.materialKey });
     markOf.set(policy, mark);
     for (const ca of policy.trust.anchors) knownCas.set(ca.fingerprint256, ca);
   }
@@ -112,9 +112,10 @@ export function trustDenial(policy: ClientAuthPolicy, socket: TLSSocket): ErrorK
   let denial: ErrorKind | null = null;
   if (chain.length > 0) {
     const failure = verifyClientChain(policy.trust, chain, Date.now(), {
-      // Same CA bundle as at the handshake (only the CRL or the mode changed): the chain is known
-      // to end at one of its CAs; what is left to check is revocation and dates.
-      anchorVerified: handshake.caKey === policy.caKey,
+      // Same CA bundle and CRL as at the handshake (only the mode changed): the chain passed them
+      // there, also where it cannot be rebuilt here (a resumed session shows the leaf alone). After
+      // a CA or CRL change, a chain that cannot be rebuilt cannot be shown to pass: refused.
+      anchorVerified: handshake.materialKey === policy.materialKey,
       intermediates: [...knownCas.values()],
     });
     if (failure !== null) denial = VERIFY_KINDS[failure] ?? ERROR_KINDS.clientCertInvalid;
