@@ -172,8 +172,11 @@ routes:
     udpServer?.close();
   });
 
-  it('binds every forward in both workers and logs one line per listener', () => {
-    const listening = gateway.lines.filter((l) => l.msg === 'pass-through listening').map((l) => l.forward);
+  it('binds every forward in both workers and logs one line per listener', async () => {
+    // Each worker writes its own lines to the shared stdout; one may land just after "gateway ready".
+    const listeningLines = () => gateway.lines.filter((l) => l.msg === 'pass-through listening').map((l) => l.forward);
+    for (let i = 0; i < 100 && listeningLines().length < 6; i++) await sleep(50);
+    const listening = listeningLines();
     assert.deepEqual(
       listening.sort(),
       [

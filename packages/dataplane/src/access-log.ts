@@ -77,16 +77,18 @@ async function prettyDestination(): Promise<pino.DestinationStream> {
 /** Builds the worker's logger for a log config; call again when the format changes. */
 export async function createLogger(log: LogConfig): Promise<{ logger: Logger; format: LogFormat }> {
   const format = effectiveFormat(log.format);
-  destination = format === 'pretty' ? await prettyDestination() : jsonDestination();
+  const batch = format === 'json' ? jsonDestination() : null;
+  destination = batch ?? (await prettyDestination());
   const logger = pino(
     {
       level: log.level,
       base: { pid: process.pid, role: 'worker' },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    // The logger's own lines are events and go out at once; access lines are gathered (see log-batch.ts).
+    batch === null ? destination : (batch.events as pino.DestinationStream),
   );
-  if (format === 'json') (logger as FastLogger)[kAccessDestination] = destination as { write(line: string): unknown };
+  if (batch !== null) (logger as FastLogger)[kAccessDestination] = batch;
   return { logger, format };
 }
 

@@ -2,7 +2,9 @@
 // measures the UTF-8 length of its whole pending buffer on every call, and that buffer is a string
 // built by concatenation, which V8 flattens (copies) to measure: handed one access line per request,
 // it copies everything still buffered on every request. Handed one batch at a time, it does that
-// once per batch. The logger's own lines go through the same batch, so every line keeps its order.
+// once per batch. The logger's own lines (operator events: listening, reload, backend down) go
+// through the same batch, so every line keeps its order, but each is handed on at once with what is
+// gathered before it: an event must not wait for the flush timer behind a quiet access log.
 
 /** What a batch writes to: sonic-boom, whose write may be swapped for a no-op on EPIPE. */
 export interface LineSink {
@@ -17,6 +19,8 @@ export class LineBatch {
   private readonly maxChars: number;
   private readonly flushMs: number;
   private readonly onTimer: () => void;
+  /** The view the logger writes its own lines through: each is handed on at once. */
+  readonly events: { write(line: string): boolean };
 
   /** Hands the batch on once it holds `maxChars`, and at most `flushMs` after its first line. */
   constructor(sink: LineSink, maxChars: number, flushMs: number) {
@@ -26,6 +30,13 @@ export class LineBatch {
     this.onTimer = () => {
       this.timer = null;
       this.handOn();
+    };
+    this.events = {
+      write: (line: string) => {
+        this.pending += line;
+        this.handOn();
+        return true;
+      },
     };
   }
 

@@ -39,6 +39,18 @@ describe('log line batch', () => {
     assert.deepEqual(sink.writes, ['one\n']);
   });
 
+  it('hands an event line on at once, after the access lines gathered before it', () => {
+    const sink = recordingSink();
+    const batch = new LineBatch(sink, 8192, 60_000);
+    batch.write('access 1\n');
+    batch.write('access 2\n');
+    assert.deepEqual(sink.writes, []);
+    batch.events.write('listening\n');
+    assert.deepEqual(sink.writes, ['access 1\naccess 2\nlistening\n']);
+    batch.write('access 3\n');
+    assert.deepEqual(sink.writes, ['access 1\naccess 2\nlistening\n'], 'access lines are gathered again');
+  });
+
   it('writes nothing when there is nothing to hand on', () => {
     const sink = recordingSink();
     const batch = new LineBatch(sink, 10, 10);
