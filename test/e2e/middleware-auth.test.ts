@@ -123,6 +123,7 @@ describe('authentication and access-control middlewares through gatehouse run', 
       'docs__middlewares__basic.md--01.yaml',
       // The example's last user names environment variables and its code fence is not closed.
       readFileSync(join(GOMA_DOCS_DIR, 'files', 'docs__middlewares__basic.md--01.yaml'), 'utf8').split(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the YAML's ${ENV} syntax, as Goma's docs write it
         '        - username: ${USER_NAME}',
       )[0],
     );

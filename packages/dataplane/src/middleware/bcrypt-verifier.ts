@@ -24,6 +24,8 @@ export interface BcryptThreadMessage {
   readonly ok: boolean;
   readonly tid: number | null;
   readonly error: string | null;
+  /** On the first message: whether the thread also runs under SCHED_IDLE (see bcrypt-thread.ts). */
+  readonly idle: boolean;
 }
 
 interface Pending {

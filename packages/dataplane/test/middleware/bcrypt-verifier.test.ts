@@ -16,6 +16,15 @@ function niceOf(tid: number): number {
   return Number(fields[19 - 3]);
 }
 
+/** Field 41 of the same stat line: the scheduling policy (5 is SCHED_IDLE). */
+function policyOf(tid: number): number {
+  const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[41 - 3]);
+}
+const SCHED_IDLE = 5;
+const chrt = ['/usr/bin/chrt', '/bin/chrt'].some((p) => existsSync(p));
+
 async function gone(tid: number): Promise<void> {
   for (let i = 0; i < 500 && existsSync(`/proc/${process.pid}/task/${tid}`); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -34,6 +43,8 @@ describe('the bcrypt verifier thread', { skip: linux ? false : 'needs /proc/thre
     assert.notEqual(tid, process.pid);
     assert.equal(niceOf(tid as number), 19);
     assert.equal(niceOf(process.pid), mainBefore, 'the main thread keeps its priority');
+    if (chrt) assert.equal(policyOf(tid as number), SCHED_IDLE, 'and runs only when a core is idle');
+    assert.notEqual(policyOf(process.pid), SCHED_IDLE, 'the main thread keeps its policy');
 
     const right = verifier.verify('s3cret', hash);
     const wrong = verifier.verify('s3creT', hash);
