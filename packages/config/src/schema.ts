@@ -465,7 +465,7 @@ const gatewaySpec = obj({
         spec: duration(),
         default: '12h',
         description:
-          'How often the session-ticket keys (shared by all workers) are rotated; tickets sealed with the previous key are still accepted until the next rotation.',
+          'How often the session-ticket keys (shared by all workers) are rotated; tickets sealed with the previous key are still accepted until they expire (sessionTimeout) or the next rotation, whichever comes first.',
       },
       sessionTimeout: {
         spec: duration(),

@@ -80,8 +80,10 @@ export class Primary implements GatewayApi {
       ring: options.tickets,
       queue: this.queue,
       logger: this.logger,
+      sessionTimeoutMs: config.gateway.tls.sessionTimeoutMs,
       isRunning,
-      rotated: (wire) => this.ticketKeysRotated(wire),
+      rotated: (wire) => this.ticketKeysChanged(wire, 'session ticket keys rotated'),
+      retired: (wire) => this.ticketKeysChanged(wire, 'previous session ticket key retired'),
     });
     this.reloader = new Reloader({
       configFile: options.configFile,
@@ -219,12 +221,13 @@ export class Primary implements GatewayApi {
     this.acme.apply(next);
     const every = next.config.gateway.tls.sessionTicketRotationMs;
     if (previous.config.gateway.tls.sessionTicketRotationMs !== every) this.tickets.schedule(every);
+    this.tickets.sessionTimeout(next.config.gateway.tls.sessionTimeoutMs);
   }
 
-  private ticketKeysRotated(wire: string): void {
+  private ticketKeysChanged(wire: string, event: string): void {
     this.reloader.setTicketKeys(wire);
     this.pool.broadcast({ type: 'gh:ticket-keys', keys: wire });
-    this.logger.info({ generation: this.generation }, 'session ticket keys rotated');
+    this.logger.info({ generation: this.generation }, event);
   }
 
   /** pino children copy the level when made, so a reloaded level is set on each of them too. */

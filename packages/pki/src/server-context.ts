@@ -37,7 +37,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { TlsConfig } from '@gatehouse/config';
 import { DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE } from '@gatehouse/config/tls-defaults';
 import { certificateBlocks, splitCrls } from './inspect.ts';
-import { currentTicketKeys } from './ticket-keys.ts';
+import { currentTicketKeys, ticketLifetimeSeconds } from './ticket-keys.ts';
 import type { ResolvedServerCertificate, ResolvedUpstreamTls } from './types.ts';
 
 // The defaults live with the schema that documents them; re-exported for callers of this module.
@@ -88,7 +88,7 @@ export function serverContextOptions(cert: ResolvedServerCertificate, shared: Sh
     secureOptions: constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION,
     sessionIdContext: sessionIdContextFor(shared),
     // Seconds; bounds TLS 1.2 sessions and TLS 1.3 tickets alike (OpenSSL's default is 7,200 s).
-    sessionTimeout: Math.max(1, Math.round((shared.tls.sessionTimeoutMs ?? 300_000) / 1000)),
+    sessionTimeout: ticketLifetimeSeconds(shared.tls.sessionTimeoutMs ?? 300_000),
     ticketKeys: currentTicketKeys(shared.ticketKeys),
     // Always an explicit list: without `ca` Node loads its public root store into the context, and a
     // server that requests client certificates would then accept any publicly issued one. No client

@@ -18,6 +18,14 @@ export interface TicketKeyPair {
   previous: TicketKey | null;
 }
 
+/**
+ * Seconds a session (TLS 1.2 id or ticket, TLS 1.3 ticket) may be resumed: OpenSSL counts whole
+ * seconds, at least one. A ticket carries this lifetime and is refused once it has passed.
+ */
+export function ticketLifetimeSeconds(sessionTimeoutMs: number): number {
+  return Math.max(1, Math.round(sessionTimeoutMs / 1000));
+}
+
 export function generateTicketKeys(): Buffer {
   return randomBytes(TICKET_KEYS_BYTES);
 }
