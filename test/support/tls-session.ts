@@ -2,6 +2,7 @@
 // tests: whether the handshake resumed, the newest session to offer next time, and what the server
 // sent before it closed the connection.
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import tls from 'node:tls';
 
 export interface TlsVisit {
@@ -21,10 +22,11 @@ export async function tlsVisit(options: {
   alpn?: string[];
   /** Written once the handshake is done. */
   send?: string;
+  /** A TCP connection already open to the listener (the handshake then starts on it). */
+  over?: Socket | undefined;
 }): Promise<TlsVisit> {
   const socket = tls.connect({
-    port: options.port,
-    host: '127.0.0.1',
+    ...(options.over ? { socket: options.over } : { port: options.port, host: '127.0.0.1' }),
     servername: options.servername,
     ca: options.ca,
     minVersion: options.version,

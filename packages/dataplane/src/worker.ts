@@ -30,6 +30,7 @@ import { RedisStores } from './middleware/rate-limit/redis-stores.ts';
 import type { MiddlewareServices } from './middleware/shaping/shaping-steps.ts';
 import { UpstreamPool } from './upstream/pool.ts';
 import { sessionTickets } from './tls/session-tickets.ts';
+import { settleTicketHook } from './tls/ticket-hook.ts';
 
 export type { AccessRecord };
 
@@ -189,7 +190,7 @@ export class WorkerRuntime {
     }
     this.passThrough.commit(generation, logger);
     if (this.bound) {
-      this.listeners.commit(next);
+      this.ticketHookSettled(this.listeners.commit(next));
       logger.info({ generation }, 'generation committed');
       return;
     }
@@ -199,8 +200,10 @@ export class WorkerRuntime {
       const addresses = await this.listeners.bind(next, this.forwarder);
       // A newer generation may have been committed while the sockets were binding.
       const current = this.current as Generation;
-      if (current !== next) this.listeners.commit(current);
-      if (this.pendingTicketKeys !== null) this.listeners.rotateTicketKeys(current, this.pendingTicketKeys);
+      if (current !== next) this.ticketHookSettled(this.listeners.commit(current));
+      if (this.pendingTicketKeys !== null) {
+        this.ticketHookSettled(this.listeners.rotateTicketKeys(current, this.pendingTicketKeys));
+      }
       logger.info({ generation, addresses }, 'worker listening');
       this.send({ type: 'gh:listening', generation, addresses });
     } catch (error) {
@@ -233,8 +236,18 @@ export class WorkerRuntime {
     this.pendingTicketKeys = keys;
     // A prepared generation was built with the keys of its snapshot: give it the newer ones too,
     // so that its commit does not bring the old key back.
-    this.prepared?.sni?.setTicketKeys(keys);
-    if (this.bound) this.listeners.rotateTicketKeys(this.current, keys);
+    const prepared = this.prepared?.sni;
+    if (prepared != null) {
+      prepared.setTicketKeys(keys);
+      this.ticketHookSettled(settleTicketHook(null, prepared));
+    }
+    if (this.bound) this.ticketHookSettled(this.listeners.rotateTicketKeys(this.current, keys));
+  }
+
+  /** The ticket-key hook could not be dropped (ticket-hook.ts): tickets still work, at its cost. */
+  private ticketHookSettled(error: Error | null): void {
+    if (error === null) return;
+    this.logger?.error({ err: error }, 'TLS contexts without the session-ticket key hook could not be built; keeping it');
   }
 
   private async drain(deadlineMs: number): Promise<void> {

@@ -16,7 +16,8 @@ import { applyEdgeLimits, connectionsCheckingInterval, createSecureServer, type 
 import { metrics } from '../metrics.ts';
 import { onClientError } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
-import { installSniStore, rotateTicketKeys } from '../tls/sni-store.ts';
+import { installSniStore } from '../tls/sni-store.ts';
+import { rotateTicketKeys, settleTicketHook } from '../tls/ticket-hook.ts';
 import { keepPresentedChains, registerContext, tagHandshake } from '../tls/connection-trust.ts';
 
 export type ListenerName = 'web' | 'webSecure';
@@ -174,7 +175,7 @@ export class Listeners {
       keepPresentedChains(server, generation.sni.clientAuth.requestCert);
       const ownContext = serverDefaultContext(server);
       if (ownContext !== null) registerContext(ownContext, generation.sni.clientAuth);
-      if (ownContext === null || !sessionTickets.install(ownContext)) {
+      if (ownContext === null || !sessionTickets.available(ownContext)) {
         forwarder.logger.warn(
           'this Node has no session-ticket key hook: after each key rotation, tickets issued before it cost one full handshake',
         );
@@ -232,22 +233,28 @@ export class Listeners {
     return formatAddress(scheme, address, port);
   }
 
-  /** A new generation is current: new timeouts, and the HTTPS server takes its TLS store. */
-  commit(generation: Generation): void {
+  /**
+   * A new generation is current: new timeouts, and the HTTPS server takes its TLS store (with the
+   * ticket-key hook settled: see ticket-hook.ts; the error when its contexts could not be rebuilt).
+   */
+  commit(generation: Generation): Error | null {
+    let error: Error | null = null;
     for (const l of this.listeners) {
       applyLimits(l.server, generation);
       if (l.name === 'webSecure' && generation.sni !== null) {
         installSniStore(l.server as TlsServer, generation.sni);
         keepPresentedChains(l.server as TlsServer, generation.sni.clientAuth.requestCert);
+        error = settleTicketHook(l.server as TlsServer, generation.sni);
       }
     }
+    return error;
   }
 
   /** New session-ticket keys: the store's contexts and the server's own default context. */
-  rotateTicketKeys(generation: Generation | null, keys: Buffer): void {
-    if (generation?.sni == null) return;
+  rotateTicketKeys(generation: Generation | null, keys: Buffer): Error | null {
+    if (generation?.sni == null) return null;
     const secure = this.listeners.find((l) => l.name === 'webSecure');
-    rotateTicketKeys((secure?.server as TlsServer | undefined) ?? null, generation.sni, keys);
+    return rotateTicketKeys((secure?.server as TlsServer | undefined) ?? null, generation.sni, keys);
   }
 
   activeConnections(): number {

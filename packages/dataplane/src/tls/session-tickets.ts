@@ -2,16 +2,27 @@
 // still opens tickets sealed before the last rotation, so a rotation costs no client a full
 // handshake (a ticket opened with the previous key is renewed under the current one).
 //
-// Node's public API holds one 48-byte key per context (`ticketKeys`, `setTicketKeys()`). Its native
-// SecureContext also has the hook that Node's own tests use (test-https-resume-after-renew.js):
-// `enableTicketKeyCallback()` makes OpenSSL ask `onticketkeycallback(name, iv, encrypt)` for the key
-// of each ticket, and the answer `[result, hmacKey, aesKey, name?, iv?]` is what OpenSSL's
-// SSL_CTX_set_tlsext_ticket_key_cb expects (result 1 = use, 2 = use and renew, 0 = unknown key).
+// Node's public API holds one 48-byte key per context (`ticketKeys`, `setTicketKeys()`), which
+// Node's own C++ callback seals and opens tickets with. Its native SecureContext also has the hook
+// that Node's own tests use (test-https-resume-after-renew.js): `enableTicketKeyCallback()` makes
+// OpenSSL ask `onticketkeycallback(name, iv, encrypt)` for the key of each ticket, and the answer
+// `[result, hmacKey, aesKey, name?, iv?]` is what OpenSSL's SSL_CTX_set_tlsext_ticket_key_cb
+// expects (result 1 = use, 2 = use and renew, 0 = unknown key). The hook costs a call into
+// JavaScript for every ticket sealed or opened (about 6 % of the CPU of a handshake through the
+// gateway, bench/RESULTS.md), and only the previous key needs it: so it is enabled only while the
+// keys carry a previous key (ticketHookStep). `enableTicketKeyCallback()` has no way back: a worker
+// whose keys lose their previous key builds its contexts again (ticket-hook.ts).
+// Both ways seal with the same current key, AES-128-CBC and HMAC-SHA256, so a ticket sealed by one
+// opens with the other; every context therefore keeps the current key in `ticketKeys` too.
+//
 // The hook is undocumented, so it is feature-detected: without it every context keeps the current
 // key through `ticketKeys` (the previous key is then lost on rotation: one full handshake, never a
 // failure). OpenSSL seals and opens tickets with the context a connection started on (its
-// session_ctx), i.e. the server's own default context, not the SNI context; every context gets the
-// hook anyway so that which one OpenSSL asks never matters.
+// session_ctx), i.e. the server's own default context, while Node takes the key, or the hook's
+// answer, from the connection's context of the moment (the one its server name picked, once
+// picked): every context answers the hook, enabled or not, and holds the same current key, so
+// that a connection that started on a context with the hook and picks a newer one without it (or
+// the other way round) is still answered.
 import { randomFillSync } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import { parseTicketKeys, type TicketKeyPair } from '@gatehouse/pki/ticket-keys';
@@ -39,6 +50,20 @@ export function answerTicketKey(keys: TicketKeyPair, name: Buffer, encrypt: bool
   if (previous !== null && name.equals(previous.name)) return [TICKET_RENEW, previous.hmac, previous.aes];
   // OpenSSL ignores the keys with result 0, but Node checks their lengths.
   return [TICKET_UNKNOWN, current.hmac, current.aes];
+}
+
+/** What contexts need when their keys are `keys`: the hook enabled, built again without it, or nothing. */
+export type TicketHookStep = 'enable' | 'rebuild' | 'none';
+
+/**
+ * Only a previous key needs the hook (Node's own callback knows the current key alone). `hooked`:
+ * whether the contexts have it enabled; `available`: whether this Node has the hook at all.
+ */
+export function ticketHookStep(keys: TicketKeyPair, hooked: boolean, available: boolean): TicketHookStep {
+  const needed = keys.previous !== null;
+  if (needed && !hooked) return available ? 'enable' : 'none';
+  if (!needed && hooked) return 'rebuild';
+  return 'none';
 }
 
 /** Result 0 with well-sized (unused) buffers: Node checks their lengths even then. */
@@ -77,16 +102,28 @@ export class SessionTicketKeys {
   }
 
   /**
-   * Lets `context` seal and open tickets with these keys. False when this Node has no ticket-key
-   * hook: the context then uses the current key it was built with (`ticketKeys`).
+   * Makes `context` answer the hook with these keys, and with `hook` also enables it, so that
+   * OpenSSL asks for the key of every ticket. True when the hook is now enabled; false without
+   * `hook` or when this Node has no ticket-key hook: the context then seals and opens with the
+   * current key it holds (`ticketKeys`).
    */
-  install(context: SecureContext): boolean {
-    const native = (context as unknown as { context?: NativeContext }).context;
+  install(context: SecureContext, hook: boolean): boolean {
+    const native = nativeOf(context);
     if (native === undefined || typeof native.enableTicketKeyCallback !== 'function') return false;
-    native.enableTicketKeyCallback();
     native.onticketkeycallback = this.callback;
+    if (!hook) return false;
+    native.enableTicketKeyCallback();
     return true;
   }
+
+  /** Whether this Node's contexts have the ticket-key hook (`context`: any of them). */
+  available(context: SecureContext): boolean {
+    return typeof nativeOf(context)?.enableTicketKeyCallback === 'function';
+  }
+}
+
+function nativeOf(context: SecureContext): NativeContext | undefined {
+  return (context as unknown as { context?: NativeContext }).context;
 }
 
 /** This worker's keys. */

@@ -62,6 +62,28 @@ interface Entry {
   context: tls.SecureContext;
 }
 
+/** One certificate's context; the ticket-key hook enabled with `hook` (see session-tickets.ts). */
+function buildContext(
+  cert: ResolvedServerCertificate,
+  shared: SharedServerTls,
+  clientAuth: ClientAuthPolicy,
+  hook: boolean,
+): { context: tls.SecureContext; hooked: boolean } {
+  let context: tls.SecureContext;
+  try {
+    // One certificate per context, always (the nodejs/node#54235 workaround, see pki).
+    context = tls.createSecureContext(serverContextOptions(cert, shared));
+  } catch (error) {
+    throw new GenerationBuildError(`certificate ${cert.source} (${cert.subject}): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  // The hook reads the worker's keys at each handshake; installing it changes nothing running.
+  const hooked = sessionTickets.install(context, hook);
+  registerContext(context, clientAuth);
+  return { context, hooked };
+}
+
 export class SniStore {
   readonly generation: number;
   readonly clientAuth: ClientAuthPolicy;
@@ -75,6 +97,8 @@ export class SniStore {
   private readonly handshakeTimeoutMs: number;
   /** The worker's ticket keys once this store is committed (a rotation before then replaces them). */
   ticketKeys: TicketKeyPair;
+  /** Whether its contexts have the ticket-key hook enabled (only while the keys carry a previous key). */
+  ticketHook: boolean;
 
   private constructor(
     generation: number,
@@ -84,8 +108,10 @@ export class SniStore {
     entries: Entry[],
     fallback: Entry,
     handshakeTimeoutMs: number,
+    ticketHook: boolean,
   ) {
     this.generation = generation;
+    this.ticketHook = ticketHook;
     this.clientAuth = clientAuth;
     this.shared = shared;
     this.ticketKeys = ticketKeys;
@@ -119,21 +145,13 @@ export class SniStore {
     const clientAuth = compileClientAuth(snapshot);
     const shared = sharedTlsOf(snapshot, ticketKeys, clientAuth);
     const keyPair = ticketKeyPair(ticketKeys);
+    const hook = keyPair.previous !== null;
     const entries: Entry[] = [];
+    let hooked = false;
     for (const cert of certificates) {
-      let context: tls.SecureContext;
-      try {
-        // One certificate per context, always (the nodejs/node#54235 workaround, see pki).
-        context = tls.createSecureContext(serverContextOptions(cert, shared));
-      } catch (error) {
-        throw new GenerationBuildError(`certificate ${cert.source} (${cert.subject}): ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-      // The hook reads the worker's keys at each handshake; installing it changes nothing running.
-      sessionTickets.install(context);
-      registerContext(context, clientAuth);
-      entries.push({ cert, context });
+      const context = buildContext(cert, shared, clientAuth, hook);
+      hooked = context.hooked;
+      entries.push({ cert, context: context.context });
     }
     const fallback = entries.find((e) => e.cert.isDefault) ?? (entries[0] as Entry);
     return new SniStore(
@@ -144,7 +162,25 @@ export class SniStore {
       entries,
       fallback,
       snapshot.config.gateway.timeouts.requestHeaderMs,
+      hooked,
     );
+  }
+
+  /** Enables the ticket-key hook on every context (keys with a previous key arrived). */
+  enableTicketHook(): void {
+    for (const entry of this.entries) this.ticketHook = sessionTickets.install(entry.context, true);
+  }
+
+  /**
+   * Builds every context again without the ticket-key hook (the keys lost their previous key),
+   * then swaps them in: the same certificates, options and session id context, so sessions resume
+   * across the swap. Nothing changes when a build fails (GenerationBuildError).
+   */
+  rebuildWithoutTicketHook(): void {
+    const built = this.entries.map((entry) => buildContext(entry.cert, this.shared, this.clientAuth, false).context);
+    // The SNI callback reads `entry.context` at each handshake; no handshake runs during this loop.
+    for (const [i, entry] of this.entries.entries()) entry.context = built[i] as tls.SecureContext;
+    this.ticketHook = false;
   }
 
   /** Exact name, then a one-label wildcard (`*.example.com` covers `a.example.com` only), then the default. */
@@ -184,8 +220,9 @@ export class SniStore {
   }
 
   /**
-   * New ticket keys (rotation) for every context of this generation, for a Node without the
-   * ticket-key hook (see session-tickets.ts); with it, the contexts already ask `sessionTickets`.
+   * New ticket keys (rotation) for every context of this generation: the current key, which
+   * contexts without the ticket-key hook seal and open with (see session-tickets.ts); contexts
+   * with it ask `sessionTickets`, and keep the same current key for Node's own callback.
    */
   setTicketKeys(keys: Buffer): void {
     const key = currentTicketKey(keys);
@@ -285,14 +322,4 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
   if (slot !== null) (server as unknown as Record<symbol, unknown>)[slot] = store.picksByName ? sniCallback : undefined;
   switches.requestCert = store.clientAuth.requestCert;
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
-}
-
-/**
- * Ticket-key rotation without a new generation, for contexts without the ticket-key hook: the
- * current key into every context of the store and the server's own. The hook itself reads
- * `sessionTickets`, which the worker updates first.
- */
-export function rotateTicketKeys(server: TlsServer | null, store: SniStore, keys: Buffer): void {
-  store.setTicketKeys(keys);
-  server?.setTicketKeys(currentTicketKey(keys));
 }

@@ -75,12 +75,12 @@ describe('over real TLS connections', () => {
     leaf = await issueCertificate(ca, { name: 'server', cn: 'localhost', dns: ['localhost'], usage: 'server' });
     tickets.update(wire);
     const sni = tls.createSecureContext({ key: leaf.keyPem, cert: leaf.certPem });
-    assert.equal(tickets.install(sni), true, 'Node 24 has the ticket-key hook');
+    assert.equal(tickets.install(sni, true), true, 'Node 24 has the ticket-key hook');
     server = tls.createServer(
       { key: leaf.keyPem, cert: leaf.certPem, SNICallback: (_name, cb) => cb(null, sni) },
       (socket) => socket.end('ok'),
     );
-    tickets.install(serverDefaultContext(server) as tls.SecureContext);
+    tickets.install(serverDefaultContext(server) as tls.SecureContext, true);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     port = (server.address() as AddressInfo).port;
@@ -97,7 +97,7 @@ describe('over real TLS connections', () => {
   test('a context asked before any key was set issues no ticket and still completes the handshake', async () => {
     const empty = new SessionTicketKeys();
     const bare = tls.createServer({ key: leaf.keyPem, cert: leaf.certPem }, (socket) => socket.end('ok'));
-    assert.equal(empty.install(serverDefaultContext(bare) as tls.SecureContext), true);
+    assert.equal(empty.install(serverDefaultContext(bare) as tls.SecureContext, true), true);
     bare.listen(0, '127.0.0.1');
     await once(bare, 'listening');
     try {

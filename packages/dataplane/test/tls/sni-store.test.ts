@@ -18,7 +18,8 @@ import {
   verifyFailure,
 } from '../../src/tls/client-auth.ts';
 import { ERROR_KINDS, GenerationBuildError } from '../../src/errors.ts';
-import { installSniStore, rotateTicketKeys, SNI_CALLBACK, SniStore, sniCallbackOf } from '../../src/tls/sni-store.ts';
+import { installSniStore, SNI_CALLBACK, SniStore, sniCallbackOf } from '../../src/tls/sni-store.ts';
+import { rotateTicketKeys } from '../../src/tls/ticket-hook.ts';
 import { tagHandshake } from '../../src/tls/connection-trust.ts';
 import { serverDefaultContext, sessionTickets } from '../../src/tls/session-tickets.ts';
 import { makeTlsFixture, resolved, snapshotOf, storeOf, type TlsFixture } from '../tls-fixture.ts';
