@@ -30,7 +30,13 @@ export const PREVIOUS_KEY_GRACE_MS = 5_000;
 
 export function newTicketKeyRing(fresh: Buffer, now: number, sessionTimeoutMs = 0): TicketKeyRing {
   assertKey(fresh);
-  return { current: fresh, previous: null, rotatedAt: now, previousUntil: null, longestSessionTimeoutMs: sessionTimeoutMs };
+  return {
+    current: fresh,
+    previous: null,
+    rotatedAt: now,
+    previousUntil: null,
+    longestSessionTimeoutMs: sessionTimeoutMs,
+  };
 }
 
 /** A generation with this session timeout is served: the current key's tickets may live that long. */

@@ -43,7 +43,7 @@ export class TicketRotation {
   constructor(options: TicketRotationOptions) {
     this.options = options;
     this.ring = withSessionTimeout(options.ring, options.sessionTimeoutMs);
-    this.sessionTimeoutMs = options.sessionTimeoutMs;    // A ring handed over with a previous key forgets it in time too.
+    this.sessionTimeoutMs = options.sessionTimeoutMs; // A ring handed over with a previous key forgets it in time too.
     this.armRetirement();
   }
 

@@ -247,7 +247,10 @@ export class WorkerRuntime {
   /** The ticket-key hook could not be dropped (ticket-hook.ts): tickets still work, at its cost. */
   private ticketHookSettled(error: Error | null): void {
     if (error === null) return;
-    this.logger?.error({ err: error }, 'TLS contexts without the session-ticket key hook could not be built; keeping it');
+    this.logger?.error(
+      { err: error },
+      'TLS contexts without the session-ticket key hook could not be built; keeping it',
+    );
   }
 
   private async drain(deadlineMs: number): Promise<void> {
