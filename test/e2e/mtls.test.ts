@@ -480,9 +480,9 @@ describe('clientAuth required: false, with per-route policies', () => {
   });
 
   it('a certificate must be present: a TLS 1.3 session made without one, resumed, still gets 401 on a required route', async () => {
-    // Node 22.12 reports such a resumption `authorized` (nodejs/node#35317): there only Gatehouse's
+    // Node 22.12 reports such a resumption `authorized`: there only Gatehouse's
     // own presence check refuses it (checked: without it this test fails on 22.12). Node versions
-    // with nodejs/node#64677 refuse it themselves, so on them this test holds either way.
+    // such as 24.21 refuse it themselves, so on them this test holds either way.
     const file = join(dir, 'nocert-tls13.sess');
     const get = (session: string[]) =>
       run(
