@@ -84,6 +84,16 @@ describe("Goma's deprecated cors blocks", () => {
     assert.deepEqual(found, ['6 middlewares[0].rule.cors.origins', '11 routes[0].cors.origins']);
   });
 
+  it('refuses a block switched on without origins; an empty one (Goma: no origin allowed) is no CORS', () => {
+    const on = yaml('version: 2', 'gateway:', '  cors: { enabled: true }', 'routes:', ...route('a'));
+    assert.deepEqual(
+      errors(on).map((e) => `${e.line} ${e.path}`),
+      ['3 gateway.cors.origins'],
+    );
+    const empty = yaml('version: 2', 'routes:', ...route('a', '    cors: { origins: [], headers: {} }'));
+    assert.equal(ok(empty).routes[0]?.cors, null);
+  });
+
   it('responseHeaders.cors keeps its defaults: any origin, GET, POST and OPTIONS', () => {
     const config = ok(withMiddleware('{ enabled: true }', ...route('a', '    middlewares: [mw]')));
     const mw = config.middlewares[0];

@@ -223,12 +223,15 @@ export function corsSpec(block: boolean): ObjectSpec {
 
 /**
  * The normalised CORS rule, or null when it is off. `block`: a deprecated route or gateway block,
- * which says nothing (Goma's `cors: {}`) unless it names something.
+ * which says nothing (Goma's `cors: {}`, or its empty `origins: []` and `headers: {}`, which allow
+ * no origin there either) unless it names something; a written `enabled` names something (the
+ * default is on), so a block switched on without origins is an error rather than a block that silently does nothing.
  */
 export function normalizeCors(raw: Plain, ctx: RuleContext, path: string, block = false): CorsRule | null {
   if (raw.enabled === false) return null;
   if (
     block &&
+    !ctx.present(`${path}.enabled`) &&
     ['origins', 'allowMethods', 'allowedHeaders', 'exposeHeaders'].every((k) => list(raw[k]).length === 0) &&
     Object.keys(section(raw.headers)).length === 0 &&
     raw.allowCredentials !== true &&
@@ -658,7 +661,7 @@ const errorInterceptor: MiddlewareType = {
         return;
       }
       const body = text(entry.body);
-      const file = text(entry.file);
+      const file = text(entry.file)?.trim() ?? null;
       if (file !== null && body !== null) {
         ctx.error(LimitsCode.rule, `${path}.file`, 'give `body` or `file`, not both');
         ok = false;

@@ -5,7 +5,7 @@
 import { closest } from '../suggest.ts';
 import { authMiddlewareTypes } from './auth-rules.ts';
 import { MiddlewareCode, type MiddlewareType, type RuleContext } from './definition.ts';
-import { plannedShapingTypes, shapingMiddlewareTypes } from './shaping-rules.ts';
+import { limitsMiddlewareTypes } from './limits-rules.ts';
 
 /** Types Goma has and Gatehouse does not run; naming one is an error that says so. */
 const UNIMPLEMENTED: Record<string, string> = {
@@ -25,7 +25,7 @@ let byName: Map<string, MiddlewareType> | null = null;
 function registry(): Map<string, MiddlewareType> {
   if (byName === null) {
     byName = new Map();
-    for (const definition of [...authMiddlewareTypes, ...shapingMiddlewareTypes]) {
+    for (const definition of [...authMiddlewareTypes, ...limitsMiddlewareTypes]) {
       byName.set(definition.type, definition);
       for (const alias of definition.aliases) byName.set(alias, definition);
     }
@@ -42,13 +42,6 @@ export function middlewareType(name: string): TypeLookup {
   if (found) return { ok: true, type: found };
   const reason = UNIMPLEMENTED[name];
   if (reason) return { ok: false, message: `middleware type \`${name}\` is not supported`, hint: reason };
-  if (plannedShapingTypes.includes(name)) {
-    return {
-      ok: false,
-      message: `middleware type \`${name}\` is not implemented yet`,
-      hint: 'remove it from the route, or run a Gatehouse version that has it',
-    };
-  }
   const near = closest(name, [...registered.keys()]);
   return {
     ok: false,
