@@ -103,7 +103,8 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
   if (state === undefined) return;
   state.responded = true;
   state.upstreamResponseMs = performance.now() - state.upstreamStart;
-  // From here the body streams at the backend's pace; the idle timeout of the pool applies again.
+  // From here the body streams at the backend's pace with no deadline; once the socket is free again
+  // the pool's idle sweep covers it.
   if (state.deadlineList !== null) ResponseDeadlines.stop(state);
   else state.proxyReq?.setTimeout(0);
   const backend = state.backend;

@@ -112,7 +112,7 @@ export class UpstreamTlsAgent extends https.Agent {
 interface PoolEntry {
   agent: http.Agent;
   generations: Set<number>;
-  sweep: NodeJS.Timeout;
+  sweep: NodeJS.Timeout | null;
 }
 
 export interface PoolStats {
@@ -147,9 +147,13 @@ export class UpstreamPool {
     let entry = this.entries.get(key);
     if (entry === undefined) {
       const agent = protocol === 'http:' ? this.httpAgent() : this.httpsAgent(tls);
-      const sweepMs = Math.max(1, Math.floor(idleMs / IDLE_SWEEPS_PER_TIMEOUT));
-      const sweep = setInterval(() => closeIdleSockets(agent, idleMs, sweepMs, performance.now()), sweepMs);
-      sweep.unref();
+      // An idle timeout of 0 keeps idle sockets open (as the agent's `timeout: 0` did): no sweep.
+      let sweep: NodeJS.Timeout | null = null;
+      if (idleMs > 0) {
+        const sweepMs = Math.max(1, Math.floor(idleMs / IDLE_SWEEPS_PER_TIMEOUT));
+        sweep = setInterval(() => closeIdleSockets(agent, idleMs, sweepMs, performance.now()), sweepMs);
+        sweep.unref();
+      }
       entry = { agent, generations: new Set(), sweep };
       this.entries.set(key, entry);
     }
@@ -184,7 +188,7 @@ export class UpstreamPool {
     for (const [key, entry] of this.entries) {
       if (!entry.generations.delete(generation) || entry.generations.size > 0) continue;
       this.entries.delete(key);
-      clearInterval(entry.sweep);
+      if (entry.sweep !== null) clearInterval(entry.sweep);
       this.drain(entry.agent);
     }
   }

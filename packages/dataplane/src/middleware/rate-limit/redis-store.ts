@@ -155,7 +155,8 @@ export class RedisRateLimitStore {
   private succeeded(): void {
     this.probing = false;
     this.connectionError = null;
-    if (this.ok) return;
+    // A store closed by a reload answers its last replies; its successor reports the state.
+    if (this.ok || this.closed) return;
     this.ok = true;
     this.onState(true, null);
   }
