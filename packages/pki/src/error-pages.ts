@@ -2,6 +2,7 @@
 // no files), into the entry's `body`, so the page travels in the snapshot. A page that cannot be read
 // is a config error at the entry's line; the running generation keeps serving the last good one.
 import type { ConfigDiagnostic, MiddlewareConfig } from '@gatehouse/config';
+import { MaterialCode } from './diagnostic.ts';
 import { type FileReader, readRegularFile } from './material.ts';
 
 /** Files named by errorInterceptor rules, for the watcher and the content hash. */
@@ -42,22 +43,36 @@ export async function loadErrorPages(
     const entries = m.rule.errors.map((e, i) => {
       const outcome = reads[i] as PromiseSettledResult<Awaited<ReturnType<FileReader>> | null>;
       if (outcome.status === 'fulfilled') {
-        return outcome.value === null ? e : { ...e, body: outcome.value.bytes.toString('utf8') };
+        if (outcome.value === null) return e;
+        const body = outcome.value.bytes.toString('utf8');
+        // Empty is a page caught between an in-place rewrite's truncate and write: the reload waits
+        // for the write like a certificate's (pair grace), and never serves a blank page.
+        if (body.trim() !== '') return { ...e, body };
+        errors.push(pageError(e, `${e.file} is empty`, MaterialCode.empty));
+        return e;
       }
-      const at = e.at;
-      errors.push({
-        severity: 'error',
-        file: at.file,
-        line: at.line,
-        col: at.col,
-        path: at.path,
-        message: `cannot read ${e.file}: ${readFailure(outcome.reason)}`,
-        hint: 'the page is read at every load and reload; fix the path or the file',
-        code: 'GH_ERROR_PAGE',
-      });
+      errors.push(pageError(e, `cannot read ${e.file}: ${readFailure(outcome.reason)}`, 'GH_ERROR_PAGE'));
       return e;
     });
     filled.push({ ...m, rule: { ...m.rule, errors: entries } });
   }
   return { ok: errors.length === 0, middlewares: filled, errors };
+}
+
+function pageError(
+  entry: { at: { file: string; line: number; col: number; path: string } },
+  message: string,
+  code: string,
+): ConfigDiagnostic {
+  const at = entry.at;
+  return {
+    severity: 'error',
+    file: at.file,
+    line: at.line,
+    col: at.col,
+    path: at.path,
+    message,
+    hint: 'the page is read at every load and reload; fix the path or the file',
+    code,
+  };
 }

@@ -63,4 +63,15 @@ describe('errorInterceptor pages from files', () => {
     assert.ok(before?.type === 'errorInterceptor');
     assert.equal(before.rule.errors[0]?.body, null, 'the definitions given are not changed');
   });
+
+  it('an empty page (an in-place rewrite caught between truncate and write) is an error the reload waits on', async () => {
+    writeFileSync(join(dir, '502.html'), '');
+    const empty = await loadErrorPages(config().middlewares);
+    assert.equal(empty.ok, false);
+    assert.deepEqual(
+      empty.errors.map((e) => [e.line, e.code]),
+      [[9, 'GH_MATERIAL_EMPTY']],
+    );
+    writeFileSync(join(dir, '502.html'), '<h1>502</h1>\n');
+  });
 });

@@ -110,6 +110,10 @@ export class SharedAcmeStore {
   ): Promise<SharedAcmeStore> {
     const { config, tls: material } = connection;
     // The material the primary read and checked for this generation, never re-read here.
+    if (config.tls !== null && material === null) {
+      // Never fall back to plain TCP for a Redis the config says is reached over TLS.
+      throw new Error('gateway.redis.tls is set but no Redis TLS material was resolved');
+    }
     const tls = material ? redisTlsOptions(material) : undefined;
     const options = {
       host: config.host,
