@@ -9,6 +9,7 @@
 #   bench/anchors-alternate.sh                       # 3 rounds, 50 and 200 connections, 10 s cells
 #   ROUNDS=1 CONNS=50 DURATION=5 bench/anchors-alternate.sh   # a short check (a few minutes)
 #   CANDIDATES="gatehouse node-floor" bench/anchors-alternate.sh
+#   CANDIDATES="gatehouse node-floor http-proxy-3-floor" bench/anchors-alternate.sh   # + the http-proxy-3 floor
 #
 # Environment: ANCHORS (../shared/anchors beside the repository), ROUNDS (3), CONNS ("50 200"),
 # DURATION (10), CANDIDATES ("gatehouse node-floor fastify-proxy"), PROXIES ("caddy-2p
@@ -32,6 +33,7 @@ command_of() {
   case $1 in
     gatehouse) echo "$here/anchors-candidate.sh" ;;
     node-floor) echo "$node $here/node-floor.mjs" ;;
+    http-proxy-3-floor) echo "$node $here/http-proxy-3-floor.mjs" ;;
     fastify-proxy) echo "$node $here/fastify-proxy.mjs" ;;
     *) echo "anchors-alternate: unknown candidate $1" >&2; exit 2 ;;
   esac
