@@ -18,7 +18,7 @@ export interface HealthWiringOptions {
 }
 
 /** In rotation: probes say up, no passive ejection in force, and a weight to be picked by. */
-export function inRotation(health: { up: boolean; ejectedUntil: number }, weight: number, now: number): boolean {
+function inRotation(health: { up: boolean; ejectedUntil: number }, weight: number, now: number): boolean {
   return health.up && health.ejectedUntil <= now && weight > 0;
 }
 

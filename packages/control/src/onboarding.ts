@@ -14,7 +14,7 @@ import type { WorkerPool } from './workers.ts';
  * message with no listener is dropped), so a silent new worker gets it again. Long enough that a
  * slow cold start (4-6 s measured on a loaded 2-core machine) rarely sees a duplicate.
  */
-export const PREPARE_RESEND_MS = 5_000;
+const PREPARE_RESEND_MS = 5_000;
 
 export interface OnboardingOptions {
   queue: SerialQueue;

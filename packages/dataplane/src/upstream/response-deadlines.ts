@@ -34,10 +34,6 @@ export class DeadlineList {
     this.onTimer = () => this.fire();
   }
 
-  get empty(): boolean {
-    return this.head === null;
-  }
-
   add(entry: DeadlineEntry): void {
     if (entry.deadlineList !== null) entry.deadlineList.remove(entry);
     entry.deadlineAt = performance.now() + this.timeoutMs;

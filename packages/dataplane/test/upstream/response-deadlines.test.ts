@@ -26,6 +26,14 @@ function untilExpired(expired: string[], count: number): Promise<void> {
   });
 }
 
+/** A list is empty when an entry added to it has nothing before it (its tail was null). */
+function assertEmpty(list: DeadlineList): void {
+  const probe = entry('probe', []);
+  list.add(probe);
+  assert.equal(probe.deadlinePrev, null, 'the list was empty');
+  ResponseDeadlines.stop(probe);
+}
+
 describe('upstream response deadlines', () => {
   it('expires entries in the order they were added, each once, and leaves the list empty', async () => {
     const expired: string[] = [];
@@ -38,7 +46,7 @@ describe('upstream response deadlines', () => {
     list.add(c);
     await untilExpired(expired, 3);
     assert.deepEqual(expired, ['a', 'b', 'c']);
-    assert.equal(list.empty, true);
+    assertEmpty(list);
     assert.equal(a.deadlineList, null);
   });
 
@@ -56,7 +64,7 @@ describe('upstream response deadlines', () => {
     // Give a wrongly kept entry the time to expire too.
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.deepEqual(expired, ['last']);
-    assert.equal(list.empty, true);
+    assertEmpty(list);
   });
 
   it('an entry added again (a retry) moves to the end with a new deadline', async () => {

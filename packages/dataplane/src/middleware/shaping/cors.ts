@@ -18,7 +18,6 @@ export interface CompiledCors {
   readonly allowMethods: string | null;
   /** null: echo Access-Control-Request-Headers. */
   readonly allowHeaders: string | null;
-  readonly exposeHeaders: string | null;
   readonly maxAge: string | null;
   readonly extra: ReadonlyArray<readonly [string, string]>;
   /** [name, value, ...] of a granted answer after Access-Control-Allow-Origin. */
@@ -50,7 +49,6 @@ export function compileCors(rule: CorsRule): CompiledCors {
     credentials: rule.allowCredentials,
     allowMethods: rule.allowMethods.length > 0 ? rule.allowMethods.join(', ') : null,
     allowHeaders: rule.allowedHeaders.length > 0 ? rule.allowedHeaders.join(', ') : null,
-    exposeHeaders,
     maxAge: rule.maxAge === null ? null : String(rule.maxAge),
     extra: rule.headers,
     grant,
@@ -148,19 +146,6 @@ function isAccessControl(name: string): boolean {
     if (c !== ACCESS_CONTROL.charCodeAt(i)) return false;
   }
   return true;
-}
-
-/** Adds `token` to the Vary field of a flat list unless it is there (or Vary is `*`). */
-export function appendVary(list: string[], token: string): void {
-  let at = -1;
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    const name = list[i] as string;
-    if (name.length === 4 && equalsLower(name, 'vary')) {
-      at = i;
-      break;
-    }
-  }
-  addVaryToken(list, at, token, token.toLowerCase());
 }
 
 /** `token` (`lower` in lower case) added to the Vary field at `at` (-1: none, a field is appended). */
