@@ -25,7 +25,7 @@ import { sessionTickets } from './session-tickets.ts';
 export const ALPN_PROTOCOLS = ['h2', 'http/1.1'];
 
 /** Node's ticket keys are exactly 48 bytes; the primary may send current + previous (96). */
-export function currentTicketKey(keys: Buffer): Buffer {
+function currentTicketKey(keys: Buffer): Buffer {
   try {
     return currentTicketKeys(keys);
   } catch (error) {
@@ -97,7 +97,11 @@ export class SniStore {
   private readonly handshakeTimeoutMs: number;
   /** The worker's ticket keys once this store is committed (a rotation before then replaces them). */
   ticketKeys: TicketKeyPair;
-  /** Whether its contexts have the ticket-key hook enabled (only while the keys carry a previous key). */
+  /**
+   * Whether its contexts have the ticket-key hook enabled. Kept, not derived from `ticketKeys`: it
+   * is the contexts' state, which lags the keys from a rotation until settleTicketHook, and stays
+   * enabled when building the contexts again without it failed.
+   */
   ticketHook: boolean;
 
   private constructor(

@@ -4,16 +4,16 @@
 // (session-tickets.ts says why, control ticket-keys.ts when).
 import type { Server as TlsServer } from 'node:tls';
 import { sessionTickets, ticketHookStep } from './session-tickets.ts';
-import { activeSni, currentTicketKey, installSniStore, type SniStore } from './sni-store.ts';
+import { activeSni, installSniStore, type SniStore } from './sni-store.ts';
 
 /**
- * Ticket-key rotation without a new generation: the current key into every context of the store
- * and the server's own (what Node's own callback seals with; the hook reads `sessionTickets`,
- * which the worker updates first), then the hook enabled or dropped as the keys need.
+ * Ticket-key rotation without a new generation: the current key into every context of the store,
+ * the server's own among them (installSniStore made the store's default context the server's:
+ * what Node's own callback seals with; the hook reads `sessionTickets`, which the worker updates
+ * first), then the hook enabled or dropped as the keys need.
  */
 export function rotateTicketKeys(server: TlsServer | null, store: SniStore, keys: Buffer): Error | null {
   store.setTicketKeys(keys);
-  server?.setTicketKeys(currentTicketKey(keys));
   return settleTicketHook(server, store);
 }
 

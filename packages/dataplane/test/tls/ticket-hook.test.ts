@@ -79,6 +79,7 @@ describe('over real TLS connections', () => {
       const keysArrive = (keys: Buffer) => {
         sessionTickets.update(keys);
         assert.equal(rotateTicketKeys(server, store, keys), null);
+        assert.deepEqual(server.getTicketKeys(), keys.subarray(0, 48), 'the server’s context has the current key');
       };
       try {
         let spy = hookCalls(store);
@@ -130,4 +131,39 @@ describe('over real TLS connections', () => {
       }
     });
   }
+
+  it('a rotation that leaves the hook alone: the server seals with the new key, which another worker opens', async () => {
+    // One certificate each: the servers' own contexts answer every name, whichever store is active.
+    const snap = snapshotOf(yaml, fx, [resolved(fx.servers.ec, true)], { clientCA: false, crl: false });
+    const k1 = randomBytes(48);
+    const k2 = randomBytes(48);
+    const serve = async (store: SniStore) => {
+      const server = tls.createServer(store.serverOptions(), (s) => s.end());
+      installSniStore(server, store);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return server;
+    };
+    const rotating = SniStore.build(snap, k1);
+    const a = await serve(rotating);
+    const b = await serve(SniStore.build(snap, k2));
+    const visit = (server: tls.Server, session?: Buffer) =>
+      tlsVisit({
+        port: (server.address() as AddressInfo).port,
+        servername: 'ec.test',
+        ca: fx.root.certPem,
+        version: 'TLSv1.2',
+        session,
+      });
+    try {
+      assert.equal((await visit(b, (await visit(a)).session)).reused, false, 'K1 and K2 are different keys');
+      sessionTickets.update(k2);
+      assert.equal(rotateTicketKeys(a, rotating, k2), null);
+      assert.equal(rotating.ticketHook, false, 'no previous key: no hook before or after');
+      assert.equal((await visit(b, (await visit(a)).session)).reused, true, 'sealed by K2 after the rotation');
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
 });
