@@ -16,7 +16,7 @@ import { applyEdgeLimits, connectionsCheckingInterval, createSecureServer, type 
 import { metrics } from '../metrics.ts';
 import { onClientError } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
-import { installSniStore } from '../tls/sni-store.ts';
+import { installSniStore } from '../tls/active-sni.ts';
 import { rotateTicketKeys, settleTicketHook } from '../tls/ticket-hook.ts';
 import { keepPresentedChains, registerContext, tagHandshake } from '../tls/connection-trust.ts';
 

@@ -2,21 +2,20 @@
 // same client CA, CRLs, protocol policy and session-ticket keys, so client verification and session
 // resumption are identical whichever name (and whichever worker) a client reaches.
 //
-// The HTTPS server is created once; each generation only swaps `activeSni.store` (one assignment)
-// and refreshes the server's own default context with installSniStore(). The SNICallback below is
-// created once and always reads the current store.
+// A store is built on prepare and made current on commit (active-sni.ts): the HTTPS server is
+// created once, and its one SNICallback always reads the current store.
 //
 // Mixed ECDSA and RSA certificates (nodejs/node#54235): a context returned from SNICallback that
 // holds several key pairs offers only the last one; the workaround (measured and explained in
 // @gatehouse/pki server-context.ts) is one certificate per context, built by serverContextOptions,
 // and a callback that always returns a context. test/tls/sni-store.test.ts and test/e2e/mtls.test.ts
 // check ECDSA and RSA names side by side with Node and openssl s_client, TLS 1.2 and 1.3.
-import type { Server as TlsServer } from 'node:tls';
 import tls from 'node:tls';
 import type { ResolvedServerCertificate } from '@gatehouse/pki';
 import { type SharedServerTls, serverContextOptions } from '@gatehouse/pki/server-context';
 import { currentTicketKeys, parseTicketKeys, type TicketKeyPair } from '@gatehouse/pki/ticket-keys';
 import { type ClientAuthPolicy, clientAuthModeKey, compileClientAuth, modeForHost } from './client-auth.ts';
+import { SNI_CALLBACK } from './active-sni.ts';
 import { registerContext } from './connection-trust.ts';
 import { GenerationBuildError } from '../errors.ts';
 import type { Snapshot } from '../messages.ts';
@@ -254,76 +253,11 @@ export class SniStore {
   serverOptions(): tls.TlsOptions {
     return {
       ...this.defaultContextOptions(),
-      SNICallback: sniCallback,
+      SNICallback: SNI_CALLBACK,
       requestCert: this.clientAuth.requestCert,
       rejectUnauthorized: this.clientAuth.rejectAtHandshake,
       ALPNProtocols: [...ALPN_PROTOCOLS],
       handshakeTimeout: this.handshakeTimeoutMs,
     };
   }
-}
-
-/** The store the SNICallback reads. Swapped by installSniStore (or by assigning `.store`). */
-export const activeSni: { store: SniStore | null } = { store: null };
-
-function sniCallback(servername: string, callback: (err: Error | null, ctx?: tls.SecureContext) => void): void {
-  const store = activeSni.store;
-  if (store === null) {
-    callback(new Error('no certificates loaded'));
-    return;
-  }
-  callback(null, store.select(servername));
-}
-
-/** The SNICallback every server uses; exported so a caller can assert it is wired. */
-export const SNI_CALLBACK = sniCallback;
-
-/**
- * Where a tls.Server keeps its SNICallback: a private symbol of Node's, found once per server as
- * the property that holds ours (servers are created with it). null when this Node keeps it
- * elsewhere: the callback then simply stays.
- */
-const sniSlots = new WeakMap<object, symbol | null>();
-function sniSlotOf(server: object): symbol | null {
-  let slot = sniSlots.get(server);
-  if (slot === undefined) {
-    const holder = server as Record<symbol, unknown>;
-    slot = Object.getOwnPropertySymbols(server).find((s) => holder[s] === sniCallback) ?? null;
-    sniSlots.set(server, slot);
-  }
-  return slot;
-}
-
-/** The SNI callback a server holds now (undefined: none, the server's own context serves every name). */
-export function sniCallbackOf(server: object): unknown {
-  const slot = sniSlotOf(server);
-  return slot === null ? SNI_CALLBACK : (server as Record<symbol, unknown>)[slot];
-}
-
-interface ServerSwitches {
-  requestCert: boolean;
-  rejectUnauthorized: boolean;
-  /** The server's own context (what `setSecureContext()` would build from options). */
-  _sharedCreds: tls.SecureContext;
-}
-
-/**
- * Makes `store` current (commit): assignments of what SniStore.build prepared, and no context is
- * built here. The SNI callback reads `activeSni.store`; the server's own context (clients that send
- * no SNI, and the one OpenSSL seals tickets with) becomes the default certificate's prebuilt
- * context; the client-certificate switches are read by Node for each new connection; the store's
- * ticket keys become the worker's. Connections already established keep their generation.
- */
-export function installSniStore(server: TlsServer | null, store: SniStore): void {
-  activeSni.store = store;
-  sessionTickets.use(store.ticketKeys);
-  if (server === null) return;
-  const switches = server as unknown as ServerSwitches;
-  switches._sharedCreds = store.defaultContext();
-  // One certificate: the server's own context answers every name, so no handshake needs to call
-  // into JavaScript to pick one. Node reads the callback from the server for each new connection.
-  const slot = sniSlotOf(server);
-  if (slot !== null) (server as unknown as Record<symbol, unknown>)[slot] = store.picksByName ? sniCallback : undefined;
-  switches.requestCert = store.clientAuth.requestCert;
-  switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
 }

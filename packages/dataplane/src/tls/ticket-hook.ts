@@ -4,7 +4,8 @@
 // (session-tickets.ts says why, control ticket-keys.ts when).
 import type { Server as TlsServer } from 'node:tls';
 import { sessionTickets, ticketHookStep } from './session-tickets.ts';
-import { activeSni, installSniStore, type SniStore } from './sni-store.ts';
+import { activeSni, installSniStore } from './active-sni.ts';
+import type { SniStore } from './sni-store.ts';
 
 /**
  * Ticket-key rotation without a new generation: the current key into every context of the store,

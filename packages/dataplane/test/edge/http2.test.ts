@@ -9,7 +9,7 @@ import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
 import { createProxyServer } from 'http-proxy-3';
 import { applyEdgeLimits, createSecureServer, h2Stats, stripH2ResponseHeaders } from '../../src/edge/http2.ts';
 import { rejectRequest } from '../../src/edge/framing-guard.ts';
-import { installSniStore } from '../../src/tls/sni-store.ts';
+import { installSniStore } from '../../src/tls/active-sni.ts';
 import { RawH2 } from '../h2-raw.ts';
 import { makeTlsFixture, resolved, storeOf, type TlsFixture } from '../tls-fixture.ts';
 import { h2Reply } from '../../../../test/support/h2-client.ts';
