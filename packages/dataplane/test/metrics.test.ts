@@ -1,29 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DURATION_BUCKETS,
-  LocalHistogram,
-  methodIndex,
-  promClient,
-  routeMetricsFor,
-  routeTrafficSamples,
-} from '../src/metrics.ts';
+import { DURATION_BUCKETS, methodIndex, promClient, routeMetricsFor, routeTrafficSamples } from '../src/metrics.ts';
 
 describe('metrics', () => {
-  it('a local histogram exports cumulative buckets, sum and count like prom-client', async () => {
-    const h = new LocalHistogram('test_local_histogram_seconds', 'test', [0.1, 1]);
-    const s = h.child({ route: 'api' });
-    for (const v of [0.05, 0.1, 0.5, 2]) s.observe(v);
-    const text = await promClient.register.getSingleMetricAsString('test_local_histogram_seconds');
-    assert.match(text, /# TYPE test_local_histogram_seconds histogram/);
-    assert.match(text, /test_local_histogram_seconds_bucket\{le="0.1",route="api"\} 2/);
-    assert.match(text, /test_local_histogram_seconds_bucket\{le="1",route="api"\} 3/);
-    assert.match(text, /test_local_histogram_seconds_bucket\{le="\+Inf",route="api"\} 4/);
-    assert.match(text, /test_local_histogram_seconds_sum\{route="api"\} 2.65/);
-    assert.match(text, /test_local_histogram_seconds_count\{route="api"\} 4/);
-    assert.equal(h.child({ route: 'api' }), s, 'a series is resolved once');
-  });
-
   it('request counts are plain increments, folded into the counter at scrape time', async () => {
     const rm = routeMetricsFor('metrics-test');
     for (let i = 0; i < 3; i++) rm.countRequest(methodIndex('GET'), 200);
