@@ -3,7 +3,8 @@
 // chain) applies to both. Each refusal is answered by refuse() and admit() returns null.
 import { rejectRequest } from '../edge/framing-guard.ts';
 import { ERROR_KINDS } from '../errors.ts';
-import type { CompiledBackend, CompiledRoute } from '../generation.ts';
+import type { CompiledRoute } from '../generation.ts';
+import type { CompiledBackend } from '../upstream/compiled-backend.ts';
 import { chainOutcome } from '../middleware/outcome.ts';
 import { checkClientAuth } from '../tls/client-auth.ts';
 import { hasNoBody, limitRequestBody } from './body-limit.ts';

@@ -3,7 +3,8 @@
 // the path after the route's rewrite. Edits `req.headers` in place: no per-request objects.
 import type { TLSSocket } from 'node:tls';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
-import type { CompiledBackend, CompiledRoute } from '../generation.ts';
+import type { CompiledRoute } from '../generation.ts';
+import type { CompiledBackend } from '../upstream/compiled-backend.ts';
 import { applyClientIdentity } from '../tls/client-identity.ts';
 import { exceedsHeaderRoom } from './header-room.ts';
 import { setForwardingHeaders, stripHopByHop } from './headers.ts';

@@ -1,6 +1,6 @@
 // Passive health: what real requests tell about a backend, batched to the primary (which owns the
 // health state and its transitions): every failure, and the first success after a failure.
-import type { CompiledBackend } from '../generation.ts';
+import type { CompiledBackend } from './compiled-backend.ts';
 import type { PassiveMessage } from '../messages.ts';
 
 export class PassiveReporter {
