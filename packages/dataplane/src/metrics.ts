@@ -8,7 +8,7 @@
 import cluster from 'node:cluster';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import client from 'prom-client';
-import { DURATION_BUCKETS, type RouteTrafficSample } from './messages.ts';
+import { DURATION_BUCKETS, type RouteTrafficSample, type StatsMessage } from './messages.ts';
 import { HistogramSeries, LocalHistogram } from './local-histogram.ts';
 import { counter, gauge } from './metric-families.ts';
 
@@ -105,7 +105,7 @@ let lastElu = performance.eventLoopUtilization();
 let lastEluValue = 0;
 
 /** Event-loop utilisation since the previous call (0..1). */
-export function sampleEventLoopUtilization(): number {
+function sampleEventLoopUtilization(): number {
   const now = performance.eventLoopUtilization();
   lastEluValue = performance.eventLoopUtilization(now, lastElu).utilization;
   lastElu = now;
@@ -113,7 +113,7 @@ export function sampleEventLoopUtilization(): number {
 }
 
 /** Mean event-loop delay in ms since the monitor was last reset (for gh:stats). */
-export function eventLoopLagMs(): number {
+function eventLoopLagMs(): number {
   const mean = loopDelay.mean;
   return Number.isFinite(mean) ? mean / 1e6 : 0;
 }
@@ -211,7 +211,7 @@ export function unrecordedRouteMetrics(route: string): RouteMetrics {
  * the next, so nothing here is reset and a scrape does not disturb it. Routes with `disableMetrics`
  * are not kept in the registry and are left out.
  */
-export function routeTrafficSamples(): RouteTrafficSample[] {
+function routeTrafficSamples(): RouteTrafficSample[] {
   const out: RouteTrafficSample[] = [];
   for (const rm of routeMetrics.values()) {
     out.push({
@@ -228,8 +228,27 @@ let requestsServed = 0;
 export function countServed(): void {
   requestsServed++;
 }
-export function servedCount(): number {
+function servedCount(): number {
   return requestsServed;
+}
+
+/** This worker's answer to gh:stats-request; the runtime knows its generation and connections. */
+export function statsReply(id: number, generation: number, startedAt: number, activeConnections: number): StatsMessage {
+  const memory = process.memoryUsage();
+  return {
+    type: 'gh:stats',
+    id,
+    pid: process.pid,
+    generation,
+    uptimeSeconds: (Date.now() - startedAt) / 1000,
+    requests: servedCount(),
+    activeConnections,
+    eventLoopLagMs: eventLoopLagMs(),
+    eventLoopUtilization: sampleEventLoopUtilization(),
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    routes: routeTrafficSamples(),
+  };
 }
 
 export { client as promClient };

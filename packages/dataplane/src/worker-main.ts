@@ -1,6 +1,49 @@
-// Entry point of a data-plane worker process (the primary's `cluster.setupPrimary({ exec })`).
+// Entry point of a data-plane worker process (the primary's `cluster.setupPrimary({ exec })`): the
+// IPC channel and the process's signals wired to a WorkerRuntime.
 import { setFlagsFromString } from 'node:v8';
-import { startWorker } from './worker.ts';
+import { flushLogs } from './access-log.ts';
+import { type Send, WorkerRuntime } from './worker.ts';
+
+/**
+ * The cluster worker's entry: wire the IPC channel to a WorkerRuntime. A failure in one request
+ * must never end the worker, so stray exceptions are logged and counted instead of crashing it.
+ */
+function startWorker(): WorkerRuntime {
+  if (typeof process.send !== 'function') {
+    throw new Error('the data-plane worker must be started by the primary (node:cluster with an IPC channel)');
+  }
+  const send: Send = (message) => {
+    if (process.connected) process.send?.(message);
+  };
+  const runtime = new WorkerRuntime(send, (code) => {
+    // Let the IPC message (gh:drained, gh:bind-failed) leave before the process does.
+    setImmediate(() => process.exit(code));
+  });
+  process.on('message', (message) => {
+    runtime.onMessage(message).catch((error: unknown) => {
+      process.stderr.write(`gatehouse worker: ${(error as Error).stack ?? String(error)}\n`);
+    });
+  });
+  process.on('uncaughtException', (error) => {
+    process.stderr.write(`gatehouse worker ${process.pid}: uncaught exception: ${error.stack ?? String(error)}\n`);
+  });
+  process.on('unhandledRejection', (error) => {
+    process.stderr.write(`gatehouse worker ${process.pid}: unhandled rejection: ${String(error)}\n`);
+  });
+  // Normally the primary sends gh:drain. A signal that reaches the worker itself (Ctrl-C in a
+  // terminal hits the whole process group; systemd may signal every process of the unit) starts
+  // the same drain; a second drain request is a no-op.
+  const drainOnSignal = () => {
+    void runtime.onMessage({ type: 'gh:drain', deadlineMs: runtime.drainDeadlineMs() });
+  };
+  process.on('SIGINT', drainOnSignal);
+  process.on('SIGTERM', drainOnSignal);
+  process.on('disconnect', () => {
+    flushLogs();
+    process.exit(0);
+  });
+  return runtime;
+}
 
 // V8 doubles the young generation under a high allocation rate up to 2 × 64 MiB on a large-memory
 // machine, and never gives it back: at 200 connections that was ~95 MiB of each worker's RSS.

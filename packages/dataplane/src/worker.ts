@@ -5,6 +5,7 @@
 //   gh:abort   → drop the prepared generation
 //   gh:acme-challenges → gh:acme-ack once they are answered
 //   gh:health, gh:ticket-keys, gh:stats-request, gh:drain → gh:drained + exit 0
+// worker-main.ts wires it to the process (IPC channel, signals).
 import { createRequire } from 'node:module';
 import { applyChallenges } from './edge/acme-challenges.ts';
 import { setMiddlewareLogger } from './middleware/events.ts';
@@ -17,13 +18,7 @@ import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
 import { PassThrough } from './passthrough/pass-through.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
-import {
-  collectProcessMetrics,
-  eventLoopLagMs,
-  routeTrafficSamples,
-  sampleEventLoopUtilization,
-  servedCount,
-} from './metrics.ts';
+import { collectProcessMetrics, statsReply } from './metrics.ts';
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { storeState } from './middleware/rate-limit/metrics.ts';
 import { RedisStores } from './middleware/rate-limit/redis-stores.ts';
@@ -34,7 +29,8 @@ import { settleTicketHook } from './tls/ticket-hook.ts';
 
 export type { AccessRecord };
 
-type Send = (message: WorkerToPrimary) => void;
+/** How the runtime answers the primary (over the cluster IPC channel). */
+export type Send = (message: WorkerToPrimary) => void;
 
 /** For `{gateway.version}` in responseHeaders (the dataplane is released with the gateway). */
 const GATEWAY_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -91,7 +87,7 @@ export class WorkerRuntime {
       case 'gh:drain':
         return this.drain(m.deadlineMs);
       case 'gh:stats-request':
-        this.stats(m.id);
+        this.send(statsReply(m.id, this.current?.number ?? 0, this.startedAt, this.listeners.activeConnections()));
         return;
       case 'gh:rl-answer':
         this.leases.answer(m.items);
@@ -270,63 +266,4 @@ export class WorkerRuntime {
   drainDeadlineMs(): number {
     return this.current?.timeouts.drainMs ?? 30_000;
   }
-
-  private stats(id: number): void {
-    const memory = process.memoryUsage();
-    this.send({
-      type: 'gh:stats',
-      id,
-      pid: process.pid,
-      generation: this.current?.number ?? 0,
-      uptimeSeconds: (Date.now() - this.startedAt) / 1000,
-      requests: servedCount(),
-      activeConnections: this.listeners.activeConnections(),
-      eventLoopLagMs: eventLoopLagMs(),
-      eventLoopUtilization: sampleEventLoopUtilization(),
-      rssBytes: memory.rss,
-      heapUsedBytes: memory.heapUsed,
-      routes: routeTrafficSamples(),
-    });
-  }
-}
-
-/**
- * The cluster worker's entry: wire the IPC channel to a WorkerRuntime. A failure in one request
- * must never end the worker, so stray exceptions are logged and counted instead of crashing it.
- */
-export function startWorker(): WorkerRuntime {
-  if (typeof process.send !== 'function') {
-    throw new Error('the data-plane worker must be started by the primary (node:cluster with an IPC channel)');
-  }
-  const send: Send = (message) => {
-    if (process.connected) process.send?.(message);
-  };
-  const runtime = new WorkerRuntime(send, (code) => {
-    // Let the IPC message (gh:drained, gh:bind-failed) leave before the process does.
-    setImmediate(() => process.exit(code));
-  });
-  process.on('message', (message) => {
-    runtime.onMessage(message).catch((error: unknown) => {
-      process.stderr.write(`gatehouse worker: ${(error as Error).stack ?? String(error)}\n`);
-    });
-  });
-  process.on('uncaughtException', (error) => {
-    process.stderr.write(`gatehouse worker ${process.pid}: uncaught exception: ${error.stack ?? String(error)}\n`);
-  });
-  process.on('unhandledRejection', (error) => {
-    process.stderr.write(`gatehouse worker ${process.pid}: unhandled rejection: ${String(error)}\n`);
-  });
-  // Normally the primary sends gh:drain. A signal that reaches the worker itself (Ctrl-C in a
-  // terminal hits the whole process group; systemd may signal every process of the unit) starts
-  // the same drain; a second drain request is a no-op.
-  const drainOnSignal = () => {
-    void runtime.onMessage({ type: 'gh:drain', deadlineMs: runtime.drainDeadlineMs() });
-  };
-  process.on('SIGINT', drainOnSignal);
-  process.on('SIGTERM', drainOnSignal);
-  process.on('disconnect', () => {
-    flushLogs();
-    process.exit(0);
-  });
-  return runtime;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DURATION_BUCKETS, methodIndex, promClient, routeMetricsFor, routeTrafficSamples } from '../src/metrics.ts';
+import { countServed, DURATION_BUCKETS, methodIndex, promClient, routeMetricsFor, statsReply } from '../src/metrics.ts';
 
 describe('metrics', () => {
   it('request counts are plain increments, folded into the counter at scrape time', async () => {
@@ -24,10 +24,25 @@ describe('metrics', () => {
     rm.duration.observe(0.0002);
     rm.duration.observe(0.3);
     await promClient.register.getSingleMetricAsString('gatehouse_requests_total');
-    const sample = routeTrafficSamples().find((s) => s.route === 'traffic-test');
+    const sample = statsReply(1, 1, Date.now(), 0).routes.find((s) => s.route === 'traffic-test');
     assert.deepEqual(sample?.statusClasses, [0, 0, 1, 0, 2, 1]);
     assert.equal(sample?.durationBuckets.length, DURATION_BUCKETS.length + 1);
     assert.equal(sample?.durationBuckets[0], 1);
     assert.equal(sample?.durationBuckets[DURATION_BUCKETS.indexOf(0.5)], 1);
+  });
+
+  it('answers gh:stats with the runtime figures, the requests served and the process figures', () => {
+    const startedAt = Date.now() - 2_000;
+    const before = statsReply(7, 3, startedAt, 5);
+    countServed();
+    const after = statsReply(8, 3, startedAt, 5);
+    assert.deepEqual(
+      [after.type, after.id, after.pid, after.generation, after.activeConnections],
+      ['gh:stats', 8, process.pid, 3, 5],
+    );
+    assert.equal(after.requests, before.requests + 1);
+    assert.ok(after.uptimeSeconds >= 2);
+    assert.ok(after.rssBytes > 0 && after.heapUsedBytes > 0);
+    assert.ok(after.eventLoopUtilization >= 0 && after.eventLoopUtilization <= 1);
   });
 });
