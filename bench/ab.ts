@@ -2,10 +2,12 @@
 // side by side against one origin, and short load bursts go to each in turn, round after round, so
 // that every candidate is measured in the same minutes and a busy machine's noise falls on all of
 // them alike. Per burst: the CPU of the loaded candidate's process tree / requests answered.
-//   node bench/ab.ts --tree before=/path/to/old/checkout --tree after=. [--floor] [--rounds 6]
-//     [--burst 5s] [--connections 50] [--scenario http|https]
+//   node bench/ab.ts --tree before=/path/to/old/checkout --tree after=. [--floor] [--floor-http-proxy-3]
+//     [--rounds 6] [--burst 5s] [--connections 50] [--scenario http|https]
 // Each tree runs its own packages/gatehouse/src/bin.ts with the bench's gateway config (access log,
-// admin listener, health checks, 2 workers). Prints each burst and the medians.
+// admin listener, health checks, 2 workers). Prints each burst and the medians. A gateway's log goes
+// to a folder of its own, never beside its config: the primary watches the config's folder, and a
+// log written there would keep its file watcher busy (as run.ts does, `logs/`).
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
   closeSync,
@@ -39,6 +41,7 @@ function parseArgs(argv: string[]) {
   const out = {
     trees: [] as [string, string][],
     floor: false,
+    floorHttpProxy3: false,
     rounds: 6,
     burstMs: 5000,
     connections: 50,
@@ -48,6 +51,10 @@ function parseArgs(argv: string[]) {
     const flag = argv[i];
     if (flag === '--floor') {
       out.floor = true;
+      continue;
+    }
+    if (flag === '--floor-http-proxy-3') {
+      out.floorHttpProxy3 = true;
       continue;
     }
     const value = argv[++i] ?? '';
@@ -130,7 +137,8 @@ async function main(): Promise<void> {
           upstreamTls: null,
         }),
       );
-      const log = join(runDir, 'gateway.log');
+      mkdirSync(join(runDir, 'logs'));
+      const log = join(runDir, 'logs', 'gateway.log');
       const child = spawnLogged(
         join(tree, 'node_modules/node/bin/node'),
         [join(tree, 'packages/gatehouse/src/bin.ts'), 'run', '--config', config, '--workers', '2'],
@@ -142,15 +150,18 @@ async function main(): Promise<void> {
       const port = scheme === 'http' ? httpPort : httpsPort;
       candidates.push({ name, child, url: `${scheme}://127.0.0.1:${port}/`, cpuPerRequestUs: [], rps: [] });
     }
-    if (options.floor) {
+    const floors: [string, string][] = [];
+    if (options.floor) floors.push(['node-floor', 'bench/node-floor.mjs']);
+    if (options.floorHttpProxy3) floors.push(['http-proxy-3-floor', 'bench/http-proxy-3-floor.mjs']);
+    for (const [name, script] of floors) {
       const port = await freePort();
-      const floorPki = join(dir, 'floor-pki');
+      const floorPki = join(dir, `${name}-pki`);
       mkdirSync(floorPki);
       copyFileSync(pki.server.fullchainPath, join(floorPki, 'server.crt'));
       copyFileSync(pki.server.keyPath, join(floorPki, 'server.key'));
       const child = spawnLogged(
         process.execPath,
-        [join(repoRoot, 'bench/node-floor.mjs')],
+        [join(repoRoot, script)],
         repoRoot,
         {
           ...process.env,
@@ -158,16 +169,10 @@ async function main(): Promise<void> {
           ANCHOR_BACKEND_HTTP: `127.0.0.1:${origin.ports.http}`,
           [scheme === 'http' ? 'CANDIDATE_HTTP_PORT' : 'CANDIDATE_HTTPS_PORT']: String(port),
         },
-        join(dir, 'floor.log'),
+        join(dir, `${name}.log`),
       );
       await sleep(1500);
-      candidates.push({
-        name: 'node-floor',
-        child,
-        url: `${scheme}://127.0.0.1:${port}/`,
-        cpuPerRequestUs: [],
-        rps: [],
-      });
+      candidates.push({ name, child, url: `${scheme}://127.0.0.1:${port}/`, cpuPerRequestUs: [], rps: [] });
     }
     const load = (url: string, durationMs: number) =>
       runLoad('wrk', {

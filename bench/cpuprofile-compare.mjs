@@ -6,7 +6,12 @@
 // (Gatehouse's packages, http-proxy-3, other libraries, Node's JavaScript, native, GC), and the
 // frames that differ most:
 //   node bench/cpuprofile-compare.mjs A1.cpuprofile [A2 ...] -- B1.cpuprofile [B2 ...]
-//     [--ref writev] [--skip 8] [--inclusive] [--top 30]
+//     [--ref writev | --ref name1,name2,...] [--skip 8] [--inclusive] [--top 30]
+// --ref with several names: the unit is their samples summed. `writev` alone is a system call whose
+// samples grow when other processes wake on the same cores; a set of JavaScript frames that run a
+// fixed number of times per request (Node's HTTP client and server, http-proxy-3's stream pass) and
+// that the compared change does not touch moves with the rest of the JavaScript instead (see
+// README.md, "Comparing two profiles per request").
 // --skip N leaves out each profile's first N seconds (start-up: module loading, compiling).
 import { readFileSync } from 'node:fs';
 
@@ -20,6 +25,7 @@ const inclusiveAt = args.indexOf('--inclusive');
 const inclusive = inclusiveAt >= 0;
 if (inclusive) args.splice(inclusiveAt, 1);
 const ref = option('--ref', 'writev');
+const refs = new Set(ref.split(','));
 const skipUs = Number(option('--skip', '0')) * 1e6;
 const top = Number(option('--top', '30'));
 const split = args.indexOf('--');
@@ -63,7 +69,7 @@ function load(files) {
       const node = byId.get(profile.samples[i]);
       if (node.callFrame.functionName === '(idle)') continue;
       busy++;
-      if (node.callFrame.functionName === ref) reference++;
+      if (refs.has(node.callFrame.functionName)) reference++;
       const place = where(node.callFrame);
       places.set(place, (places.get(place) ?? 0) + 1);
       if (!inclusive) {
@@ -88,7 +94,8 @@ function load(files) {
 const a = load(args.slice(0, split));
 const b = load(args.slice(split + 1));
 const f = (n) => n.toFixed(3).padStart(8);
-process.stdout.write(`per request, in ${ref} units (A: ${a.reference} ${ref} samples, B: ${b.reference})\n`);
+const unit = refs.size === 1 ? ref : `reference-set (${refs.size} frames)`;
+process.stdout.write(`per request, in ${unit} units (A: ${a.reference} reference samples, B: ${b.reference})\n`);
 process.stdout.write(`${'A'.padStart(8)}${'B'.padStart(8)}${'B-A'.padStart(8)}\n`);
 process.stdout.write(`${f(a.busy)}${f(b.busy)}${f(b.busy - a.busy)}  busy (B/A ${(b.busy / a.busy).toFixed(2)}×)\n`);
 for (const place of new Set([...a.places.keys(), ...b.places.keys()])) {
