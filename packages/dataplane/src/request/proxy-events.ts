@@ -10,6 +10,7 @@ import { ERROR_KINDS } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import { shouldRetry } from '../upstream/retry.ts';
 import { classifyUpstreamError } from '../upstream/upstream-error.ts';
+import { endRelay, relayBody } from './body-relay.ts';
 import { clientResponseHeaders, stripResponseHopByHop } from './headers.ts';
 import { type ErrorReplacer, shapeHead, shapeHeaderObject } from '../middleware/response-phase.ts';
 import { refuse, writeReplacement } from './refusal.ts';
@@ -132,12 +133,11 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     return;
   }
   // HTTP/1 (selfHandleResponse): the head goes out from the raw list in one writeHead, then the
-  // body is piped; the header object of the backend response is never even built.
+  // body is relayed (body-relay.ts); the header object of the backend response is never even built.
   if (state.closed || res.headersSent) {
     proxyRes.resume();
     return;
   }
-  proxyRes.once('end', onUpstreamEnd);
   try {
     // A flat [name, value, ...] list: what writeHead takes fastest.
     const head = clientResponseHeaders(proxyRes.rawHeaders, state.forwarder.draining);
@@ -150,7 +150,7 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     res.destroy();
     return;
   }
-  proxyRes.pipe(res);
+  relayBody(state, proxyRes);
 }
 
 /**
@@ -190,17 +190,17 @@ function countH2BodyBytes(this: IncomingMessage, chunk: Buffer): void {
   if (state !== undefined) state.h2BodyBytes += chunk.length;
 }
 
-/** Self-handled (HTTP/1) responses: trailers go before the pipe ends `res` (this = the backend response). */
-function onUpstreamEnd(this: IncomingMessage): void {
-  const state = this.requestState;
-  if (state === undefined || this.rawTrailers.length === 0) return;
-  const res = state.res as ServerResponse;
-  if (!res.writableEnded) res.addTrailers(this.trailers);
-}
-
-/** HTTP/2 path (http-proxy-3 pipes): trailers are not part of the body, copy them before the end. */
+/**
+ * The backend response ended. HTTP/1: the relay ends the client response, after the trailers.
+ * HTTP/2 (http-proxy-3 pipes, and ends after this event): trailers are not part of the body, copy them.
+ */
 export function onProxyEnd(req: IncomingMessage, res: ServerResponse, proxyRes: IncomingMessage): void {
-  if (req.requestState?.http2 !== true) return;
+  const state = req.requestState;
+  if (state === undefined) return;
+  if (!state.http2) {
+    endRelay(state, proxyRes, res);
+    return;
+  }
   if (res.headersSent && proxyRes.rawTrailers.length > 0 && !res.writableEnded) res.addTrailers(proxyRes.trailers);
 }
 

@@ -108,6 +108,10 @@ export class RequestState implements AccessRecord, MiddlewareRequest, DeadlineEn
   retryable = false;
   /** HTTP/1 request without a body: nothing to pipe upstream. */
   bodiless = false;
+  /** HTTP/1: the backend response whose body is being relayed to the client (body-relay.ts). */
+  upstreamResponse: IncomingMessage | null = null;
+  /** The relay listens for the client response's 'drain' (from the first write that filled it). */
+  drainListener = false;
   /** HTTP/2: body bytes of the backend response relayed so far (-1: none relayed). */
   h2BodyBytes = -1;
   /** Request body limit being enforced while it streams (0: none). */
