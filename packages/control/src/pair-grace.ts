@@ -8,18 +8,16 @@
 //
 // Pure: the primary feeds it the errors of each file-triggered reload and the time.
 import type { ConfigDiagnostic } from '@gatehouse/config';
-
-/** pki's code for a key that does not belong to its certificate. */
-export const KEY_MISMATCH_CODE = 'GH_CERT_KEY_MISMATCH';
+import { MaterialCode } from '@gatehouse/pki';
 
 /**
  * pki's codes for a rotation caught half-way: a mismatched pair, a file between truncate and write
  * (empty), or one whose last PEM block has no END line yet (truncated).
  */
 export const ROTATION_IN_FLIGHT_CODES: ReadonlySet<string> = new Set([
-  KEY_MISMATCH_CODE,
-  'GH_MATERIAL_EMPTY',
-  'GH_MATERIAL_TRUNCATED',
+  MaterialCode.keyMismatch,
+  MaterialCode.empty,
+  MaterialCode.truncated,
 ]);
 
 export type PairGraceVerdict =

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import type { ConfigDiagnostic } from '@gatehouse/config';
 import { describe, it } from 'node:test';
-import { KEY_MISMATCH_CODE, PairGrace } from '../src/pair-grace.ts';
+import { MaterialCode } from '@gatehouse/pki';
+import { PairGrace } from '../src/pair-grace.ts';
 
 const diag = (code: string): ConfigDiagnostic => ({
   severity: 'error',
@@ -14,7 +15,7 @@ const diag = (code: string): ConfigDiagnostic => ({
   hint: null,
   code,
 });
-const mismatch = [diag(KEY_MISMATCH_CODE)];
+const mismatch = [diag(MaterialCode.keyMismatch)];
 
 describe('PairGrace (rotation noise)', () => {
   it('waits for the matching key during the grace period, then rejects', () => {
@@ -27,16 +28,16 @@ describe('PairGrace (rotation noise)', () => {
   });
   it('rejects at once anything that is not only a mismatched pair, and with a zero grace', () => {
     const grace = new PairGrace();
-    assert.equal(grace.decide([diag('GH_MATERIAL_NOT_PEM')], 5_000, 0).kind, 'reject');
+    assert.equal(grace.decide([diag(MaterialCode.notPem)], 5_000, 0).kind, 'reject');
     assert.equal(grace.decide([...mismatch, diag('GH_CONFIG_TYPE')], 5_000, 0).kind, 'reject');
     assert.equal(grace.decide([], 5_000, 0).kind, 'reject');
     assert.equal(grace.decide(mismatch, 0, 0).kind, 'reject');
   });
   it('waits for a file caught between truncate and write (empty or cut short) like a mismatch', () => {
     const grace = new PairGrace();
-    assert.equal(grace.decide([diag('GH_MATERIAL_EMPTY')], 5_000, 0).kind, 'wait');
-    assert.equal(grace.decide([diag('GH_MATERIAL_TRUNCATED'), ...mismatch], 5_000, 1_000).kind, 'wait');
-    assert.deepEqual(grace.decide([diag('GH_MATERIAL_EMPTY')], 5_000, 5_000), { kind: 'reject' });
+    assert.equal(grace.decide([diag(MaterialCode.empty)], 5_000, 0).kind, 'wait');
+    assert.equal(grace.decide([diag(MaterialCode.truncated), ...mismatch], 5_000, 1_000).kind, 'wait');
+    assert.deepEqual(grace.decide([diag(MaterialCode.empty)], 5_000, 5_000), { kind: 'reject' });
   });
   it('starts over after a good reload', () => {
     const grace = new PairGrace();

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import type { ConfigDiagnostic } from '@gatehouse/config';
 import { describe, it } from 'node:test';
-import { KEY_MISMATCH_CODE, PairGrace } from '../src/pair-grace.ts';
+import { MaterialCode } from '@gatehouse/pki';
+import { PairGrace } from '../src/pair-grace.ts';
 import { decideReload } from '../src/reload-decision.ts';
 import type { BuildResult } from '../src/snapshot.ts';
 import { config, snapshot } from './snapshot-fixtures.ts';
@@ -18,8 +19,8 @@ const diag = (code: string): ConfigDiagnostic => ({
   hint: null,
   code,
 });
-const mismatched: BuildResult = { kind: 'rejected', errors: [diag(KEY_MISMATCH_CODE)], warnings: [], files: [] };
-const broken: BuildResult = { kind: 'rejected', errors: [diag('GH_MATERIAL_NOT_PEM')], warnings: [], files: [] };
+const mismatched: BuildResult = { kind: 'rejected', errors: [diag(MaterialCode.keyMismatch)], warnings: [], files: [] };
+const broken: BuildResult = { kind: 'rejected', errors: [diag(MaterialCode.notPem)], warnings: [], files: [] };
 const unchanged: BuildResult = { kind: 'unchanged', hash: 'h', files: [] };
 const changed: BuildResult = {
   kind: 'changed',
