@@ -10,7 +10,7 @@ export type InitialLoad =
   | { ok: false; errors: ConfigDiagnostic[]; warnings: ConfigDiagnostic[] };
 
 export async function loadInitial(configFile: string, env: NodeJS.ProcessEnv): Promise<InitialLoad> {
-  const tickets = newTicketKeyRing(generateTicketKeys(), Date.now());
+  const tickets = newTicketKeyRing(generateTicketKeys());
   const result = await buildCandidate({
     configFile,
     env,

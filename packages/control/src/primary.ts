@@ -79,7 +79,6 @@ export class Primary implements GatewayApi {
     this.tickets = new TicketRotation({
       ring: options.tickets,
       queue: this.queue,
-      logger: this.logger,
       sessionTimeoutMs: config.gateway.tls.sessionTimeoutMs,
       isRunning,
       rotated: (wire) => this.ticketKeysChanged(wire, 'session ticket keys rotated'),

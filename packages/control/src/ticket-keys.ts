@@ -15,7 +15,6 @@ import { TICKET_KEYS_BYTES, ticketLifetimeSeconds } from '@gatehouse/pki';
 export interface TicketKeyRing {
   current: Buffer;
   previous: Buffer | null;
-  rotatedAt: number;
   /** When no ticket sealed by `previous` can be valid any more (null: no previous key). */
   previousUntil: number | null;
   /** The longest session timeout (ms) in effect since `current` became current: its tickets' lifetime. */
@@ -28,12 +27,11 @@ export interface TicketKeyRing {
  */
 export const PREVIOUS_KEY_GRACE_MS = 5_000;
 
-export function newTicketKeyRing(fresh: Buffer, now: number, sessionTimeoutMs = 0): TicketKeyRing {
+export function newTicketKeyRing(fresh: Buffer, sessionTimeoutMs = 0): TicketKeyRing {
   assertKey(fresh);
   return {
     current: fresh,
     previous: null,
-    rotatedAt: now,
     previousUntil: null,
     longestSessionTimeoutMs: sessionTimeoutMs,
   };
@@ -67,7 +65,6 @@ export function rotateTicketKeys(
   return {
     current: fresh,
     previous: ring.current,
-    rotatedAt: now,
     previousUntil: previousKeyMattersUntil(now, ring.longestSessionTimeoutMs),
     longestSessionTimeoutMs: sessionTimeoutMs,
   };

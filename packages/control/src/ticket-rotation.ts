@@ -4,7 +4,6 @@
 // is ticket-keys.ts previousKeyMattersUntil), so that workers seal and open tickets without the
 // ticket-key hook again. The keys themselves (current and previous) are ticket-keys.ts.
 import { generateTicketKeys } from '@gatehouse/pki';
-import type { Logger } from 'pino';
 import type { SerialQueue } from './rollout.ts';
 import {
   forgetExpiredPreviousKey,
@@ -20,7 +19,6 @@ const LONGEST_TIMER_MS = 2 ** 31 - 1;
 export interface TicketRotationOptions {
   ring: TicketKeyRing;
   queue: SerialQueue;
-  logger: Logger;
   /** `gateway.tls.sessionTimeout` of the generation served at start. */
   sessionTimeoutMs: number;
   /** False once the primary drains: a rotation then changes nothing. */

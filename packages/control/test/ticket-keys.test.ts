@@ -13,7 +13,7 @@ import {
 
 test('rotation keeps exactly one previous key, sent after the current one', () => {
   const [k1, k2, k3] = [generateTicketKeys(), generateTicketKeys(), generateTicketKeys()];
-  let ring = newTicketKeyRing(k1, 0);
+  let ring = newTicketKeyRing(k1);
   assert.deepEqual(Buffer.from(wireTicketKeys(ring), 'base64'), k1, 'before any rotation: the current key alone');
   ring = rotateTicketKeys(ring, k2, 1, 300_000);
   ring = rotateTicketKeys(ring, k3, 2, 300_000);
@@ -34,7 +34,7 @@ test('the previous key matters for the session lifetime after the rotation (whol
 
 test('the previous key is forgotten once no ticket it sealed can be valid, not before', () => {
   const [k1, k2] = [generateTicketKeys(), generateTicketKeys()];
-  const start = newTicketKeyRing(k1, 0, 60_000);
+  const start = newTicketKeyRing(k1, 60_000);
   assert.equal(start.previousUntil, null);
   assert.equal(forgetExpiredPreviousKey(start, 10 ** 12), start, 'no previous key: nothing to forget');
   const rotated = rotateTicketKeys(start, k2, 10_000, 5_000);
@@ -50,7 +50,7 @@ test('the previous key is forgotten once no ticket it sealed can be valid, not b
 
 test('the previous key is kept for the longest session timeout served while it sealed, not the one now', () => {
   const [k1, k2, k3] = [generateTicketKeys(), generateTicketKeys(), generateTicketKeys()];
-  let ring = newTicketKeyRing(k1, 0, 60_000);
+  let ring = newTicketKeyRing(k1, 60_000);
   ring = withSessionTimeout(ring, 600_000); // a reload raised it: k1 now seals ten-minute tickets
   ring = withSessionTimeout(ring, 30_000); // and lowered it: k1's ten-minute tickets are still out
   assert.equal(ring.longestSessionTimeoutMs, 600_000);
@@ -62,6 +62,6 @@ test('the previous key is kept for the longest session timeout served while it s
 });
 
 test('a key of the wrong size is refused', () => {
-  assert.throws(() => newTicketKeyRing(Buffer.alloc(32), 0), RangeError);
-  assert.throws(() => rotateTicketKeys(newTicketKeyRing(generateTicketKeys(), 0), Buffer.alloc(47), 1, 1), RangeError);
+  assert.throws(() => newTicketKeyRing(Buffer.alloc(32)), RangeError);
+  assert.throws(() => rotateTicketKeys(newTicketKeyRing(generateTicketKeys()), Buffer.alloc(47), 1, 1), RangeError);
 });
