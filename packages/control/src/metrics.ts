@@ -14,6 +14,8 @@ export interface PrimaryMetrics {
   generation(n: number): void;
   /** A worker was respawned after an unexpected exit. */
   workerRestart(): void;
+  /** The session-ticket keys rotated, or the previous key was forgotten (its tickets all expired). */
+  ticketKeyChange(change: TicketKeyChange): void;
   backendUp(route: string, backend: string, up: boolean): void;
   backendEjected(route: string, backend: string): void;
   /** Replaces every certificate series with this list (certificates removed by a reload disappear). */
@@ -31,6 +33,8 @@ export interface PrimaryMetrics {
   /** The primary's registry alone (for tests and a degraded scrape). */
   readonly registry: Registry;
 }
+
+export type TicketKeyChange = 'rotated' | 'retired';
 
 export const PRIMARY_DEFAULTS_PREFIX = 'gatehouse_primary_';
 
@@ -107,6 +111,11 @@ export function createPrimaryMetrics(): PrimaryMetrics {
     'result',
   ]);
   const workerRestarts = counter('gatehouse_worker_restarts_total', 'Workers respawned after an unexpected exit');
+  const ticketKeyChanges = counter(
+    'gatehouse_tls_ticket_key_changes_total',
+    'Session-ticket key changes: rotated (new current key), retired (previous key forgotten)',
+    ['change'],
+  );
   const backendUp = gauge('gatehouse_backend_up', '1 when the backend is in rotation, else 0', ['route', 'backend']);
   const ejections = counter(
     'gatehouse_backend_ejections_total',
@@ -139,6 +148,7 @@ export function createPrimaryMetrics(): PrimaryMetrics {
   reloads.inc({ result: 'accepted' }, 0);
   reloads.inc({ result: 'rejected' }, 0);
   workerRestarts.inc(0);
+  for (const change of ['rotated', 'retired']) ticketKeyChanges.inc({ change }, 0);
   for (const reason of ['cross_site', 'host', 'unauthorized']) adminRefused.inc({ reason }, 0);
 
   // The backends with a series, so a reload that removes one can remove its series too.
@@ -159,6 +169,9 @@ export function createPrimaryMetrics(): PrimaryMetrics {
     },
     workerRestart() {
       workerRestarts.inc();
+    },
+    ticketKeyChange(change) {
+      ticketKeyChanges.inc({ change });
     },
     backendUp(route, backend, up) {
       touchBackend(route, backend);

@@ -15,7 +15,7 @@ import type { GatewayApi, Readiness, ReloadOutcome, ReloadTrigger, RouteStatus, 
 import { HealthWiring, snapshotRouteHealth } from './health-wiring.ts';
 import type { Candidate } from './snapshot.ts';
 import { ensureListenerMigration } from './listener-migration.ts';
-import { createPrimaryMetrics, type PrimaryMetrics } from './metrics.ts';
+import { createPrimaryMetrics, type PrimaryMetrics, type TicketKeyChange } from './metrics.ts';
 import { RateLimitWiring } from './rate-limit-wiring.ts';
 import { readinessOf } from './readiness.ts';
 import { rateLimitBuckets } from './rate-limit-ledger.ts';
@@ -81,8 +81,8 @@ export class Primary implements GatewayApi {
       queue: this.queue,
       sessionTimeoutMs: config.gateway.tls.sessionTimeoutMs,
       isRunning,
-      rotated: (wire) => this.ticketKeysChanged(wire, 'session ticket keys rotated'),
-      retired: (wire) => this.ticketKeysChanged(wire, 'previous session ticket key retired'),
+      rotated: (wire) => this.ticketKeysChanged(wire, 'rotated', 'session ticket keys rotated'),
+      retired: (wire) => this.ticketKeysChanged(wire, 'retired', 'previous session ticket key retired'),
     });
     this.reloader = new Reloader({
       configFile: options.configFile,
@@ -223,10 +223,11 @@ export class Primary implements GatewayApi {
     this.tickets.sessionTimeout(next.config.gateway.tls.sessionTimeoutMs);
   }
 
-  private ticketKeysChanged(wire: string, event: string): void {
+  private ticketKeysChanged(wire: string, change: TicketKeyChange, event: string): void {
     this.reloader.setTicketKeys(wire);
     this.pool.broadcast({ type: 'gh:ticket-keys', keys: wire });
     this.logger.info({ generation: this.generation }, event);
+    this.metrics?.ticketKeyChange(change);
   }
 
   /** pino children copy the level when made, so a reloaded level is set on each of them too. */

@@ -83,7 +83,7 @@ describe('splitFamilies / mergeExpositions', () => {
 });
 
 describe('createPrimaryMetrics', () => {
-  it('records reloads, generation, restarts, backends and certificates under the public names', async () => {
+  it('records reloads, generation, restarts, ticket-key changes, backends and certificates under the public names', async () => {
     const metrics = createPrimaryMetrics();
     let text = (await metrics.scrape()).body;
     assert.deepEqual(
@@ -93,11 +93,21 @@ describe('createPrimaryMetrics', () => {
         ['{result="rejected"}', 0],
       ]),
     );
+    assert.deepEqual(
+      samples(text, 'gatehouse_tls_ticket_key_changes_total'),
+      new Map([
+        ['{change="rotated"}', 0],
+        ['{change="retired"}', 0],
+      ]),
+    );
     metrics.generation(4);
     metrics.reloadResult(true);
     metrics.reloadResult(false);
     metrics.reloadResult(false);
     metrics.workerRestart();
+    metrics.ticketKeyChange('rotated');
+    metrics.ticketKeyChange('rotated');
+    metrics.ticketKeyChange('retired');
     metrics.backendUp('api', 'http://127.0.0.1:1', true);
     metrics.backendUp('api', 'http://127.0.0.1:2', false);
     metrics.backendEjected('api', 'http://127.0.0.1:2');
@@ -118,6 +128,13 @@ describe('createPrimaryMetrics', () => {
       ]),
     );
     assert.deepEqual(samples(text, 'gatehouse_worker_restarts_total'), new Map([['', 1]]));
+    assert.deepEqual(
+      samples(text, 'gatehouse_tls_ticket_key_changes_total'),
+      new Map([
+        ['{change="rotated"}', 2],
+        ['{change="retired"}', 1],
+      ]),
+    );
     assert.deepEqual(
       samples(text, 'gatehouse_backend_up'),
       new Map([
