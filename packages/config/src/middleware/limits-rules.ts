@@ -27,7 +27,6 @@ import type {
 } from './limits-types.ts';
 
 export const LimitsCode = {
-  rule: MiddlewareCode.rule,
   header: 'GH_CONFIG_HEADER',
   regex: 'GH_CONFIG_REGEX',
   size: 'GH_CONFIG_SIZE',
@@ -244,7 +243,7 @@ export function normalizeCors(raw: Plain, ctx: RuleContext, path: string, block 
   // list is a surprise here, and with credentials the second would hand every site the session.
   if (origins.length === 0 && (block || raw.allowCredentials === true)) {
     ctx.error(
-      LimitsCode.rule,
+      MiddlewareCode.rule,
       `${path}.origins`,
       block ? 'a CORS block needs `origins`' : 'with `allowCredentials`, list the allowed `origins`',
       'list the origins allowed to call this route (`*` allows any)',
@@ -327,7 +326,7 @@ const rateLimit: MiddlewareType = {
     const name = text(key.name);
     if (source !== 'ip' && (name === null || name === '')) {
       ctx.error(
-        LimitsCode.rule,
+        MiddlewareCode.rule,
         `${ctx.path}.keyStrategy.name`,
         `source \`${source}\` needs a \`name\``,
         `write the ${source} name, e.g. \`name: ${source === 'header' ? 'X-API-Key' : 'session'}\``,
@@ -397,7 +396,7 @@ const requestHeaders: MiddlewareType = {
     if (set === null) return null;
     const remove = strings(raw.removeHeaders).map((h) => h.toLowerCase());
     if (set.length === 0 && remove.length === 0) {
-      ctx.error(LimitsCode.rule, ctx.path, `needs \`setHeaders\` or \`removeHeaders\``);
+      ctx.error(MiddlewareCode.rule, ctx.path, `needs \`setHeaders\` or \`removeHeaders\``);
       return null;
     }
     return { set, remove };
@@ -555,7 +554,7 @@ const rewriteRegex: MiddlewareType = {
     const replacement = text(raw.replacement) ?? '';
     if (replacement.includes('{{')) {
       ctx.error(
-        LimitsCode.rule,
+        MiddlewareCode.rule,
         `${ctx.path}.replacement`,
         `request tokens (\`{{goma.headers.X}}\`, \`{{goma.query.x}}\`) are not supported`,
         'use capture groups (`$1`) only',
@@ -594,7 +593,7 @@ const stripQuery: MiddlewareType = {
   normalize(raw, ctx): StripQueryRule | null {
     const params = strings(raw.params);
     if (params.length === 0) {
-      ctx.error(LimitsCode.rule, `${ctx.path}.params`, `name at least one query parameter`);
+      ctx.error(MiddlewareCode.rule, `${ctx.path}.params`, `name at least one query parameter`);
       return null;
     }
     const pattern = text(raw.pathPattern);
@@ -656,19 +655,19 @@ const errorInterceptor: MiddlewareType = {
       const entry = section(e);
       const path = `${ctx.path}.errors[${i}]`;
       if (typeof entry.statusCode !== 'number') {
-        ctx.error(LimitsCode.rule, path, `needs \`statusCode\``);
+        ctx.error(MiddlewareCode.rule, path, `needs \`statusCode\``);
         ok = false;
         return;
       }
       const body = text(entry.body);
       const file = text(entry.file)?.trim() ?? null;
       if (file !== null && body !== null) {
-        ctx.error(LimitsCode.rule, `${path}.file`, 'give `body` or `file`, not both');
+        ctx.error(MiddlewareCode.rule, `${path}.file`, 'give `body` or `file`, not both');
         ok = false;
         return;
       }
       if (file === '') {
-        ctx.error(LimitsCode.rule, `${path}.file`, 'is empty', 'name the file that holds the page');
+        ctx.error(MiddlewareCode.rule, `${path}.file`, 'is empty', 'name the file that holds the page');
         ok = false;
         return;
       }
