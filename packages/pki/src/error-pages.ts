@@ -3,7 +3,7 @@
 // is a config error at the entry's line; the running generation keeps serving the last good one.
 import type { ConfigDiagnostic, MiddlewareConfig } from '@gatehouse/config';
 import { MaterialCode } from './diagnostic.ts';
-import { type FileReader, readRegularFile } from './material.ts';
+import { type FileReader, readFailure, readRegularFile } from './regular-file.ts';
 
 /** Files named by errorInterceptor rules, for the watcher and the content hash. */
 export function errorPageFiles(middlewares: readonly MiddlewareConfig[] | undefined): string[] {
@@ -13,15 +13,6 @@ export function errorPageFiles(middlewares: readonly MiddlewareConfig[] | undefi
     for (const e of m.rule.errors) if (e.file !== null) files.push(e.file);
   }
   return files;
-}
-
-/** Why a page could not be read, in an operator's words. */
-function readFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return (error as Error).message;
 }
 
 /**
@@ -51,7 +42,7 @@ export async function loadErrorPages(
         errors.push(pageError(e, `${e.file} is empty`, MaterialCode.empty));
         return e;
       }
-      errors.push(pageError(e, `cannot read ${e.file}: ${readFailure(outcome.reason)}`, 'GH_ERROR_PAGE'));
+      errors.push(pageError(e, `cannot read ${e.file}: ${readFailure(outcome.reason).why}`, 'GH_ERROR_PAGE'));
       return e;
     });
     filled.push({ ...m, rule: { ...m.rule, errors: entries } });

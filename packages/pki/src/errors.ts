@@ -35,3 +35,11 @@ export class CrlParseError extends PkiError {
     this.name = 'CrlParseError';
   }
 }
+
+/** A path named for reading that is no file to read: a FIFO or device (would block), or far too large. */
+export class NotAFileError extends PkiError {
+  constructor(code: 'GH_NOT_REGULAR' | 'GH_TOO_LARGE', message: string) {
+    super(code, message);
+    this.name = 'NotAFileError';
+  }
+}

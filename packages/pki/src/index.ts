@@ -7,6 +7,7 @@ export * from './dev-pki.ts';
 export * from './expiry.ts';
 export * from './inspect.ts';
 export * from './material.ts';
+export * from './regular-file.ts';
 export * from './name-match.ts';
 export * from './preflight.ts';
 export * from './load.ts';

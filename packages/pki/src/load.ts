@@ -9,7 +9,8 @@ import { errorPageFiles } from './error-pages.ts';
 import { checkedChain, Findings } from './findings.ts';
 import { middlewareKeyFiles } from './middleware-keys.ts';
 import { inspectCertificate } from './inspect.ts';
-import { type FileReader, type MaterialResolution, resolveMaterial } from './material.ts';
+import { type MaterialResolution, resolveMaterial } from './material.ts';
+import type { FileReader } from './regular-file.ts';
 import { certificateNameCovers } from './name-match.ts';
 import { resolveRedisTls, resolveUpstreamTls } from './outbound-tls.ts';
 import {

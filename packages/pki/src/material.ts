@@ -3,10 +3,10 @@
 // reading the file; every check on the text is pure (checkMaterialText) and unit tested.
 
 import type { ConfigDiagnostic, MaterialKind, MaterialRef } from '@gatehouse/config';
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { diagnostic, MaterialCode } from './diagnostic.ts';
+import { NotAFileError } from './errors.ts';
 import { countPemBegins, splitPemBlocks } from './inspect.ts';
+import { type FileReader, type ReadFailure, readFailure, readRegularFile } from './regular-file.ts';
 
 export type MaterialResolution =
   | { ok: true; pem: string; origin: string; warning?: ConfigDiagnostic }
@@ -92,17 +92,6 @@ export function checkMaterialText(ref: MaterialRef, text: string): MaterialResol
   return { ok: true, pem: wanted.map((b) => b.pem).join(''), origin };
 }
 
-/** One file as read: its bytes and its mode (a private key's mode is checked). */
-export interface FileRead {
-  bytes: Buffer;
-  mode: number;
-}
-/**
- * Reads one file. The primary passes its own (the bytes the watcher already read, each other file
- * read once per reload); alone, pki reads with readRegularFile.
- */
-export type FileReader = (path: string) => Promise<FileRead>;
-
 /** Reads (for `file`) and checks a material reference. Never throws. */
 export async function resolveMaterial(
   ref: MaterialRef,
@@ -117,38 +106,18 @@ export async function resolveMaterial(
   try {
     const file = await read(path);
     if (file.bytes.length > MATERIAL_MAX_BYTES) {
-      throw Object.assign(
-        new Error(`is ${file.bytes.length} bytes, more than certificate material can be (${MATERIAL_MAX_BYTES})`),
-        { code: TOO_LARGE },
+      throw new NotAFileError(
+        'GH_TOO_LARGE',
+        `is ${file.bytes.length} bytes, more than certificate material can be (${MATERIAL_MAX_BYTES})`,
       );
     }
     text = file.bytes.toString('utf8');
     mode = file.mode;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return fail(
-        ref,
-        MaterialCode.missing,
-        `${path} does not exist (${ref.at.path})`,
-        'check the path; a relative path is resolved against the config file’s directory',
-      );
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      return fail(
-        ref,
-        MaterialCode.unreadable,
-        `${path} is not readable by this process (${code})`,
-        `give the gateway's user read access, e.g. chgrp gatehouse ${path} && chmod g+r ${path}`,
-      );
-    }
-    if (code === 'EISDIR') {
-      return fail(ref, MaterialCode.unreadable, `${path} is a directory, not a file`, 'name the PEM file itself');
-    }
-    if (code === NOT_REGULAR || code === TOO_LARGE) {
-      return fail(ref, MaterialCode.unreadable, `${path} ${(error as Error).message}`, 'name a PEM file');
-    }
-    return fail(ref, MaterialCode.unreadable, `${path} cannot be read: ${(error as Error).message}`, null);
+    const failure = readFailure(error);
+    const message = `cannot read ${path} (${ref.at.path}): ${failure.why}`;
+    const code = failure.kind === 'missing' ? MaterialCode.missing : MaterialCode.unreadable;
+    return fail(ref, code, message, READ_FAILURE_HINTS[failure.kind](path));
   }
   const checked = checkMaterialText(ref, text);
   if (!checked.ok || ref.kind !== 'private-key') return checked;
@@ -183,31 +152,14 @@ export function keyFileModeWarning(ref: MaterialRef, path: string, mode: number)
 
 /** Certificate material is a few KiB; anything past this is not what the config meant. */
 export const MATERIAL_MAX_BYTES = 1024 * 1024;
-const NOT_REGULAR = 'GH_NOT_REGULAR';
-const TOO_LARGE = 'GH_TOO_LARGE';
 
-/**
- * Reads a regular file; a FIFO or device would block or never end, so it is refused (code
- * GH_NOT_REGULAR), as is a directory (EISDIR). The size limit of material is checked by the caller.
- */
-export async function readRegularFile(path: string): Promise<FileRead> {
-  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer.
-  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const info = await handle.stat();
-    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (!info.isFile()) throw Object.assign(new Error('is not a regular file'), { code: NOT_REGULAR });
-    if (info.size > MATERIAL_MAX_BYTES * 64) {
-      // Never pull a huge file into memory to hash or check it (a config or material file is KiB).
-      throw Object.assign(new Error(`is ${info.size} bytes, far more than any config or material file`), {
-        code: TOO_LARGE,
-      });
-    }
-    return { bytes: await handle.readFile(), mode: info.mode };
-  } finally {
-    await handle.close();
-  }
-}
+/** What to do about a material file that cannot be read, by why. */
+const READ_FAILURE_HINTS: Record<ReadFailure['kind'], (path: string) => string | null> = {
+  missing: () => 'check the path; a relative path is resolved against the config file’s directory',
+  denied: (path) => `give the gateway's user read access, e.g. chgrp gatehouse ${path} && chmod g+r ${path}`,
+  notAFile: () => 'name the PEM file itself',
+  other: () => null,
+};
 
 function fail(
   ref: MaterialRef,

@@ -10,6 +10,7 @@ import type {
   KeyTextRef,
   MiddlewareConfig,
 } from '@gatehouse/config';
+import { readFailure } from './regular-file.ts';
 
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 
@@ -123,8 +124,7 @@ export async function loadMiddlewareKeys(
         try {
           text = await readFile(ref.path as string, 'utf8');
         } catch (e) {
-          const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-          errors.push(error(ref, 'GH_JWT_KEY', `cannot read ${ref.path}: ${why}`, null));
+          errors.push(error(ref, 'GH_JWT_KEY', `cannot read ${ref.path}: ${readFailure(e).why}`, null));
           return m;
         }
       }

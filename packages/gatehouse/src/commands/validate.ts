@@ -8,7 +8,7 @@ import {
   type LoadResult,
   loadConfigFiles,
 } from '@gatehouse/config';
-import { loadErrorPages, loadMaterial, loadMiddlewareKeys } from '@gatehouse/pki';
+import { loadErrorPages, loadMaterial, loadMiddlewareKeys, readFailure } from '@gatehouse/pki';
 
 export const summary = 'Check a config file (and the certificates it names) without starting the gateway';
 
@@ -65,14 +65,7 @@ async function check(file: string, schemaOnly: boolean): Promise<Outcome | strin
   try {
     result = (await loadConfigFiles(file, process.env)).result;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : (error as Error).message;
+    return readFailure(error).why;
   }
   if (!result.ok) {
     return { ok: false, errors: result.errors, warnings: result.warnings, summary: null, inMaterial: false };
