@@ -8,8 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { get } from '../support/http.ts';
 import {
   allowed,
+  assertOneSharedBucket,
+  assertStoreBack,
+  assertStoreFallback,
   type OkBackend,
   type RateLimitGateway,
+  STORE_DOWN,
   startOkBackend,
   startRateLimitGateway,
   statuses,
@@ -112,10 +116,7 @@ describe('two instances sharing Redis', { skip: missingPackage('redis-server', '
   });
 
   it('allows the bucket once across both instances', async () => {
-    const list: number[] = [];
-    for (let i = 0; i < 30; i++) list.push((await get(i % 2 === 0 ? a.port : b.port, '/shared-local')).status);
-    assert.equal(allowed(list), 20, JSON.stringify(list));
-    for (let i = 0; i < 10; i++) assert.equal((await get(i % 2 === 0 ? a.port : b.port, '/shared-deny')).status, 200);
+    await assertOneSharedBucket(a, b);
   });
 
   it('answers every request in flight when Redis is killed mid-run, each as its rule says', async () => {
@@ -153,37 +154,22 @@ describe('two instances sharing Redis', { skip: missingPackage('redis-server', '
     // Most of the load came after the kill: both fallbacks answered some of it.
     assert.ok(local.includes(200), `local: b's own bucket took over: ${local}`);
     assert.ok(deny.includes(503), `deny: refused without its store: ${deny}`);
-    const line = await b.gw.waitForLog((l) => String(l.msg).startsWith('rate-limit store unreachable'));
+    const line = await b.gw.waitForLog((l) => String(l.msg).startsWith(STORE_DOWN));
     assert.equal(line.addr, `127.0.0.1:${redis.port}`);
   });
 
   it('keeps answering when Redis dies: `local` counts per instance, `deny` answers 503, logged once', async () => {
     await redis.kill();
     // `local`: the per-instance bucket takes over (fresh: 20 per instance), nothing hangs.
-    const local = await statuses(a.port, '/shared-local', 25);
-    assert.equal(allowed(local), 20, JSON.stringify(local));
-    const deny = await statuses(a.port, '/shared-deny', 5);
-    assert.deepEqual(deny, [503, 503, 503, 503, 503]);
-    const line = await a.gw.waitForLog((l) => String(l.msg).startsWith('rate-limit store unreachable'));
-    assert.equal(line.addr, `127.0.0.1:${redis.port}`);
-    assert.equal(a.gw.lines.filter((l) => String(l.msg).startsWith('rate-limit store unreachable')).length, 1);
+    await assertStoreFallback(a, redis.port);
     const status = (await (await fetch(`http://127.0.0.1:${a.admin}/status`)).json()) as {
       rateLimitStore?: { state: string; workersFallingBack: number };
     };
     assert.equal(status.rateLimitStore?.state, 'fallback');
-    const metrics = await (await fetch(`http://127.0.0.1:${a.admin}/metrics`)).text();
-    assert.match(metrics, /gatehouse_ratelimit_store_fallback\{addr="127\.0\.0\.1:\d+"\} 1/);
   });
 
   it('goes back to Redis when it returns', async () => {
     await redis.restart();
-    let back = false;
-    // Each worker probes Redis again a second after its last failure; bounded in count.
-    for (let i = 0; i < 40 && !back; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      back = (await get(a.port, '/shared-deny')).status === 200;
-    }
-    assert.equal(back, true);
-    await a.gw.waitForLog((l) => l.msg === 'rate-limit store reachable again', 20_000);
+    await assertStoreBack(a);
   });
 });
