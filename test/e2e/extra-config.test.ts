@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, type Server } from 'node:http';
+import { type Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type GatewayProcess, type LogLine, startGateway, tempDir, writeConfig } from '../support/gateway.ts';
 import { gatewayHead } from '../support/gateway-config.ts';
 import { call, type Reply } from '../support/http.ts';
+import { startLoad } from '../support/load.ts';
 
 function get(port: number, path: string, agent: Agent | false = false): Promise<Reply> {
   return call({ port, path, agent });
@@ -90,33 +91,24 @@ describe('extraConfig folder, watched, under load', () => {
     }
   }
 
-  it('takes edits, keeps serving through a broken file, and takes the fix, with no failed request', async () => {
+  it('takes edits, keeps serving through a broken file, and takes the fix, with no failed request', async (t) => {
     assert.equal((await get(port, '/api')).body, 'v1');
     // Steady keep-alive load on a route from the extra file and one from the main file.
-    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
-    const result = { ok: 0, failed: [] as string[] };
-    let stopped = false;
-    const deadline = Date.now() + 90_000;
-    const loop = async (path: string) => {
-      for (let n = 0; !stopped && n < 20_000 && Date.now() < deadline; n++) {
-        try {
-          const answer = await get(port, path, agent);
-          if (answer.status === 200) result.ok++;
-          else result.failed.push(`${path}: ${answer.status} ${answer.body.slice(0, 100)}`);
-        } catch (error) {
-          result.failed.push(`${path}: ${(error as Error).message}`);
-        }
-        await sleep(5);
-      }
-    };
-    const loops = [loop('/api'), loop('/api/x'), loop('/'), loop('/api')];
+    const paths = ['/api', '/api/x', '/', '/api'];
+    const load = startLoad(t, {
+      concurrency: paths.length,
+      maxRequests: 80_000,
+      maxMs: 90_000,
+      pauseMs: 5,
+      async request(loop, agent) {
+        const path = paths[loop]!;
+        const answer = await get(port, path, agent).catch((error: Error) => error);
+        if (answer instanceof Error) return `${path}: ${answer.message}`;
+        return answer.status === 200 ? null : `${path}: ${answer.status} ${answer.body.slice(0, 100)}`;
+      },
+    });
     // Each change is made while requests flow: wait for some to be answered before the next one.
-    const served = async (n: number) => {
-      const target = result.ok + n;
-      const until = Date.now() + 20_000;
-      while (result.ok < target && Date.now() < until) await sleep(10);
-    };
-    await served(25);
+    await load.answered(25);
 
     // 1. An edit: /api moves to v2.
     let mark = gateway.lines.length;
@@ -124,7 +116,7 @@ describe('extraConfig folder, watched, under load', () => {
     await logAfter(mark, (l) => l.msg === 'reload accepted', 'reload accepted after the edit');
     await until('/api', 'v2');
 
-    await served(25);
+    await load.answered(25);
     // 2. Broken: the reload is rejected at the file, line and column; the last good generation serves.
     mark = gateway.lines.length;
     replace(join(extra, 'api.yaml'), `${route('api', '/api', v1.url)}    weigth: 3\n`);
@@ -137,7 +129,7 @@ describe('extraConfig folder, watched, under load', () => {
     await sleep(300);
     assert.equal((await get(port, '/api')).body, 'v2', 'the last good generation keeps serving');
 
-    await served(25);
+    await load.answered(25);
     // 3. Fixed, and a new file added to the folder.
     mark = gateway.lines.length;
     writeFileSync(join(extra, 'more.yml'), route('more', '/more', v2.url));
@@ -145,7 +137,7 @@ describe('extraConfig folder, watched, under load', () => {
     await until('/api', 'v1');
     await until('/more', 'v2');
 
-    await served(25);
+    await load.answered(25);
     // 4. A duplicate route name is refused, naming both files.
     mark = gateway.lines.length;
     writeFileSync(join(extra, 'dup.yaml'), route('more', '/dup', v1.url));
@@ -157,11 +149,9 @@ describe('extraConfig folder, watched, under load', () => {
       /more\.yml:2:11: error: routes\[3\]\.name: route name "more" is already used by routes\[2\] \(.*dup\.yaml:2\)/,
     );
 
-    await served(25);
-    stopped = true;
-    await Promise.all(loops);
-    agent.destroy();
-    assert.deepEqual(result.failed, [], `${result.failed.length} failed of ${result.ok + result.failed.length}`);
+    await load.answered(25);
+    const result = await load.stop();
+    assert.deepEqual(result.errors, [], `${result.failed} failed of ${result.ok + result.failed}`);
     assert.ok(result.ok >= 125, `only ${result.ok} requests`);
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
-import { Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Agent, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCa, issueCertificate } from '@gatehouse/pki';
 import { freePort, type GatewayProcess, type LogLine, startGateway, tempDir, writeFile } from '../support/gateway.ts';
 import { call, type Reply } from '../support/http.ts';
+import { startLoad } from '../support/load.ts';
 
 // ---- real backends ----
 
@@ -95,42 +96,6 @@ async function startBackend(name: string, tls?: ServerOptions): Promise<Backend>
 
 function get(port: number, path: string, agent: Agent | false = false): Promise<Reply> {
   return call({ port, path, agent });
-}
-
-/** Bounded steady load: `concurrency` keep-alive loops until stopped, `maxRequests` or `maxMs`. */
-function startLoad(port: number, path: string, opts: { concurrency: number; maxRequests: number; maxMs: number }) {
-  const result = { ok: 0, failed: 0, errors: [] as string[] };
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
-  const deadline = Date.now() + opts.maxMs;
-  let sent = 0;
-  let stopped = false;
-  const loop = async () => {
-    while (!stopped && sent < opts.maxRequests && Date.now() < deadline) {
-      sent++;
-      try {
-        const reply = await get(port, path, agent);
-        if (reply.status === 200) result.ok++;
-        else {
-          result.failed++;
-          result.errors.push(`status ${reply.status}: ${reply.body.slice(0, 120)}`);
-        }
-      } catch (error) {
-        result.failed++;
-        result.errors.push((error as Error).message);
-      }
-      await sleep(5); // steady, not flat out: two cores are shared with the gateway and the backends
-    }
-  };
-  const loops = Array.from({ length: opts.concurrency }, loop);
-  return {
-    result,
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      agent.destroy();
-      return result;
-    },
-  };
 }
 
 // ---- the gateway ----
@@ -302,38 +267,40 @@ test('mTLS probes pass with the route client certificate and fail without it', a
   assert.equal(withoutCert?.transitions, 1);
 });
 
-test('outage under load: mark-down in time, no failed GET with retries, mark-up in time', async () => {
-  const load = startLoad(port, '/outage/x', { concurrency: 4, maxRequests: 20_000, maxMs: 30_000 });
-  try {
-    await sleep(500);
-    const stoppedAt = Date.now();
-    await b.o1!.stop();
-    const down = await gateway.waitForLog(
-      transitionLine('backend down', 'outage', b.o1!, stoppedAt),
-      10_000,
-      'o1 down',
-    );
-    const downMs = Number(down.time) - stoppedAt;
-    assert.ok(downMs <= INTERVAL * 1.1 * FALL + TIMEOUT + SLACK, `marked down after ${downMs} ms`);
-    assert.match(String(down.reason), /connection refused/);
+test('outage under load: mark-down in time, no failed GET with retries, mark-up in time', async (t) => {
+  const load = startLoad(t, {
+    concurrency: 4,
+    maxRequests: 20_000,
+    maxMs: 30_000,
+    pauseMs: 5, // steady, not flat out: two cores are shared with the gateway and the backends
+    async request(_loop, agent) {
+      const reply = await get(port, '/outage/x', agent);
+      return reply.status === 200 ? null : `status ${reply.status}: ${reply.body.slice(0, 120)}`;
+    },
+  });
+  await sleep(500);
+  const stoppedAt = Date.now();
+  await b.o1!.stop();
+  const down = await gateway.waitForLog(transitionLine('backend down', 'outage', b.o1!, stoppedAt), 10_000, 'o1 down');
+  const downMs = Number(down.time) - stoppedAt;
+  assert.ok(downMs <= INTERVAL * 1.1 * FALL + TIMEOUT + SLACK, `marked down after ${downMs} ms`);
+  assert.match(String(down.reason), /connection refused/);
 
-    await sleep(1_000);
-    const restartedAt = Date.now();
-    await b.o1!.start();
-    const up = await gateway.waitForLog(transitionLine('backend up', 'outage', b.o1!, restartedAt), 10_000, 'o1 up');
-    const upMs = Number(up.time) - restartedAt;
-    assert.ok(upMs <= INTERVAL * 1.1 * RISE + SLACK, `marked up after ${upMs} ms`);
-    // One line per transition, never per probe.
-    assert.equal(gateway.lines.filter(transitionLine('backend down', 'outage', b.o1!, stoppedAt)).length, 1);
-    assert.equal(gateway.lines.filter(transitionLine('backend up', 'outage', b.o1!, stoppedAt)).length, 1);
-    const trafficAfter = b.o1!.traffic;
-    await sleep(1_000);
-    assert.ok(b.o1!.traffic > trafficAfter, 'the restarted backend is back in rotation');
-  } finally {
-    const result = await load.stop();
-    assert.equal(result.failed, 0, `failed requests:\n${result.errors.slice(0, 10).join('\n')}`);
-    assert.ok(result.ok > 100, `${result.ok} requests made it`);
-  }
+  await sleep(1_000);
+  const restartedAt = Date.now();
+  await b.o1!.start();
+  const up = await gateway.waitForLog(transitionLine('backend up', 'outage', b.o1!, restartedAt), 10_000, 'o1 up');
+  const upMs = Number(up.time) - restartedAt;
+  assert.ok(upMs <= INTERVAL * 1.1 * RISE + SLACK, `marked up after ${upMs} ms`);
+  // One line per transition, never per probe.
+  assert.equal(gateway.lines.filter(transitionLine('backend down', 'outage', b.o1!, stoppedAt)).length, 1);
+  assert.equal(gateway.lines.filter(transitionLine('backend up', 'outage', b.o1!, stoppedAt)).length, 1);
+  const trafficAfter = b.o1!.traffic;
+  await sleep(1_000);
+  assert.ok(b.o1!.traffic > trafficAfter, 'the restarted backend is back in rotation');
+  const result = await load.stop();
+  assert.equal(result.failed, 0, `failed requests:\n${result.errors.slice(0, 10).join('\n')}`);
+  assert.ok(result.ok > 100, `${result.ok} requests made it`);
 });
 
 test('every backend down: 503 with Retry-After, then the route recovers by itself', async () => {

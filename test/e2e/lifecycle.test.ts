@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Agent, createServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, type GatewayProcess, runCli, startGateway, tempDir, writeFile } from '../support/gateway.ts';
 import { call, type Reply } from '../support/http.ts';
+import { startLoad } from '../support/load.ts';
 
 interface Backend {
   server: Server;
@@ -69,50 +70,22 @@ async function get(port: number, path: string, agent: Agent | false): Promise<Pi
   return { status, body };
 }
 
-interface LoadResult {
-  ok: number;
-  failed: number;
-  errors: string[];
-}
-
 /**
- * Bounded load: `concurrency` loops, half over keep-alive connections and half opening a fresh
- * connection per request, until `stop()` is called, `maxRequests` were sent or `maxMs` passed.
+ * Bounded load on /a: `concurrency` loops, half over keep-alive connections and half opening a fresh
+ * connection per request; stopped when the test `t` ends at the latest.
  */
-function startLoad(port: number, options: { concurrency: number; maxRequests: number; maxMs: number }) {
-  const result: LoadResult = { ok: 0, failed: 0, errors: [] };
-  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
-  const deadline = Date.now() + options.maxMs;
-  let sent = 0;
-  let stopped = false;
-  const loop = async (fresh: boolean) => {
-    while (!stopped && sent < options.maxRequests && Date.now() < deadline) {
-      sent++;
-      try {
-        const reply = await get(port, '/a', fresh ? false : agent);
-        if (reply.status === 200 && reply.body === 'A') result.ok++;
-        else {
-          result.failed++;
-          result.errors.push(
-            `${fresh ? 'fresh connection' : 'keep-alive'}: status ${reply.status}: ${reply.body.slice(0, 100)}`,
-          );
-        }
-      } catch (error) {
-        result.failed++;
-        result.errors.push(`${fresh ? 'fresh connection' : 'keep-alive'}: ${(error as Error).message}`);
-      }
-    }
-  };
-  const loops = Array.from({ length: options.concurrency }, (_, i) => loop(i % 2 === 1));
-  return {
-    result,
-    async stop(): Promise<LoadResult> {
-      stopped = true;
-      await Promise.all(loops);
-      agent.destroy();
-      return result;
+function loadA(t: TestContext, options: { concurrency: number; maxRequests: number; maxMs: number }) {
+  return startLoad(t, {
+    ...options,
+    async request(loop, agent) {
+      const fresh = loop % 2 === 1;
+      const how = fresh ? 'fresh connection' : 'keep-alive';
+      const reply = await get(port, '/a', fresh ? false : agent).catch((error: Error) => error);
+      if (reply instanceof Error) return `${how}: ${reply.message}`;
+      if (reply.status === 200 && reply.body === 'A') return null;
+      return `${how}: status ${reply.status}: ${reply.body.slice(0, 100)}`;
     },
-  };
+  });
 }
 
 test('a config that fails validation exits 1 with file:line:col and starts nothing', async () => {
@@ -230,7 +203,7 @@ test('a changed listener address is logged as needing a restart and the old list
   await assert.rejects(get(other, '/b', false), /ECONNREFUSED/);
 });
 
-test('a worker killed with SIGKILL is respawned while the other keeps serving', async () => {
+test('a worker killed with SIGKILL is respawned while the other keeps serving', async (t) => {
   const ready = await gateway.ready();
   const victim = (ready.pids as number[])[0]!;
   process.kill(victim, 'SIGKILL');
@@ -241,7 +214,7 @@ test('a worker killed with SIGKILL is respawned while the other keeps serving', 
   );
   assert.equal(exited.signal, 'SIGKILL');
   // The dead worker's listener is gone with it: every new connection lands on the survivor.
-  const load = startLoad(port, { concurrency: 4, maxRequests: 400, maxMs: 8_000 });
+  const load = loadA(t, { concurrency: 4, maxRequests: 400, maxMs: 8_000 });
   const respawned = await gateway.waitForLog((l) => l.msg === 'worker respawned', 15_000, 'worker respawned');
   assert.notEqual(respawned.pid, victim);
   assert.equal(respawned.generation, 3, 'the respawned worker runs the current generation');
@@ -251,8 +224,8 @@ test('a worker killed with SIGKILL is respawned while the other keeps serving', 
   assert.equal(result.failed, 0, result.errors.slice(0, 5).join('\n'));
 });
 
-test('SIGUSR2 replaces every worker one at a time under load', async () => {
-  const load = startLoad(port, { concurrency: 6, maxRequests: 20_000, maxMs: 30_000 });
+test('SIGUSR2 replaces every worker one at a time under load', async (t) => {
+  const load = loadA(t, { concurrency: 6, maxRequests: 20_000, maxMs: 30_000 });
   await sleep(200);
   gateway.child.kill('SIGUSR2');
   const finished = await gateway.waitForLog(

@@ -1,10 +1,12 @@
 // Starts the real `gatehouse` CLI as a child process for end-to-end tests and reads its JSON log
 // lines. Nothing here imitates a Gatehouse component: the gateway under test is the real program.
+// Every gateway still running when its test file ends is stopped then, whatever failed before.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { cliPath, freePort, repoRoot } from '../../bench/lib/processes.ts';
 
 // Where the repository and the CLI are, and a free loopback port: the bench starts the same
@@ -49,6 +51,14 @@ export async function runCli(
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
+/** The gateways of this test file that have not exited. */
+const running = new Set<GatewayProcess>();
+
+// Registered when this module loads, so on the file's root: it runs after every test and suite hook,
+// failed or not. A test that fails before its own stop, or a start that never became ready, would
+// otherwise leave a gateway whose pipes keep `node --test` waiting for ever.
+after(() => Promise.all([...running].map((gateway) => gateway.stop())));
+
 /** A running `gatehouse run` (or any long-running CLI command) whose JSON log lines are collected. */
 export class GatewayProcess {
   readonly child: ChildProcess;
@@ -65,6 +75,9 @@ export class GatewayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = once(this.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    running.add(this);
+    const forget = () => running.delete(this);
+    this.exited.then(forget, forget);
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => this.onData(chunk));
     this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
@@ -165,6 +178,12 @@ export async function startGateway(
     // The suite owns its machine: let the gateway turn on tcp_migrate_req so rolling restarts lose nothing.
     { GATEHOUSE_LOG_FORMAT: 'json', GATEHOUSE_TCP_MIGRATE_REQ: 'set', ...options.env },
   );
-  await gateway.ready(options.readyTimeoutMs);
+  try {
+    await gateway.ready(options.readyTimeoutMs);
+  } catch (error) {
+    // The caller never gets this gateway to stop.
+    await gateway.stop('SIGKILL');
+    throw error;
+  }
   return gateway;
 }
