@@ -49,6 +49,7 @@ export class LocalHistogram {
     this.name = name;
     this.help = help;
     this.bounds = bounds;
+    // The registry reads only name, help, type, aggregator and get(); its type admits prom-client's own classes alone.
     (client.register as unknown as { registerMetric(m: unknown): void }).registerMetric(this);
   }
 

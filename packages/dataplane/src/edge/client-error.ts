@@ -5,8 +5,12 @@ import type { Duplex } from 'node:stream';
 import { ERROR_KINDS } from '../errors.ts';
 import { rawErrorResponse } from '../request/error-response.ts';
 
-interface HttpSocketState {
-  _httpMessage?: { headersSent?: boolean } | null;
+/**
+ * The response in progress on an HTTP/1 server connection: Node's server keeps it on the socket as
+ * `_httpMessage`, which no public type lists; null or undefined when the connection is idle.
+ */
+export function responseInProgress(socket: Duplex): { headersSent?: boolean } | null | undefined {
+  return (socket as unknown as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
 }
 
 /** Written whole and then the connection closes: no request exists yet, so no id and no route. */
@@ -48,8 +52,7 @@ const LINGER_MS = 2_000;
  */
 export function onClientError(err: Error & { code?: string }, socket: Duplex): number {
   const status = clientErrorStatus(err);
-  const state = socket as unknown as HttpSocketState;
-  const responding = state._httpMessage?.headersSent === true;
+  const responding = responseInProgress(socket)?.headersSent === true;
   if (status === 0 || !socket.writable || responding) {
     socket.destroy();
     return 0;

@@ -12,6 +12,7 @@
 // stream and a small record on the session: no closure per stream.
 import { H2_DROPPED_RESPONSE } from '../request/hop-by-hop.ts';
 import http2 from 'node:http2';
+import type { Server as NetServer } from 'node:net';
 import type { LimitsConfig, TimeoutsConfig } from '@gatehouse/config';
 import { onClientError } from './client-error.ts';
 
@@ -23,8 +24,6 @@ export interface EdgeLimits {
 }
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_CANCEL, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
-/** The limits a session was opened under (a new generation's apply to new sessions). */
-const kSessionEdge = Symbol('gatehouse.h2SessionEdge');
 
 interface ResetWindow {
   start: number;
@@ -32,18 +31,31 @@ interface ResetWindow {
   max: number;
   windowMs: number;
 }
-const kResets = Symbol('gatehouse.h2Resets');
-type SessionWithResets = http2.ServerHttp2Session & { [kResets]?: ResetWindow };
-// Node clears `stream.session` before 'close', so the stream keeps its own reference.
-const kOwner = Symbol('gatehouse.h2Owner');
-// The stream's request deadline (timeouts.request), and whether it fired.
-const kDeadline = Symbol('gatehouse.h2Deadline');
-const kTimedOut = Symbol('gatehouse.h2TimedOut');
-type StreamWithSession = http2.ServerHttp2Stream & {
-  [kOwner]?: SessionWithResets;
-  [kDeadline]?: NodeJS.Timeout;
-  [kTimedOut]?: boolean;
-};
+
+// The edge's state rides on the server, session and stream objects themselves, so the shared
+// listeners below read it with one property access and no closure per session or stream.
+declare module 'net' {
+  interface Server {
+    /** The limits applyEdgeLimits last applied; each new h2 session takes them. */
+    edgeLimits?: EdgeLimits | undefined;
+  }
+}
+declare module 'http2' {
+  interface Http2Session {
+    /** The limits the session was opened under (a new generation's apply to new sessions). */
+    edgeLimits?: EdgeLimits | undefined;
+    /** The peer's stream resets in the current window; unset when the limit is off. */
+    h2ResetWindow?: ResetWindow | undefined;
+  }
+  interface Http2Stream {
+    /** The stream's session: Node clears `stream.session` before 'close', when it is still needed. */
+    owningSession?: Http2Session | undefined;
+    /** The stream's request deadline (timeouts.request), until it fires or the request body ends. */
+    requestDeadline?: NodeJS.Timeout | undefined;
+    /** Set when the request deadline ended the stream. */
+    requestTimedOut?: boolean | undefined;
+  }
+}
 
 /** Used until applyEdgeLimits gives the configured ones: the config's own defaults. */
 const DEFAULT_LIMITS: LimitsConfig = Object.freeze({
@@ -111,6 +123,7 @@ export function createSecureServer(
   return server;
 }
 
+/** What Node's HTTP/1 side reads from the server object; the h2 server's type does not list them. */
 interface Http1Switches {
   maxHeaderSize?: number;
   maxHeadersCount?: number | null;
@@ -127,8 +140,8 @@ interface Http1Switches {
  * The HTTP/1.1 parser limits and timeouts, for an http.Server or the HTTP/1 side of this h2 server
  * (Node reads them from the server object for each new connection), plus the h2 reset window.
  */
-export function applyEdgeLimits(server: object, edge: EdgeLimits): void {
-  const s = server as Http1Switches & { [kEdge]?: EdgeLimits };
+export function applyEdgeLimits(server: NetServer, edge: EdgeLimits): void {
+  const s = server as Http1Switches;
   const { limits, timeouts } = edge;
   s.maxHeaderSize = limits.maxHeaderBytes;
   // One above the limit, so that rejectRequest sees the excess and answers 431 instead of Node
@@ -143,9 +156,8 @@ export function applyEdgeLimits(server: object, edge: EdgeLimits): void {
   s.connectionsCheckingInterval = connectionsCheckingInterval(timeouts);
   s.requireHostHeader = true;
   if (limits.maxConnectionsPerWorker > 0) s.maxConnections = limits.maxConnectionsPerWorker;
-  s[kEdge] = edge;
+  server.edgeLimits = edge;
 }
-const kEdge = Symbol('gatehouse.edgeLimits');
 
 /** Often enough for the header and request deadlines to bite on time, at most once a second. */
 export function connectionsCheckingInterval(timeouts: Pick<TimeoutsConfig, 'requestHeaderMs'>): number {
@@ -153,10 +165,10 @@ export function connectionsCheckingInterval(timeouts: Pick<TimeoutsConfig, 'requ
 }
 
 function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Session): void {
-  const edge = (this as unknown as { [kEdge]?: EdgeLimits })[kEdge];
+  const edge = this.edgeLimits;
   const limits = edge?.limits ?? DEFAULT_LIMITS;
   if (limits.h2MaxResetsPerWindow > 0) {
-    (session as SessionWithResets)[kResets] = {
+    session.h2ResetWindow = {
       start: Date.now(),
       resets: 0,
       max: limits.h2MaxResetsPerWindow,
@@ -165,7 +177,7 @@ function onSession(this: http2.Http2SecureServer, session: http2.ServerHttp2Sess
   }
   session.on('stream', onStream);
   if (edge !== undefined) {
-    (session as unknown as { [kSessionEdge]?: EdgeLimits })[kSessionEdge] = edge;
+    session.edgeLimits = edge;
     // The configured stream limit, also when the limits arrived after the server was created.
     session.settings({ maxConcurrentStreams: edge.limits.maxConcurrentStreams });
     session.setTimeout(Math.max(edge.timeouts.keepAliveMs, edge.timeouts.requestMs), onSessionIdle);
@@ -178,37 +190,37 @@ function onSessionIdle(this: http2.ServerHttp2Session): void {
   setTimeout(destroySession, 1000, this).unref();
 }
 
-function destroySession(session: http2.ServerHttp2Session): void {
+function destroySession(session: http2.Http2Session): void {
   if (!session.destroyed) session.destroy();
 }
 
-function onStream(this: SessionWithResets, stream: StreamWithSession): void {
-  stream[kOwner] = this;
+function onStream(this: http2.ServerHttp2Session, stream: http2.ServerHttp2Stream): void {
+  stream.owningSession = this;
   stream.on('close', onStreamClose);
   // Each stream gets the whole-request deadline an HTTP/1.1 request has (timeouts.request): its
   // body must have arrived by then. Without it a body trickled a byte at a time holds the stream,
   // and the backend request behind it, for as long as the client likes; the session's idle timer
   // never fires while bytes keep coming.
-  const requestMs = (this as unknown as { [kSessionEdge]?: EdgeLimits })[kSessionEdge]?.timeouts.requestMs ?? 0;
+  const requestMs = this.edgeLimits?.timeouts.requestMs ?? 0;
   if (requestMs > 0 && !stream.endAfterHeaders) {
-    stream[kDeadline] = setTimeout(onStreamDeadline, requestMs, stream);
+    stream.requestDeadline = setTimeout(onStreamDeadline, requestMs, stream);
     stream.once('end', clearStreamDeadline);
   }
 }
 
-function clearStreamDeadline(this: StreamWithSession): void {
-  const timer = this[kDeadline];
+function clearStreamDeadline(this: http2.ServerHttp2Stream): void {
+  const timer = this.requestDeadline;
   if (timer !== undefined) {
     clearTimeout(timer);
-    this[kDeadline] = undefined;
+    this.requestDeadline = undefined;
   }
 }
 
 /** The request did not arrive in time: 408 if nothing was answered yet, else the stream is cancelled. */
-function onStreamDeadline(stream: StreamWithSession): void {
-  stream[kDeadline] = undefined;
+function onStreamDeadline(stream: http2.ServerHttp2Stream): void {
+  stream.requestDeadline = undefined;
   if (stream.destroyed || stream.closed) return;
-  stream[kTimedOut] = true;
+  stream.requestTimedOut = true;
   h2Stats.streamsTimedOut++;
   if (!stream.headersSent) {
     stream.respond({ ':status': 408, 'content-length': '0' }, { endStream: true });
@@ -221,20 +233,20 @@ function onStreamDeadline(stream: StreamWithSession): void {
 
 /** Whether a stream was ended by its request deadline (the access log then says 408). */
 export function h2StreamTimedOut(stream: http2.ServerHttp2Stream | undefined): boolean {
-  return stream !== undefined && (stream as StreamWithSession)[kTimedOut] === true;
+  return stream !== undefined && stream.requestTimedOut === true;
 }
 
-function onStreamClose(this: StreamWithSession): void {
-  if (this[kDeadline] !== undefined) {
-    clearTimeout(this[kDeadline]);
-    this[kDeadline] = undefined;
+function onStreamClose(this: http2.ServerHttp2Stream): void {
+  if (this.requestDeadline !== undefined) {
+    clearTimeout(this.requestDeadline);
+    this.requestDeadline = undefined;
   }
   // A stream closed with an error code before we finished answering: the peer reset it (or an error
   // did). Normal completions close with NO_ERROR.
   if (this.rstCode === NGHTTP2_NO_ERROR || this.rstCode === undefined) return;
-  const session = this[kOwner];
+  const session = this.owningSession;
   if (session === undefined || session.destroyed) return;
-  const window = session[kResets];
+  const window = session.h2ResetWindow;
   if (window === undefined) return;
   const now = Date.now();
   if (now - window.start > window.windowMs) {

@@ -5,7 +5,6 @@
 // the worker's life and only their settings and TLS store change with a new generation.
 import { answerHttpChallenge, interceptAlpnChallenges } from './acme-challenges.ts';
 import http from 'node:http';
-import type { ServerHttp2Session } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import type { TLSSocket, Server as TlsServer } from 'node:tls';
 import type { ListenAddress } from '@gatehouse/config';
@@ -14,61 +13,18 @@ import type { Forwarder } from '../request/forwarder.ts';
 import type { Generation } from '../generation.ts';
 import { applyEdgeLimits, connectionsCheckingInterval, createSecureServer, type RequestHandler } from './http2.ts';
 import { metrics } from '../metrics.ts';
-import { onClientError } from './client-error.ts';
+import { onClientError, responseInProgress } from './client-error.ts';
 import { serverDefaultContext, sessionTickets } from '../tls/session-tickets.ts';
 import { installSniStore } from '../tls/active-sni.ts';
 import { rotateTicketKeys, settleTicketHook } from '../tls/ticket-hook.ts';
 import { keepPresentedChains, registerContext, tagHandshake } from '../tls/connection-trust.ts';
-
-export type ListenerName = 'web' | 'webSecure';
-
-interface Listener {
-  name: ListenerName;
-  address: ListenAddress;
-  server: http.Server | TlsServer;
-  /** Open client connections, for drain and gh:stats. */
-  sockets: Set<Socket>;
-  /** Open HTTP/2 sessions (HTTPS listener), closed gracefully on drain. */
-  sessions: Set<ServerHttp2Session>;
-  gauge: { inc(): void; dec(): void };
-}
-
-const kListener = Symbol('gatehouse.listener');
-type ListenerCarrier = { [kListener]?: Listener };
+import { type Listener, type ListenerName, trackConnections } from './open-connections.ts';
 
 /** reusePort needs Linux (SO_REUSEPORT load balancing) and Node >= 22.12. */
 export function reusePortSupported(): boolean {
   if (process.platform !== 'linux') return false;
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   return major > 22 || (major === 22 && minor >= 12);
-}
-
-function onConnection(this: http.Server | TlsServer, socket: Socket): void {
-  const listener = (this as unknown as ListenerCarrier)[kListener];
-  if (listener === undefined) return;
-  listener.sockets.add(socket);
-  listener.gauge.inc();
-  (socket as unknown as ListenerCarrier)[kListener] = listener;
-  socket.once('close', onSocketClose);
-}
-
-function onSession(this: http.Server | TlsServer, session: ServerHttp2Session): void {
-  const listener = (this as unknown as ListenerCarrier)[kListener];
-  if (listener === undefined) return;
-  listener.sessions.add(session);
-  (session as unknown as ListenerCarrier)[kListener] = listener;
-  session.once('close', onSessionClose);
-}
-
-function onSessionClose(this: ServerHttp2Session): void {
-  (this as unknown as ListenerCarrier)[kListener]?.sessions.delete(this);
-}
-
-function onSocketClose(this: Socket): void {
-  const listener = (this as unknown as ListenerCarrier)[kListener];
-  if (listener === undefined) return;
-  listener.sockets.delete(this);
-  listener.gauge.dec();
 }
 
 function onSecureConnection(this: TlsServer, socket: TLSSocket): void {
@@ -158,7 +114,8 @@ export class Listeners {
       server.on('clientError', onHttpClientError);
       // A client that sends its request and then half-closes (`printf 'GET / ...' | nc`, scripts that
       // shutdown(SHUT_WR)) still gets its answer, as from nginx: by default Node's server takes the
-      // FIN for an abort. The connection is closed once the last response is written.
+      // FIN for an abort. The connection is closed once the last response is written. (A field of
+      // Node's http.Server that its types do not list.)
       (server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
       applyLimits(server, generation);
       addresses.push(await this.listen('web', web, server, forwarder, 'http'));
@@ -170,7 +127,7 @@ export class Listeners {
         generation.sni.serverOptions() as import('node:http2').SecureServerOptions,
         forwarder.handleRequest as RequestHandler,
         { limits: gateway.limits, timeouts },
-      ) as unknown as TlsServer;
+      );
       installSniStore(server, generation.sni);
       keepPresentedChains(server, generation.sni.clientAuth.requestCert);
       const ownContext = serverDefaultContext(server);
@@ -203,9 +160,7 @@ export class Listeners {
       sessions: new Set(),
       gauge: metrics.activeConnections.labels(name),
     };
-    (server as unknown as ListenerCarrier)[kListener] = listener;
-    server.on('connection', onConnection);
-    server.on('session', onSession);
+    trackConnections(server, listener);
     server.on('upgrade', forwarder.handleUpgrade);
     const reusePort = reusePortSupported();
     await new Promise<void>((resolve, reject) => {
@@ -277,7 +232,7 @@ export class Listeners {
       (l.server as http.Server).keepAliveTimeout = idleGraceMs;
       for (const socket of l.sockets) {
         // Idle keep-alive (no response in progress): Node's own keep-alive timer closes it.
-        if ((socket as unknown as { _httpMessage?: unknown })._httpMessage == null) socket.setTimeout(idleGraceMs);
+        if (responseInProgress(socket) == null) socket.setTimeout(idleGraceMs);
       }
       // h2: GOAWAY, so clients open no new stream; streams in flight finish.
       for (const session of l.sessions) if (!session.closed) session.close();

@@ -14,9 +14,16 @@ import { type IdleTracked, SessionTable } from './session-table.ts';
 /** Datagrams a new session holds while its upstream socket connects (resolves the target name). */
 const MAX_PENDING = 32;
 
-const kForward = Symbol('gatehouse.passthrough.udp-forward');
-const kSession = Symbol('gatehouse.passthrough.udp-session');
-type Tagged = { [kForward]?: UdpForward; [kSession]?: UdpSession };
+// The listening socket and each session's upstream socket carry their forward (and session), so
+// the shared handlers below need no closure per session.
+declare module 'dgram' {
+  interface Socket {
+    /** The pass-through forward this listening or upstream socket belongs to. */
+    udpForward?: UdpForward | undefined;
+    /** The client session an upstream socket relays for. */
+    udpSession?: UdpSession | undefined;
+  }
+}
 
 interface UdpSession extends IdleTracked {
   key: string;
@@ -29,29 +36,29 @@ interface UdpSession extends IdleTracked {
 }
 
 function onClientDatagram(this: Socket, message: Buffer, remote: RemoteInfo): void {
-  (this as unknown as Tagged)[kForward]?.fromClient(message, remote);
+  this.udpForward?.fromClient(message, remote);
 }
 
 function onUpstreamDatagram(this: Socket, message: Buffer): void {
-  const session = (this as unknown as Tagged)[kSession];
+  const session = this.udpSession;
   if (session === undefined || session.closed) return;
-  (this as unknown as Tagged)[kForward]?.toClient(session, message);
+  this.udpForward?.toClient(session, message);
 }
 
 function onUpstreamConnect(this: Socket): void {
-  const session = (this as unknown as Tagged)[kSession];
+  const session = this.udpSession;
   if (session === undefined || session.closed || session.pending === null) return;
   const pending = session.pending;
   session.pending = null;
-  (this as unknown as Tagged)[kForward]?.series.opened.inc();
+  this.udpForward?.series.opened.inc();
   for (const message of pending) this.send(message);
 }
 
 /** Unresolvable target, refused port (ICMP), closed socket: the session ends; the client may retry. */
 function onUpstreamError(this: Socket): void {
-  const session = (this as unknown as Tagged)[kSession];
+  const session = this.udpSession;
   if (session === undefined) return;
-  const forward = (this as unknown as Tagged)[kForward];
+  const forward = this.udpForward;
   if (session.pending !== null) forward?.series.dialFailed.inc();
   forward?.end(session);
 }
@@ -95,7 +102,7 @@ export class UdpForward {
         resolve();
       });
     });
-    (socket as unknown as Tagged)[kForward] = this;
+    socket.udpForward = this;
     socket.on('message', onClientDatagram);
     // A send to a client that is gone reports here; the session expires on its own.
     socket.on('error', ignore);
@@ -157,9 +164,8 @@ export class UdpForward {
     };
     this.sessions.add(key, session);
     this.series.active.inc();
-    const tagged = upstream as unknown as Tagged;
-    tagged[kForward] = this;
-    tagged[kSession] = session;
+    upstream.udpForward = this;
+    upstream.udpSession = session;
     upstream.on('message', onUpstreamDatagram);
     upstream.on('error', onUpstreamError);
     upstream.once('connect', onUpstreamConnect);

@@ -30,7 +30,7 @@ const sniSlots = new WeakMap<object, symbol | null>();
 function sniSlotOf(server: object): symbol | null {
   let slot = sniSlots.get(server);
   if (slot === undefined) {
-    const holder = server as Record<symbol, unknown>;
+    const holder = symbolFields(server);
     slot = Object.getOwnPropertySymbols(server).find((s) => holder[s] === sniCallback) ?? null;
     sniSlots.set(server, slot);
   }
@@ -40,9 +40,15 @@ function sniSlotOf(server: object): symbol | null {
 /** The SNI callback a server holds now (undefined: none, the server's own context serves every name). */
 export function sniCallbackOf(server: object): unknown {
   const slot = sniSlotOf(server);
-  return slot === null ? SNI_CALLBACK : (server as Record<symbol, unknown>)[slot];
+  return slot === null ? SNI_CALLBACK : symbolFields(server)[slot];
 }
 
+/** A server's symbol-keyed fields, where Node keeps private state such as the SNICallback. */
+function symbolFields(server: object): Record<symbol, unknown> {
+  return server as Record<symbol, unknown>;
+}
+
+/** Fields of Node's tls.Server that its types do not list. */
 interface ServerSwitches {
   requestCert: boolean;
   rejectUnauthorized: boolean;
@@ -66,7 +72,7 @@ export function installSniStore(server: TlsServer | null, store: SniStore): void
   // One certificate: the server's own context answers every name, so no handshake needs to call
   // into JavaScript to pick one. Node reads the callback from the server for each new connection.
   const slot = sniSlotOf(server);
-  if (slot !== null) (server as unknown as Record<symbol, unknown>)[slot] = store.picksByName ? sniCallback : undefined;
+  if (slot !== null) symbolFields(server)[slot] = store.picksByName ? sniCallback : undefined;
   switches.requestCert = store.clientAuth.requestCert;
   switches.rejectUnauthorized = store.clientAuth.rejectAtHandshake;
 }

@@ -192,8 +192,15 @@ export function modeForHost(policy: ClientAuthPolicy, name: string): ClientAuthM
   return key.slice(0, key.indexOf('\u0000')) as ClientAuthMode;
 }
 
-const kVerdicts = Symbol('gatehouse.clientAuthVerdicts');
-type VerdictCarrier = { [kVerdicts]?: Map<RoutePolicy, ErrorKind | null> };
+// What checkClientAuth learns about a connection holds for its next requests: kept on the socket.
+declare module 'tls' {
+  interface TLSSocket {
+    /** Whether the peer sent a certificate at all. */
+    certificatePresented?: boolean | undefined;
+    /** Allow-list verdicts of this connection's verified identity, by route policy. */
+    allowListVerdicts?: Map<RoutePolicy, ErrorKind | null> | undefined;
+  }
+}
 
 /** The slice of a request this module reads (HTTP/1 IncomingMessage or HTTP/2 compat request). */
 export type AuthRequest = Pick<IncomingMessage, 'socket' | 'headers'> & {
@@ -239,11 +246,10 @@ export function checkClientAuth(policy: ClientAuthPolicy, routeName: string, req
   const identity = peerIdentity(socket);
   if (identity === null) return ERROR_KINDS.clientCertRequired;
   // An allow-list verdict depends only on (connection, route): keep it for the next request.
-  const carrier = socket as unknown as VerdictCarrier;
-  let verdicts = carrier[kVerdicts];
+  let verdicts = socket.allowListVerdicts;
   if (verdicts === undefined) {
     verdicts = new Map();
-    carrier[kVerdicts] = verdicts;
+    socket.allowListVerdicts = verdicts;
   }
   let verdict = verdicts.get(route);
   if (verdict === undefined) {
@@ -263,16 +269,12 @@ export function allowListVerdict(
   return null;
 }
 
-const kPresented = Symbol('gatehouse.certPresented');
-type PresentedCarrier = { [kPresented]?: boolean };
-
 /** Did the peer send a certificate at all? Cached per connection. */
 function presentedCertificate(socket: TLSSocket): boolean {
-  const carrier = socket as unknown as PresentedCarrier;
-  let presented = carrier[kPresented];
+  let presented = socket.certificatePresented;
   if (presented === undefined) {
     presented = socket.getPeerX509Certificate() !== undefined;
-    carrier[kPresented] = presented;
+    socket.certificatePresented = presented;
   }
   return presented;
 }

@@ -39,8 +39,12 @@ export interface CompiledClientIdentity {
   readonly fieldsKey: string;
 }
 
-const kIdentity = Symbol('gatehouse.peerIdentity');
-type IdentityCarrier = { [kIdentity]?: PeerIdentity | null };
+declare module 'tls' {
+  interface TLSSocket {
+    /** The verified peer's identity, parsed on first use (null: no certificate to read). */
+    peerIdentity?: PeerIdentity | null | undefined;
+  }
+}
 
 /** Per route, at snapshot time. */
 export function compileClientIdentity(route: Pick<RouteConfig, 'clientIdentity'>): CompiledClientIdentity {
@@ -70,13 +74,12 @@ export function tlsSocketOf(req: {
  */
 export function peerIdentity(socket: TLSSocket | null): PeerIdentity | null {
   if (socket === null || socket.authorized !== true) return null;
-  const carrier = socket as unknown as IdentityCarrier;
-  const cached = carrier[kIdentity];
+  const cached = socket.peerIdentity;
   if (cached !== undefined) return cached;
   const cert = socket.getPeerX509Certificate();
   const own = socket.getX509Certificate();
   const identity = cert === undefined ? null : identityOf(cert, own);
-  carrier[kIdentity] = identity;
+  socket.peerIdentity = identity;
   return identity;
 }
 

@@ -18,16 +18,26 @@ import type { SecureContext, Server as TlsServer, TLSSocket } from 'node:tls';
 import { verifyClientChain } from '@gatehouse/pki/client-trust';
 import { ERROR_KINDS, type ErrorKind } from '../errors.ts';
 import type { ClientAuthPolicy } from './client-auth.ts';
+import { nativeContextOf } from './session-tickets.ts';
 
-const kHandshake = Symbol('gatehouse.handshakeTrust');
-const kTrustVerdict = Symbol('gatehouse.trustVerdict');
-const kPresented = Symbol('gatehouse.presentedChain');
-type TrustCarrier = {
-  [kHandshake]?: TrustMark;
-  /** The client's leaf as read before Node's 'secure' handler; its issuerCertificate links hold what it sent. */
-  [kPresented]?: X509Certificate | null;
-  [kTrustVerdict]?: { key: string; denial: ErrorKind | null };
-};
+declare module 'tls' {
+  interface TLSSocket {
+    /** The material the handshake verified the client against (tagHandshake); unset: treated as stale. */
+    handshakeTrust?: TrustMark | undefined;
+    /**
+     * The client's leaf as read before Node's 'secure' handler; its issuerCertificate links hold what
+     * it sent. null from the first key-log line until then (or when no certificate came).
+     */
+    presentedLeaf?: X509Certificate | null | undefined;
+    /** The re-verification against newer material, kept for that material's trustKey. */
+    trustVerdict?: TrustVerdict | undefined;
+  }
+}
+
+interface TrustVerdict {
+  key: string;
+  denial: ErrorKind | null;
+}
 
 /** The material a handshake was verified against; one object per generation, shared by its sockets. */
 interface TrustMark {
@@ -58,10 +68,11 @@ export function registerContext(context: SecureContext, policy: ClientAuthPolicy
     markOf.set(policy, mark);
     for (const ca of policy.trust.anchors) knownCas.set(ca.fingerprint256, ca);
   }
-  const native = (context as unknown as { context?: object }).context;
+  const native = nativeContextOf(context);
   if (native !== undefined) marks.set(native, mark);
 }
 
+/** Where Node keeps a socket's context (no public type): the SNI pick, else the server's default. */
 interface HandshakeInternals {
   _handle?: { sni_context?: object } | null;
   _tlsOptions?: { secureContext?: { context?: object } };
@@ -80,22 +91,21 @@ export function keepPresentedChains(server: TlsServer, requestCert: boolean): vo
 }
 
 function onKeylog(_line: Buffer, socket: TLSSocket): void {
-  const carrier = socket as unknown as TrustCarrier;
   // Several key-log lines per handshake: one listener per socket.
-  if (carrier[kPresented] !== undefined) return;
-  carrier[kPresented] = null;
+  if (socket.presentedLeaf !== undefined) return;
+  socket.presentedLeaf = null;
   socket.prependOnceListener('secure', keepPresented);
 }
 
 function keepPresented(this: TLSSocket): void {
-  (this as unknown as TrustCarrier)[kPresented] = this.getPeerX509Certificate() ?? null;
+  this.presentedLeaf = this.getPeerX509Certificate() ?? null;
 }
 
 /** On 'secureConnection': which material this handshake was verified against. */
 export function tagHandshake(socket: TLSSocket): void {
   const internals = socket as unknown as HandshakeInternals;
   const native = internals._handle?.sni_context ?? internals._tlsOptions?.secureContext?.context;
-  (socket as unknown as TrustCarrier)[kHandshake] = (native !== undefined && marks.get(native)) || STALE;
+  socket.handshakeTrust = (native !== undefined && marks.get(native)) || STALE;
 }
 
 /**
@@ -103,10 +113,9 @@ export function tagHandshake(socket: TLSSocket): void {
  * Called only for authorized connections of routes that look at certificates.
  */
 export function trustDenial(policy: ClientAuthPolicy, socket: TLSSocket): ErrorKind | null {
-  const carrier = socket as unknown as TrustCarrier;
-  const handshake = carrier[kHandshake] ?? STALE;
+  const handshake = socket.handshakeTrust ?? STALE;
   if (handshake.trustKey === policy.trustKey) return null;
-  const cached = carrier[kTrustVerdict];
+  const cached = socket.trustVerdict;
   if (cached !== undefined && cached.key === policy.trustKey) return cached.denial;
   const chain = peerChain(socket);
   let denial: ErrorKind | null = null;
@@ -120,7 +129,7 @@ export function trustDenial(policy: ClientAuthPolicy, socket: TLSSocket): ErrorK
     });
     if (failure !== null) denial = VERIFY_KINDS[failure] ?? ERROR_KINDS.clientCertInvalid;
   }
-  carrier[kTrustVerdict] = { key: policy.trustKey, denial };
+  socket.trustVerdict = { key: policy.trustKey, denial };
   return denial;
 }
 
@@ -134,7 +143,7 @@ const VERIFY_KINDS: Readonly<Record<string, ErrorKind>> = Object.freeze({
 
 /** The peer's certificates as it sent them, leaf first. */
 function peerChain(socket: TLSSocket): X509Certificate[] {
-  const presented = (socket as unknown as TrustCarrier)[kPresented];
+  const presented = socket.presentedLeaf;
   if (presented) {
     const chain = [presented];
     for (

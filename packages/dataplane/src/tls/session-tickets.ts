@@ -108,7 +108,7 @@ export class SessionTicketKeys {
    * current key it holds (`ticketKeys`).
    */
   install(context: SecureContext, hook: boolean): boolean {
-    const native = nativeOf(context);
+    const native = nativeContextOf(context);
     if (native === undefined || typeof native.enableTicketKeyCallback !== 'function') return false;
     native.onticketkeycallback = this.callback;
     if (!hook) return false;
@@ -118,12 +118,13 @@ export class SessionTicketKeys {
 
   /** Whether this Node's contexts have the ticket-key hook (`context`: any of them). */
   available(context: SecureContext): boolean {
-    return typeof nativeOf(context)?.enableTicketKeyCallback === 'function';
+    return typeof nativeContextOf(context)?.enableTicketKeyCallback === 'function';
   }
 }
 
-function nativeOf(context: SecureContext): NativeContext | undefined {
-  return (context as unknown as { context?: NativeContext }).context;
+/** The native context behind a tls.SecureContext (Node's types give it as `any`). */
+export function nativeContextOf(context: SecureContext): NativeContext | undefined {
+  return context.context;
 }
 
 /** This worker's keys. */

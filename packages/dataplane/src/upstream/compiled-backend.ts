@@ -30,7 +30,8 @@ export interface BackendProxyOptions {
  * Transfer-Encoding: RFC 9112 §6.3): http-proxy-3 pipes `options.buffer` when given, so the upstream
  * request is just ended instead of wiring a stream pipe (six listeners added and removed) from a
  * client request that carries nothing. Node's server still drains the client request after the
- * response, as for every request nobody read.
+ * response, as for every request nobody read. Only `pipe` is ever called on it, so it stands in for
+ * the whole Stream that the option's type asks for.
  */
 export const NO_BODY = Object.freeze({
   pipe<T extends { end(): unknown }>(destination: T): T {

@@ -165,6 +165,7 @@ export class UpstreamPool {
     const agent = new http.Agent(poolOptions());
     // Plain http has no SNI: an empty servername stops Node from deriving one from the Host
     // header for every request (normalizeServerName), which is pure waste here.
+    // `options` is the agent's own copy of its options, which Node's types do not list.
     (agent as unknown as { options: { servername?: string } }).options.servername = '';
     return agent;
   }
