@@ -6,11 +6,12 @@
 // calls `collect()`. Histogram children are resolved once per route and backend when a generation
 // is built. Route records are kept by name across generations, so no count is lost on a swap.
 import cluster from 'node:cluster';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import client from 'prom-client';
 import { DURATION_BUCKETS, type RouteTrafficSample, type StatsMessage } from './messages.ts';
 import { HistogramSeries, LocalHistogram } from './local-histogram.ts';
 import { counter, gauge } from './metric-families.ts';
+import { LoopUtilizationReader } from './loop-utilization.ts';
 
 // The bounds are part of gh:stats (route samples carry counts per bucket), so messages.ts owns them.
 export { DURATION_BUCKETS } from './messages.ts';
@@ -101,16 +102,9 @@ function flushRequestCounts(counter: client.Counter<'route' | 'method' | 'code'>
 
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
 loopDelay.enable();
-let lastElu = performance.eventLoopUtilization();
-let lastEluValue = 0;
-
-/** Event-loop utilisation since the previous call (0..1). */
-function sampleEventLoopUtilization(): number {
-  const now = performance.eventLoopUtilization();
-  lastEluValue = performance.eventLoopUtilization(now, lastElu).utilization;
-  lastElu = now;
-  return lastEluValue;
-}
+/** Each reader of the event-loop utilisation gets the share since its own previous read. */
+const scrapeUtilization = new LoopUtilizationReader();
+const statsUtilization = new LoopUtilizationReader();
 
 /** Mean event-loop delay in ms since the monitor was last reset (for gh:stats). */
 function eventLoopLagMs(): number {
@@ -170,7 +164,7 @@ export const metrics = {
     help: 'Share of time each worker event loop was busy since the previous scrape (0..1)',
     labelNames: ['worker'] as const,
     collect() {
-      this.labels(workerLabel).set(sampleEventLoopUtilization());
+      this.labels(workerLabel).set(scrapeUtilization.sample());
     },
   }),
 };
@@ -244,7 +238,7 @@ export function statsReply(id: number, generation: number, startedAt: number, ac
     requests: servedCount(),
     activeConnections,
     eventLoopLagMs: eventLoopLagMs(),
-    eventLoopUtilization: sampleEventLoopUtilization(),
+    eventLoopUtilization: statsUtilization.sample(),
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
     routes: routeTrafficSamples(),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { countServed, DURATION_BUCKETS, methodIndex, promClient, routeMetricsFor, statsReply } from '../src/metrics.ts';
 
 describe('metrics', () => {
@@ -45,4 +46,31 @@ describe('metrics', () => {
     assert.ok(after.rssBytes > 0 && after.heapUsedBytes > 0);
     assert.ok(after.eventLoopUtilization >= 0 && after.eventLoopUtilization <= 1);
   });
+
+  it('gives the scrape and gh:stats each the event-loop utilisation since its own previous read', async () => {
+    const gauge = promClient.register.getSingleMetric('gatehouse_worker_event_loop_utilization');
+    assert.ok(gauge !== undefined);
+    const scraped = async () => (await gauge.get()).values[0]?.value ?? -1;
+    // Node measures nothing before the event loop's first turn, which a test file's first tests precede.
+    await sleep(1);
+    await scraped();
+    statsReply(1, 1, Date.now(), 0);
+    // Busy for 200 ms, then one reader reads, then the loop idles briefly: the other reader's window
+    // still holds the busy time (with one shared baseline it would see only the idle stretch).
+    busyFor(200);
+    assert.ok((await scraped()) > 0.5);
+    await sleep(20);
+    assert.ok(statsReply(2, 1, Date.now(), 0).eventLoopUtilization > 0.5);
+    busyFor(200);
+    assert.ok(statsReply(3, 1, Date.now(), 0).eventLoopUtilization > 0.5);
+    await sleep(20);
+    assert.ok((await scraped()) > 0.5);
+  });
 });
+
+function busyFor(ms: number): void {
+  const end = performance.now() + ms;
+  let spins = 0;
+  while (performance.now() < end) spins++;
+  assert.ok(spins > 0);
+}
