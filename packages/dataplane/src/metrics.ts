@@ -149,6 +149,11 @@ export const metrics = {
     'TLS handshakes that resumed a session (tickets shared by all workers)',
   ),
   activeConnections: gauge('gatehouse_active_connections', 'Open client connections, by listener', ['listener']),
+  strayErrors: counter(
+    'gatehouse_worker_stray_errors_total',
+    'Errors no handler caught (logged; the worker goes on), by kind: uncaught_exception, unhandled_rejection, message_handler',
+    ['kind'],
+  ),
   eventLoopLag: new client.Gauge({
     name: 'gatehouse_worker_event_loop_lag_seconds',
     help: 'Mean event-loop delay of each worker since the previous scrape',

@@ -6,7 +6,8 @@ import { type Send, WorkerRuntime } from './worker.ts';
 
 /**
  * The cluster worker's entry: wire the IPC channel to a WorkerRuntime. A failure in one request
- * must never end the worker, so stray exceptions are logged and counted instead of crashing it.
+ * must never end the worker, so stray exceptions and rejections (and a failed message handler) are
+ * logged and counted (WorkerRuntime.reportStrayError) instead of crashing it.
  */
 function startWorker(): WorkerRuntime {
   if (typeof process.send !== 'function') {
@@ -20,16 +21,10 @@ function startWorker(): WorkerRuntime {
     setImmediate(() => process.exit(code));
   });
   process.on('message', (message) => {
-    runtime.onMessage(message).catch((error: unknown) => {
-      process.stderr.write(`gatehouse worker: ${(error as Error).stack ?? String(error)}\n`);
-    });
+    runtime.onMessage(message).catch((error: unknown) => runtime.reportStrayError('message_handler', error));
   });
-  process.on('uncaughtException', (error) => {
-    process.stderr.write(`gatehouse worker ${process.pid}: uncaught exception: ${error.stack ?? String(error)}\n`);
-  });
-  process.on('unhandledRejection', (error) => {
-    process.stderr.write(`gatehouse worker ${process.pid}: unhandled rejection: ${String(error)}\n`);
-  });
+  process.on('uncaughtException', (error) => runtime.reportStrayError('uncaught_exception', error));
+  process.on('unhandledRejection', (error) => runtime.reportStrayError('unhandled_rejection', error));
   // Normally the primary sends gh:drain. A signal that reaches the worker itself (Ctrl-C in a
   // terminal hits the whole process group; systemd may signal every process of the unit) starts
   // the same drain; a second drain request is a no-op.

@@ -18,7 +18,7 @@ import { Generation, HealthTable } from './generation.ts';
 import { Listeners } from './edge/listeners.ts';
 import { PassThrough } from './passthrough/pass-through.ts';
 import { backendKey, type PrimaryToWorker, type Snapshot, type WorkerToPrimary } from './messages.ts';
-import { collectProcessMetrics, statsReply } from './metrics.ts';
+import { collectProcessMetrics, metrics, statsReply } from './metrics.ts';
 import { LeaseTable } from './middleware/rate-limit/lease-table.ts';
 import { storeState } from './middleware/rate-limit/metrics.ts';
 import { RedisStores } from './middleware/rate-limit/redis-stores.ts';
@@ -31,6 +31,9 @@ export type { AccessRecord };
 
 /** How the runtime answers the primary (over the cluster IPC channel). */
 export type Send = (message: WorkerToPrimary) => void;
+
+/** What left an error that nothing else caught: its `kind` in the log line and the metric. */
+export type StrayErrorKind = 'uncaught_exception' | 'unhandled_rejection' | 'message_handler';
 
 /** For `{gateway.version}` in responseHeaders (the dataplane is released with the gateway). */
 const GATEWAY_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -265,5 +268,19 @@ export class WorkerRuntime {
   /** The configured drain deadline (30 s before any generation). */
   drainDeadlineMs(): number {
     return this.current?.timeouts.drainMs ?? 30_000;
+  }
+
+  /**
+   * An error nothing else caught: one error line (on stderr until the first snapshot brings the log
+   * configuration) and one count in gatehouse_worker_stray_errors_total; the worker goes on.
+   */
+  reportStrayError(kind: StrayErrorKind, error: unknown): void {
+    metrics.strayErrors.inc({ kind });
+    if (this.logger !== null) {
+      this.logger.error({ err: error, kind }, 'error not caught by any handler');
+      return;
+    }
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`gatehouse worker ${process.pid}: ${kind}: ${text}\n`);
   }
 }
