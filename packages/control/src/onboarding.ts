@@ -11,8 +11,10 @@ import type { WorkerPool } from './workers.ts';
 
 /**
  * A freshly forked worker may not listen on its IPC channel yet when the first prepare arrives (a
- * message with no listener is dropped), so a silent new worker gets it again. Long enough that a
- * slow cold start (4-6 s measured on a loaded 2-core machine) rarely sees a duplicate.
+ * message with no listener is dropped), so a silent new worker gets it again. A worker that is only
+ * slow to start (loading its modules takes seconds when several workers start at once on a busy
+ * host) would build the generation twice and log a warning for nothing, so the wait is longer than
+ * such a start usually takes.
  */
 const PREPARE_RESEND_MS = 5_000;
 
