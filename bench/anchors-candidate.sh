@@ -39,6 +39,9 @@ fi
 
 node=$repo/node_modules/node/bin/node
 [[ -x $node ]] || node=${ANCHOR_NODE24:?no Node 24: run npm ci in $repo}
+# The gateway as installed runs the compiled dist/: build it first (turbo replays a cached build), on
+# stderr so that the harness's stdout stays the gateway's.
+PATH="$(dirname "$node"):$PATH" "$repo/node_modules/.bin/turbo" run build --output-logs=errors-only >&2
 
 dir=${ANCHOR_RUN_DIR:-$(mktemp -d)}/$name
 mkdir -p "$dir"
@@ -101,4 +104,4 @@ YAML
 
 export GATEHOUSE_LOG_FORMAT=json
 # shellcheck disable=SC2086 # GATEHOUSE_NODE_FLAGS is a list of flags
-exec "$node" ${GATEHOUSE_NODE_FLAGS:-} "$repo/packages/gatehouse/src/bin.ts" run --config "$config" --workers "$workers"
+exec "$node" --conditions=gatehouse-built ${GATEHOUSE_NODE_FLAGS:-} "$repo/packages/gatehouse/launcher/gatehouse.js" run --config "$config" --workers "$workers"

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash } from '@node-rs/bcrypt';
 import { SignJWT } from 'jose';
+import { builtCli, ensureBuilt } from './lib/processes.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -25,8 +26,6 @@ const flag = (name: string, fallback: number) => {
 const DURATION = flag('duration', 10);
 const CONNECTIONS = flag('connections', 20);
 const WORKERS = flag('workers', 2);
-const here = import.meta.dirname;
-const cli = join(here, '..', 'packages', 'gatehouse', 'src', 'bin.ts');
 const children: ChildProcess[] = [];
 
 function freePort(): Promise<number> {
@@ -114,9 +113,10 @@ middlewares:
     rule: { secret: "${secret}", issuer: bench }
 `,
   );
+  ensureBuilt();
   const gateway = spawn(
     process.execPath,
-    [cli, 'run', '--config', join(dir, 'gatehouse.yaml'), '--workers', String(WORKERS)],
+    [...builtCli, 'run', '--config', join(dir, 'gatehouse.yaml'), '--workers', String(WORKERS)],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, GATEHOUSE_LOG_FORMAT: 'json' },

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BuildFailedError, buildDist } from './build-dist.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const node24 = join(root, 'node_modules', 'node', 'bin', 'node');
@@ -42,6 +43,10 @@ function ensureInstalled() {
   writeFileSync(stampFile, `${digest}\n`);
 }
 
+// The gateway as installed: the compiled dist/ (packages/gatehouse/launcher/gatehouse.js), built first.
+const BUILT = ['--conditions=gatehouse-built', 'packages/gatehouse/launcher/gatehouse.js'];
+const needsBuild = new Set(['demo', 'gatehouse']);
+
 const commands = {
   // The whole suite: unit tests beside each package, then end-to-end tests that start real processes.
   test: () => [
@@ -53,10 +58,10 @@ const commands = {
   ],
   'test:unit': () => ['--test', '--test-concurrency=2', 'packages/*/test/**/*.test.ts'],
   'test:e2e': () => ['--test', '--test-concurrency=2', '--test-timeout=180000', 'test/e2e/**/*.test.ts'],
-  demo: () => ['packages/gatehouse/src/bin.ts', 'demo'],
+  demo: () => [...BUILT, 'demo'],
   bench: () => ['bench/run.ts'],
   'bench:metrics': () => ['bench/metrics-cost.ts'],
-  gatehouse: () => ['packages/gatehouse/src/bin.ts'],
+  gatehouse: () => BUILT,
 };
 
 const [command = 'gatehouse', ...rest] = process.argv.slice(2);
@@ -66,6 +71,15 @@ if (!build) {
   process.exit(2);
 }
 ensureInstalled();
+if (needsBuild.has(command)) {
+  try {
+    buildDist(root, node24);
+  } catch (error) {
+    if (!(error instanceof BuildFailedError)) throw error;
+    process.stderr.write(`${error.output}\ngatehouse: ${error.message}; see the output above.\n`);
+    process.exit(1);
+  }
+}
 let args = build();
 // A test-file filter given after `npm test --` replaces the default globs.
 if (command.startsWith('test') && rest.length > 0) args = args.filter((a) => a.startsWith('--')).concat(rest);

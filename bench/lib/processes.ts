@@ -7,10 +7,26 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { buildDist } from '../../scripts/build-dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = join(here, '..', '..');
+/** The CLI from its .ts sources: what the tests run, so that they need no build. */
 export const cliPath = join(repoRoot, 'packages', 'gatehouse', 'src', 'bin.ts');
+/** The CLI as installed: Node with these arguments runs the compiled dist/ (see ensureBuilt). */
+export const builtCli: readonly string[] = [
+  '--conditions=gatehouse-built',
+  join(repoRoot, 'packages', 'gatehouse', 'launcher', 'gatehouse.js'),
+];
+
+let built = false;
+
+/** Builds dist/ once per process (turbo: a cached build is quick), before the first built gateway. */
+export function ensureBuilt(): void {
+  if (built) return;
+  buildDist(repoRoot, process.execPath);
+  built = true;
+}
 
 /** Every child this runner started and has not yet seen exit, for cleanup on Ctrl-C or a crash. */
 export const children = new Set<ChildProcess>();
@@ -80,11 +96,15 @@ export function logTail(file: string, lines = 20): string {
   }
 }
 
-/** `gatehouse run --config FILE --workers N`, logging to `logFile`; resolves once it logs `gateway ready`. */
+/**
+ * `gatehouse run --config FILE --workers N` as installed (dist/, built first), logging to `logFile`;
+ * resolves once it logs `gateway ready`.
+ */
 export async function startGateway(configPath: string, workers: number, logFile: string): Promise<GatewayProcess> {
+  ensureBuilt();
   const fd = openSync(logFile, 'w');
   const child = track(
-    spawn(process.execPath, [cliPath, 'run', '--config', configPath, '--workers', String(workers)], {
+    spawn(process.execPath, [...builtCli, 'run', '--config', configPath, '--workers', String(workers)], {
       cwd: repoRoot,
       stdio: ['ignore', fd, fd],
       env: { ...process.env, GATEHOUSE_LOG_FORMAT: 'json' },

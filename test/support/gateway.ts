@@ -7,11 +7,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { cliPath, freePort, repoRoot } from '../../bench/lib/processes.ts';
+import { builtCli, cliPath, ensureBuilt, freePort, repoRoot } from '../../bench/lib/processes.ts';
 
-// Where the repository and the CLI are, and a free loopback port: the bench starts the same
-// processes and owns these.
-export { cliPath, freePort, repoRoot };
+// Where the repository and the CLI are (from its sources; built, after ensureBuilt), and a free
+// loopback port: the bench starts the same processes and owns these.
+export { builtCli, cliPath, ensureBuilt, freePort, repoRoot };
 
 /** A fresh temporary directory for one test. */
 export function tempDir(prefix = 'gatehouse-test-'): string {
@@ -28,9 +28,9 @@ export interface CliResult {
 /** Runs `gatehouse ARGS` to completion (bounded by `timeoutMs`). */
 export async function runCli(
   args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; cli?: readonly string[] } = {},
 ): Promise<CliResult> {
-  const child = spawn(process.execPath, [cliPath, ...args], {
+  const child = spawn(process.execPath, [...(options.cli ?? [cliPath]), ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,8 +68,9 @@ export class GatewayProcess {
   private partial = '';
   readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
 
-  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [cliPath, ...args], {
+  /** `cli`: Node's arguments before the command's, by default the CLI from its sources. */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}, cli: readonly string[] = [cliPath]) {
+    this.child = spawn(process.execPath, [...cli, ...args], {
       cwd: repoRoot,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -171,12 +172,20 @@ export function writeConfig(dir: string, config: string | string[]): string {
 /** Starts `gatehouse run --config FILE` with `workers` workers and waits until it is ready. */
 export async function startGateway(
   configPath: string,
-  options: { workers?: number; env?: NodeJS.ProcessEnv; args?: string[]; readyTimeoutMs?: number } = {},
+  options: {
+    workers?: number;
+    env?: NodeJS.ProcessEnv;
+    args?: string[];
+    readyTimeoutMs?: number;
+    /** Node's arguments before the command's (GatewayProcess). */
+    cli?: readonly string[];
+  } = {},
 ): Promise<GatewayProcess> {
   const gateway = new GatewayProcess(
     ['run', '--config', configPath, '--workers', String(options.workers ?? 2), ...(options.args ?? [])],
     // The suite owns its machine: let the gateway turn on tcp_migrate_req so rolling restarts lose nothing.
     { GATEHOUSE_LOG_FORMAT: 'json', GATEHOUSE_TCP_MIGRATE_REQ: 'set', ...options.env },
+    options.cli,
   );
   try {
     await gateway.ready(options.readyTimeoutMs);

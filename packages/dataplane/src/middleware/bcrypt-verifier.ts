@@ -34,7 +34,8 @@ interface Pending {
   readonly resolve: (ok: boolean) => void;
 }
 
-const threadUrl = new URL('./bcrypt-thread.ts', import.meta.url);
+// Beside this module, with its extension: `.ts` from the sources, `.js` from dist/.
+const threadUrl = new URL(`./bcrypt-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
 
 export const bcryptLowPriority = new client.Gauge({
   name: 'gatehouse_bcrypt_low_priority',

@@ -60,7 +60,12 @@ function parseDemoArgs(argv: string[], cwd: string): DemoArgs {
   return args;
 }
 
-const binPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin.ts');
+// Beside the commands, with this module's extension: `.ts` from the sources, `.js` from dist/.
+const binPath = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  `bin${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+);
 const say = (text = '') => process.stdout.write(`${text}\n`);
 
 /** 200 from the admin /readyz: every worker has the config and is serving. */
@@ -138,7 +143,16 @@ export async function main(argv: string[]): Promise<number> {
 
   const gateway = spawn(
     process.execPath,
-    [binPath, 'run', '--config', files.config, '--workers', String(args.workers)],
+    // Node's flags, the gatehouse-built condition among them, so that the gateway runs what the demo runs.
+    [
+      ...process.execArgv.filter((arg) => !arg.startsWith('--inspect')),
+      binPath,
+      'run',
+      '--config',
+      files.config,
+      '--workers',
+      String(args.workers),
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const exited = once(gateway, 'exit') as Promise<Exit>;
