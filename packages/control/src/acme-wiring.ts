@@ -1,9 +1,10 @@
 // The primary's side of ACME: the manager started when the config asks for certificates, and the
 // challenge sets it publishes, sent to every serving worker and acknowledged by each before the
-// CA is told to validate.
+// CA is told to validate. The manager's module is imported only then: with acme-client and ioredis
+// it was 13 MiB of the primary's idle RSS (108 -> 95 MiB) in an instance that orders nothing.
 import type { Snapshot } from '@gatehouse/dataplane';
 import type { Logger } from 'pino';
-import { AcmeManager, type ChallengeSet } from './acme/manager.ts';
+import type { AcmeManager, ChallengeSet } from './acme/manager.ts';
 import type { ReloadTrigger } from './gateway-api.ts';
 import type { PrimaryMetrics } from './metrics.ts';
 import type { ManagedWorker } from './workers.ts';
@@ -24,29 +25,57 @@ export interface AcmeWiringOptions {
 export class AcmeWiring {
   private readonly options: AcmeWiringOptions;
   private manager: AcmeManager | null = null;
+  /** The snapshot the manager gets once its module has loaded; null when none is waiting. */
+  private pending: Snapshot | null = null;
+  private loading = false;
+  private stopped = false;
   private challengeId = 0;
 
   constructor(options: AcmeWiringOptions) {
     this.options = options;
   }
 
-  /** Starts the ACME manager when the config asks for certificates, and gives it the current names. */
+  /**
+   * Starts the ACME manager when the config asks for certificates, and gives it the current names.
+   * The first time, the manager's module loads first; a snapshot applied meanwhile replaces the
+   * waiting one, so the manager starts from the latest.
+   */
   apply(snapshot: Snapshot): void {
+    if (this.stopped) return;
+    if (this.manager !== null) {
+      this.manager.apply(snapshot.config, snapshot.tls.certificates, snapshot.redisTls);
+      return;
+    }
     const providers = snapshot.config.certManager?.providers ?? [];
     // With Redis, an instance without names of its own still answers the others' challenges.
     const wanted =
       providers.some((p) => p.names.length > 0) || (providers.length > 0 && snapshot.config.gateway.redis !== null);
-    if (!wanted && this.manager === null) return;
-    if (this.manager === null) {
-      const { metrics } = this.options;
-      this.manager = new AcmeManager({
-        logger: this.options.logger(),
-        publishChallenges: (set) => this.publish(set),
-        install: async () => (await this.options.reload('acme')).accepted,
-        orderResult: (provider, result) => metrics()?.acmeOrder(provider, result),
-        failures: (provider, name, count) => metrics()?.acmeFailures(provider, name, count),
-      });
-    }
+    if (!wanted && !this.loading) return;
+    this.pending = snapshot;
+    if (this.loading) return;
+    this.loading = true;
+    import('./acme/manager.ts').then(
+      ({ AcmeManager }) => this.start(AcmeManager),
+      (error: unknown) => {
+        this.loading = false;
+        this.options.logger().error({ err: error }, 'the ACME manager could not be loaded; no certificate is ordered');
+      },
+    );
+  }
+
+  private start(Manager: typeof AcmeManager): void {
+    const snapshot = this.pending;
+    this.pending = null;
+    this.loading = false;
+    if (this.stopped || snapshot === null) return;
+    const { metrics } = this.options;
+    this.manager = new Manager({
+      logger: this.options.logger(),
+      publishChallenges: (set) => this.publish(set),
+      install: async () => (await this.options.reload('acme')).accepted,
+      orderResult: (provider, result) => metrics()?.acmeOrder(provider, result),
+      failures: (provider, name, count) => metrics()?.acmeFailures(provider, name, count),
+    });
     this.manager.apply(snapshot.config, snapshot.tls.certificates, snapshot.redisTls);
   }
 
@@ -60,6 +89,8 @@ export class AcmeWiring {
   }
 
   stop(): void {
+    this.stopped = true;
+    this.pending = null;
     this.manager?.stop();
     this.manager = null;
   }
