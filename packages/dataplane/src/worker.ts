@@ -8,6 +8,7 @@
 // worker-main.ts wires it to the process (IPC channel, signals).
 import { createRequire } from 'node:module';
 import { applyChallenges } from './edge/acme-challenges.ts';
+import { loadStepFactories } from './middleware/compile.ts';
 import { setMiddlewareLogger } from './middleware/events.ts';
 import { type AccessRecord, createLogger, flushLogs, type Logger, type LogFormat } from './access-log.ts';
 import { drainWorker } from './drain.ts';
@@ -122,6 +123,7 @@ export class WorkerRuntime {
     }
     try {
       await this.ensureLogger(snapshot);
+      await loadStepFactories(snapshot.config.middlewares ?? []);
       const generation = Generation.build(snapshot, this.pool, this.health, await this.services(snapshot));
       try {
         await this.passThrough.prepare(snapshot.generation, snapshot.config, this.logger as Logger);

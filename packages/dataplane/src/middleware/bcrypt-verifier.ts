@@ -8,7 +8,7 @@
 // gate's business (bcrypt-gate.ts), not this file's.
 import { verify as poolVerify } from '@node-rs/bcrypt';
 import { Worker } from 'node:worker_threads';
-import client from 'prom-client';
+import { bcryptLowPriority } from './bcrypt-priority-gauge.ts';
 import { middlewareEvent } from './events.ts';
 
 /** A request to the thread. */
@@ -36,11 +36,6 @@ interface Pending {
 
 // Beside this module, with its extension: `.ts` from the sources, `.js` from dist/.
 const threadUrl = new URL(`./bcrypt-thread${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
-
-export const bcryptLowPriority = new client.Gauge({
-  name: 'gatehouse_bcrypt_low_priority',
-  help: '1 while bcrypt checks run in a thread at the lowest CPU priority, 0 when they run on the thread pool',
-});
 
 function refuse(): boolean {
   return false;

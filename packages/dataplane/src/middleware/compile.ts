@@ -5,13 +5,17 @@
 // route with no middleware gets no chain (null), so its requests pay nothing. A type without a
 // factory cannot reach here (the config refuses it); if it did, the build fails rather than serve
 // the route unprotected.
+//
+// basicAuth and jwtAuth load their modules only when a generation names them (loadStepFactories,
+// before the build): @node-rs/bcrypt (a native addon) and jose were 5 MiB of each worker's RSS.
+
 import type { MiddlewareConfig, MiddlewareConfigOf, RouteConfig } from '@gatehouse/config';
 import { AccessPolicyStep } from './access-policy.ts';
 import { AccessStep } from './access.ts';
-import { BasicAuthStep } from './basic-auth.ts';
+// Registered from the start, whether basicAuth's verifier ever loads or not.
+import './bcrypt-priority-gauge.ts';
 import { type ChainEntry, MiddlewareChain } from './chain.ts';
 import { ForwardAuthStep } from './forward-auth.ts';
-import { JwtAuthStep } from './jwt-auth.ts';
 import { MaintenanceStep } from './maintenance.ts';
 import { PathMatcher } from './path-matcher.ts';
 import { corsBlockStep, type MiddlewareServices, shapingStepFactories } from './shaping/shaping-steps.ts';
@@ -23,13 +27,37 @@ export type StepFactory = (config: MiddlewareConfig, services: MiddlewareService
 
 const factories = new Map<string, StepFactory>([
   ['access', (c) => new AccessStep(c as MiddlewareConfigOf<'access'>)],
-  ['basicAuth', (c) => new BasicAuthStep(c as MiddlewareConfigOf<'basicAuth'>)],
-  ['jwtAuth', (c) => new JwtAuthStep(c as MiddlewareConfigOf<'jwtAuth'>)],
   ['forwardAuth', (c) => new ForwardAuthStep(c as MiddlewareConfigOf<'forwardAuth'>)],
   ['accessPolicy', (c) => new AccessPolicyStep(c as MiddlewareConfigOf<'accessPolicy'>)],
   ['userAgentBlock', (c) => new UserAgentBlockStep(c as MiddlewareConfigOf<'userAgentBlock'>)],
   ...shapingStepFactories,
 ]);
+
+/** The types whose factory is imported by loadStepFactories, once. */
+const lazyFactories = new Map<string, () => Promise<StepFactory>>([
+  [
+    'basicAuth',
+    async () => {
+      const { BasicAuthStep } = await import('./basic-auth.ts');
+      return (c) => new BasicAuthStep(c as MiddlewareConfigOf<'basicAuth'>);
+    },
+  ],
+  [
+    'jwtAuth',
+    async () => {
+      const { JwtAuthStep } = await import('./jwt-auth.ts');
+      return (c) => new JwtAuthStep(c as MiddlewareConfigOf<'jwtAuth'>);
+    },
+  ],
+]);
+
+/** Loads the factories that `definitions` need and that are not loaded yet: before MiddlewareSteps. */
+export async function loadStepFactories(definitions: readonly MiddlewareConfig[]): Promise<void> {
+  for (const type of new Set(definitions.map((d) => d.type))) {
+    const load = lazyFactories.get(type);
+    if (load !== undefined && !factories.has(type)) factories.set(type, await load());
+  }
+}
 
 export class MiddlewareBuildError extends Error {
   readonly code = 'GH_MIDDLEWARE_BUILD';
@@ -59,6 +87,8 @@ export class MiddlewareSteps {
     if (config === undefined)
       throw new MiddlewareBuildError(`route "${route}" names middleware "${name}", which is not defined`);
     const factory = factories.get(config.type);
+    if (factory === undefined && lazyFactories.has(config.type))
+      throw new MiddlewareBuildError(`middleware "${name}": type ${config.type} was not loaded (loadStepFactories)`);
     if (factory === undefined)
       throw new MiddlewareBuildError(`middleware "${name}": type ${config.type} cannot run here`);
     let step: MiddlewareStep;

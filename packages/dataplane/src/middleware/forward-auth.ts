@@ -8,7 +8,7 @@
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { MiddlewareConfigOf, ForwardAuthRule } from '@gatehouse/config';
-import { isHeaderSafe } from './jwt-auth.ts';
+import { isHeaderSafe } from './header-safe.ts';
 import { answer, type MiddlewareAnswer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 
 const UNAVAILABLE = answer(503, 'GH_AUTH_UNAVAILABLE', 'the authentication service is unavailable', 'auth_unavailable');

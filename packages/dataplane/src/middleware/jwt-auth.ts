@@ -12,6 +12,7 @@ import {
 } from '@gatehouse/config/claims-expression';
 import { algorithmsForKey } from '@gatehouse/pki/middleware-keys';
 import { createLocalJWKSet, errors, type JWTPayload, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { isHeaderSafe } from './header-safe.ts';
 import { DEFAULT_JWKS_OPTIONS, RemoteKeySet } from './jwks.ts';
 import { answer, type MiddlewareAnswer, type MiddlewareRequest, type MiddlewareStep, type StepResult } from './step.ts';
 
@@ -121,14 +122,6 @@ export function claimHeaderValue(value: unknown): string | null {
   else if (typeof value === 'object') text = JSON.stringify(value);
   else text = String(value);
   return isHeaderSafe(text) ? text : null;
-}
-
-export function isHeaderSafe(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 32 && c !== 9) || c === 127 || c > 255) return false;
-  }
-  return true;
 }
 
 export class JwtAuthStep implements MiddlewareStep {
