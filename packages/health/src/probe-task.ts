@@ -1,5 +1,5 @@
-// One active health probe, run by the scheduler in the primary (on its event loop, or in a thread
-// of its piscina pool; never in a data-plane worker). A GET to the backend's health path with the route's own
+// One active health probe, run inside the scheduler's piscina pool (a worker thread of the
+// primary, never a data-plane worker). A GET to the backend's health path with the route's own
 // outbound TLS identity, so that a backend that insists on a client certificate can be checked.
 // A fresh connection every time (`agent: false`, `Connection: close`): a probe must see what a
 // new connection would see, not a pooled socket that happened to survive.
@@ -22,7 +22,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 export type ProbeTls = Pick<ResolvedUpstreamTls, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
 
-/** Plain data: it is structured-cloned into the pool's threads. */
+/** Plain data: it is structured-cloned into the pool's thread. */
 export interface ProbeTask {
   protocol: 'http:' | 'https:';
   hostname: string;
@@ -35,8 +35,7 @@ export interface ProbeTask {
   tls: ProbeTls | null;
 }
 
-/** `stopped` (on the primary's own thread only) ends the probe at once, as a failure. */
-export default function probe(task: ProbeTask, stopped?: AbortSignal): Promise<ProbeResult> {
+export default function probe(task: ProbeTask): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => {
     const at = Date.now();
     const started = performance.now();
@@ -62,11 +61,9 @@ export default function probe(task: ProbeTask, stopped?: AbortSignal): Promise<P
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      stopped?.removeEventListener('abort', onStop);
       req?.destroy();
       resolve(result);
     };
-    const onStop = (): void => finish(failed('health checks stopped'));
     // Once the status is known the verdict is too; a body that never ends does not fail a probe.
     const timer = setTimeout(
       () => finish(status !== null ? judged() : failed(`timeout after ${timeoutMs} ms`)),
@@ -86,8 +83,6 @@ export default function probe(task: ProbeTask, stopped?: AbortSignal): Promise<P
       res.on('close', () => finish(judged()));
     };
 
-    if (stopped?.aborted) return onStop();
-    stopped?.addEventListener('abort', onStop, { once: true });
     try {
       const options: RequestOptions & Record<string, unknown> = {
         method: 'GET',

@@ -1,7 +1,6 @@
-// The primary's health scheduler: one timer per backend drives active probes (on the primary's own
-// event loop, or through a piscina pool when there are many), worker reports drive passive outlier
-// detection, and every change of a backend's health is told once, as a transition (log line +
-// onTransition), never per probe.
+// The primary's health scheduler: one timer per backend drives active probes through a piscina
+// pool, worker reports drive passive outlier detection, and every change of a backend's health is
+// told once, as a transition (log line + onTransition), never per probe.
 //
 // Decisions:
 // - One probe per interval per backend, from here only: workers never probe, so the backend's
@@ -15,10 +14,6 @@
 // - Disabled routes are not tracked.
 // - Reload keeps the state of every backend whose (route name, endpoint) stayed; a backend that
 //   gains a health check starts over as unproven; one that loses it is up.
-// - Up to PROBES_PER_THREAD probed backends, the probes run on the primary's event loop: they are
-//   I/O, the primary serves no request, and a probe thread is a V8 isolate of its own (18 MiB of
-//   RSS measured, a third of an idle primary). Beyond that a pool of threads takes them, so that
-//   many TLS handshakes do not slow the primary's admin API and reloads.
 // - The pool runs many probes per thread (they are I/O): a hanging backend holds one slot until
 //   its timeout, never a thread, so it cannot delay other backends' probes.
 import type { GatewayConfig, HealthCheckConfig, RouteConfig } from '@gatehouse/config';
@@ -37,7 +32,7 @@ import {
   outlierConfigOf,
   restoreAfterProbe,
 } from './outlier.ts';
-import probe, { DEFAULT_PROBE_TIMEOUT_MS, type ProbeTask, type ProbeTls } from './probe-task.ts';
+import { DEFAULT_PROBE_TIMEOUT_MS, type ProbeTask, type ProbeTls } from './probe-task.ts';
 import { applyProbe, type HealthState, initialState, type ProbeResult } from './state.ts';
 
 export type TransitionKind = 'down' | 'up' | 'ejected' | 'restored';
@@ -61,7 +56,7 @@ export interface HealthTransition {
 export interface SchedulerOptions {
   onTransition(transition: HealthTransition): void;
   logger: Logger;
-  /** Upper bound on probe threads, once there are more probed backends than one thread takes; default 4. */
+  /** Upper bound on probe threads; default 4. */
   maxThreads?: number;
 }
 
@@ -149,11 +144,8 @@ export class HealthScheduler {
   private readonly logger: Logger;
   private readonly maxThreads: number;
   private routes = new Map<string, RouteEntry>();
-  /** Null while the probes run on this thread (poolThreads 0). */
   private pool: Piscina<ProbeTask, ProbeResult> | null = null;
   private poolThreads = 0;
-  /** Ends the probes in flight on this thread at close(). */
-  private readonly stopping = new AbortController();
   private closed = false;
 
   constructor(opts: SchedulerOptions) {
@@ -286,7 +278,6 @@ export class HealthScheduler {
     for (const route of this.routes.values()) {
       for (const b of route.backends.values()) this.retire(b);
     }
-    this.stopping.abort();
     const pool = this.pool;
     this.pool = null;
     if (pool) await pool.destroy();
@@ -375,22 +366,19 @@ export class HealthScheduler {
     let probed = 0;
     for (const route of this.routes.values()) if (route.healthCheck) probed += route.backends.size;
     if (probed === 0) return; // an existing pool stays: it costs idle threads only until the next resize
-    const threads = probed <= PROBES_PER_THREAD ? 0 : Math.min(this.maxThreads, Math.ceil(probed / PROBES_PER_THREAD));
-    if (threads === this.poolThreads) return;
+    const threads = Math.min(this.maxThreads, Math.max(1, Math.ceil(probed / PROBES_PER_THREAD)));
+    if (this.pool && threads === this.poolThreads) return;
     const old = this.pool;
-    this.pool =
-      threads === 0
-        ? null
-        : new Piscina<ProbeTask, ProbeResult>({
-            filename: TASK_URL,
-            name: 'default',
-            minThreads: threads,
-            maxThreads: threads,
-            concurrentTasksPerWorker: PROBES_PER_THREAD,
-          });
+    this.pool = new Piscina<ProbeTask, ProbeResult>({
+      filename: TASK_URL,
+      name: 'default',
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: PROBES_PER_THREAD,
+    });
     this.poolThreads = threads;
     this.logger.debug({ threads, probedBackends: probed }, 'health probe pool sized');
-    // Probes already running in the old pool (or here) finish there; their results are still used.
+    // Probes already running in the old pool finish there; their results are still used.
     if (old) old.close().catch((error: unknown) => this.logger.warn({ err: error }, 'health probe pool close failed'));
   }
 
@@ -410,7 +398,7 @@ export class HealthScheduler {
     const route = this.routes.get(b.route);
     const hc = route?.healthCheck;
     const pool = this.pool;
-    if (this.closed || b.retired || !route || !hc || b.probing) return;
+    if (this.closed || b.retired || !route || !hc || !pool || b.probing) return;
     b.probing = true;
     b.lastStart = Date.now();
     const task: ProbeTask = {
@@ -424,7 +412,7 @@ export class HealthScheduler {
     };
     let result: ProbeResult;
     try {
-      result = await (pool ? pool.run(task) : probe(task, this.stopping.signal));
+      result = await pool.run(task);
     } catch (error) {
       result = {
         ok: false,

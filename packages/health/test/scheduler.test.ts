@@ -1,5 +1,4 @@
-// The scheduler against real loopback backends, probing on its own thread and with its real piscina
-// pool.
+// The scheduler with its real piscina pool against real loopback backends.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -159,33 +158,6 @@ describe('active checks', () => {
     // Arrival times carry scheduling noise; a second probe within the same interval would be ~0 ms.
     for (const gap of gaps) assert.ok(gap >= 60, `gap ${gap} ms`);
     assert.ok(new Set(gaps).size > 1, 'the gaps vary (jitter)');
-  });
-
-  test('up to 16 probed backends are probed on this thread; more by a pool of threads', async () => {
-    const h = harness();
-    const backends = await Promise.all(Array.from({ length: 17 }, () => backend()));
-    const check = (list: Backend[]) => {
-      const endpoints = list.map((b) => b.endpoint);
-      h.scheduler.apply(config(route('api', endpoints, healthCheck({ intervalMs: 60_000 }))), {});
-    };
-    const poolSizes = () => h.lines.filter((l) => l.msg === 'health probe pool sized').map((l) => l.threads);
-    const allUp = () => h.scheduler.details()[0]?.backends.every((b) => b.lastProbe?.ok === true) === true;
-    const sixteen = backends.slice(0, 16);
-    check(sixteen);
-    await until(allUp, 10_000, 'sixteen healthy probes');
-    assert.deepEqual(poolSizes(), []);
-
-    check(backends);
-    await until(() => backends[16]?.probes === 1, 10_000, 'the seventeenth backend probed');
-    await until(allUp, 10_000, 'its result');
-    assert.deepEqual(poolSizes(), [2]);
-
-    check(sixteen);
-    assert.deepEqual(poolSizes(), [2, 0]);
-    assert.deepEqual(
-      sixteen.map((b) => b.probes),
-      Array(16).fill(1),
-    );
   });
 
   test('a route without a health check is never probed and is always up', async () => {
