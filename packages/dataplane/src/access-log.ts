@@ -8,11 +8,20 @@ import type { AccessLogFields } from './middleware/shaping/access-log-fields.ts'
 
 export type Logger = pino.Logger;
 
+/** A route or one of its backends: its `"route":…,"backend":…` part of the access line (accessLabels). */
+export interface AccessLabelled {
+  readonly accessLabels: string;
+}
+
 /** What one access-log line reports; filled in by the forwarder as the request goes. */
 export interface AccessRecord {
+  /** Never needs escaping: a client's id is passed on only when it does not (request/headers.ts). */
   requestId: string;
   routeName: string | null;
   backendEndpoint: string | null;
+  /** The route and backend named by routeName and backendEndpoint, whose labels are escaped once. */
+  route: AccessLabelled | null;
+  backend: AccessLabelled | null;
   method: string;
   path: string;
   status: number;
@@ -115,16 +124,15 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
     return;
   }
   if (logger.levelVal > INFO_LEVEL) return;
-  let line = `{"level":"info","time":${Date.now()}${linePrefix}"reqId":${jsonString(r.requestId)},"route":${
-    r.routeName === null ? 'null' : jsonString(r.routeName)
-  },"backend":${r.backendEndpoint === null ? 'null' : jsonString(r.backendEndpoint)},"method":${jsonString(
+  const labels = r.backend !== null ? r.backend.accessLabels : r.route !== null ? r.route.accessLabels : NO_ROUTE;
+  let line = `{"level":"info","time":${Date.now()}${linePrefix}"reqId":"${r.requestId}",${labels},"method":${jsonString(
     r.method,
-  )},"path":${jsonString(r.path)},"status":${r.status},"bytes":${r.bytes},"durationMs":${milliseconds(r.durationMs)}`;
+  )},"path":${jsonString(r.path)},"status":${r.status},"bytes":${r.bytes},"durationMs":${millisecondsJson(r.durationMs)}`;
   if (r.tlsVersion !== null) line += `,"tls":${jsonString(r.tlsVersion)}`;
   if (r.tlsResumed !== null) line += r.tlsResumed ? ',"resumed":true' : ',"resumed":false';
   if (r.clientSubject !== null) line += `,"clientSubject":${jsonString(r.clientSubject)}`;
-  if (r.upstreamConnectMs >= 0) line += `,"upstreamConnectMs":${milliseconds(r.upstreamConnectMs)}`;
-  if (r.upstreamResponseMs >= 0) line += `,"upstreamResponseMs":${milliseconds(r.upstreamResponseMs)}`;
+  if (r.upstreamConnectMs >= 0) line += `,"upstreamConnectMs":${millisecondsJson(r.upstreamConnectMs)}`;
+  if (r.upstreamResponseMs >= 0) line += `,"upstreamResponseMs":${millisecondsJson(r.upstreamResponseMs)}`;
   line += `,"retries":${r.retries}`;
   if (r.errorCode !== null) line += `,"error":${jsonString(r.errorCode)}`;
   if (r.deniedBy !== null) line += `,"middleware":${jsonString(r.deniedBy)}`;
@@ -137,9 +145,31 @@ export function writeAccessLine(logger: Logger, r: AccessRecord): void {
 /** `,"pid":N,"role":"worker",`: the logger's base bindings, fixed for the life of the process. */
 const linePrefix = `,"pid":${process.pid},"role":"worker",`;
 
-/** Milliseconds rounded to the microsecond, as a JSON number. */
-function milliseconds(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+/** `"route":…,"backend":…` of the access line, for a route (backend null) or one of its backends. */
+export function accessLabels(route: string, backend: string | null): string {
+  return `"route":${jsonString(route)},"backend":${backend === null ? 'null' : jsonString(backend)}`;
+}
+/** The labels of a request that matched no route. */
+const NO_ROUTE = '"route":null,"backend":null';
+
+/** Above this many microseconds (31 years) the text comes from the number itself. */
+const MAX_EXACT_MICROSECONDS = 1e15;
+
+/**
+ * Milliseconds rounded to the microsecond, as JSON number text: exactly String(Math.round(ms * 1000)
+ * / 1000), written from the integer count of microseconds, which is cheaper than turning a fraction
+ * into its shortest decimal form. (Below 1e15 µs that form is the count with the point moved three
+ * places and trailing zeros dropped: a double holds 15 significant digits exactly.)
+ */
+export function millisecondsJson(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < MAX_EXACT_MICROSECONDS)) return String(us / 1000);
+  const whole = Math.floor(us / 1000);
+  const fraction = us - whole * 1000;
+  if (fraction === 0) return `${whole}`;
+  if (fraction % 100 === 0) return `${whole}.${fraction / 100}`;
+  if (fraction % 10 === 0) return `${whole}.${fraction < 100 ? '0' : ''}${fraction / 10}`;
+  return `${whole}.${fraction < 10 ? '00' : fraction < 100 ? '0' : ''}${fraction}`;
 }
 
 /** A JSON string literal; a plain scan first, because nearly every value needs no escaping. */

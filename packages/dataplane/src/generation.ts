@@ -4,6 +4,7 @@
 // assignment on gh:commit, so a request sees one generation from start to end.
 import type { Agent } from 'node:http';
 import type { BackendConfig, GatewayConfig, LimitsConfig, RouteConfig, TimeoutsConfig } from '@gatehouse/config';
+import { accessLabels } from './access-log.ts';
 import { Balancer } from './upstream/balancer.ts';
 import { CanarySelector } from './upstream/canary.ts';
 import { CompiledBackend } from './upstream/compiled-backend.ts';
@@ -76,6 +77,8 @@ export class CompiledRoute {
   readonly retryAfterSeconds: number;
   /** The route's middleware steps (and maintenance); null: nothing runs between routing and the backend. */
   readonly chain: MiddlewareChain | null;
+  /** Its name, and no backend, as the access line writes them. */
+  readonly accessLabels: string;
 
   constructor(
     index: number,
@@ -88,6 +91,7 @@ export class CompiledRoute {
     this.index = index;
     this.chain = chain;
     this.name = config.name;
+    this.accessLabels = accessLabels(config.name, null);
     this.config = config;
     this.prefix = config.path;
     this.rewrite = config.rewrite;

@@ -3,6 +3,7 @@
 import type { Agent } from 'node:http';
 import type { Stream } from 'node:stream';
 import type { BackendConfig, TimeoutsConfig } from '@gatehouse/config';
+import { accessLabels } from '../access-log.ts';
 import type { CompiledRoute } from '../generation.ts';
 import { type BackendHealth, backendKey, type ResolvedUpstreamTls } from '../messages.ts';
 import type { RouteMetrics } from '../metrics.ts';
@@ -60,6 +61,8 @@ export class CompiledBackend {
   /** For HTTP/1.x requests without a body. */
   readonly proxyOptionsNoBody: BackendProxyOptions;
   readonly upstreamDuration: ReturnType<RouteMetrics['upstreamDuration']>;
+  /** Its route's name and its endpoint as the access line writes them. */
+  readonly accessLabels: string;
 
   constructor(
     route: CompiledRoute,
@@ -92,5 +95,6 @@ export class CompiledBackend {
     this.proxyOptionsH2 = { ...this.proxyOptions, selfHandleResponse: false };
     this.proxyOptionsNoBody = { ...this.proxyOptions, buffer: NO_BODY };
     this.upstreamDuration = route.metrics.upstreamDuration(config.endpoint);
+    this.accessLabels = accessLabels(route.name, config.endpoint);
   }
 }
