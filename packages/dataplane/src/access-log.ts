@@ -3,7 +3,7 @@
 // pino-pretty, and only when stdout is a terminal; GATEHOUSE_LOG_FORMAT overrides the config.
 import type { LogConfig } from '@gatehouse/config';
 import pino from 'pino';
-import { LineBatch } from './log-batch.ts';
+import { LineBatch, type LineSink } from './log-batch.ts';
 import type { AccessLogFields } from './middleware/shaping/access-log-fields.ts';
 
 export type Logger = pino.Logger;
@@ -70,8 +70,9 @@ function jsonDestination(): LineBatch {
   // fraction of a syscall per request. The batch (log-batch.ts) gathers; sonic-boom writes each
   // batch at once, asynchronously.
   if (jsonLines === null) {
-    const sonic = pino.destination({ dest: 1, sync: false, minLength: 0 });
-    jsonLines = new LineBatch(sonic, LOG_BATCH_CHARS, LOG_FLUSH_MS);
+    const sonic = pino.destination({ dest: 1, sync: false, minLength: 0, contentMode: 'buffer' });
+    // In buffer mode sonic-boom's write takes the Buffer its types do not declare.
+    jsonLines = new LineBatch(sonic as unknown as LineSink, LOG_BATCH_CHARS, LOG_FLUSH_MS);
     // pino flushes sonic-boom's buffer at exit; the lines still in the batch go first.
     process.once('exit', flushLogs);
   }

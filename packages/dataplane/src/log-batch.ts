@@ -5,20 +5,25 @@
 // once per batch. The logger's own lines (operator events: listening, reload, backend down) go
 // through the same batch, so every line keeps its order, but each is handed on at once with what is
 // gathered before it: an event must not wait for the flush timer behind a quiet access log.
+//
+// A batch is handed on as bytes, encoded once here: sonic-boom in its buffer mode takes a Buffer's
+// length as it is, where with a string it measures it (Buffer.byteLength) and encodes it twice more,
+// once to write it and once to account for what was written.
 
-/** What a batch writes to: sonic-boom, whose write may be swapped for a no-op on EPIPE. */
+/** What a batch writes to: sonic-boom (contentMode 'buffer'), whose write may be swapped for a no-op on EPIPE. */
 export interface LineSink {
-  write(text: string): unknown;
+  write(bytes: Buffer): unknown;
   flushSync(): void;
 }
 
 export class LineBatch {
   private pending = '';
-  private timer: NodeJS.Timeout | null = null;
+  /** The flush timer has been started for the lines pending now. */
+  private armed = false;
+  /** One timer for the life of the batch, restarted (refresh) by the first line after a hand-on. */
+  private readonly timer: NodeJS.Timeout;
   private readonly sink: LineSink;
   private readonly maxChars: number;
-  private readonly flushMs: number;
-  private readonly onTimer: () => void;
   /** The view the logger writes its own lines through: each is handed on at once. */
   readonly events: { write(line: string): boolean };
 
@@ -26,11 +31,10 @@ export class LineBatch {
   constructor(sink: LineSink, maxChars: number, flushMs: number) {
     this.sink = sink;
     this.maxChars = maxChars;
-    this.flushMs = flushMs;
-    this.onTimer = () => {
-      this.timer = null;
-      this.handOn();
-    };
+    // Never cleared (a cleared timer cannot be restarted): when it fires after its batch went out
+    // by size, or once at the start, nothing is pending and it does nothing.
+    this.timer = setTimeout(() => this.handOn(), flushMs);
+    this.timer.unref();
     this.events = {
       write: (line: string) => {
         this.pending += line;
@@ -43,9 +47,9 @@ export class LineBatch {
   write(line: string): boolean {
     this.pending += line;
     if (this.pending.length >= this.maxChars) this.handOn();
-    else if (this.timer === null) {
-      this.timer = setTimeout(this.onTimer, this.flushMs);
-      this.timer.unref();
+    else if (!this.armed) {
+      this.armed = true;
+      this.timer.refresh();
     }
     return true;
   }
@@ -57,13 +61,10 @@ export class LineBatch {
   }
 
   private handOn(): void {
-    if (this.timer !== null) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.armed = false;
     if (this.pending.length === 0) return;
     const text = this.pending;
     this.pending = '';
-    this.sink.write(text);
+    this.sink.write(Buffer.from(text, 'utf8'));
   }
 }

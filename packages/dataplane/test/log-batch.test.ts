@@ -8,8 +8,8 @@ function recordingSink(): LineSink & { writes: string[]; flushes: number } {
   return {
     writes: [],
     flushes: 0,
-    write(text: string) {
-      this.writes.push(text);
+    write(bytes: Buffer) {
+      this.writes.push(bytes.toString('utf8'));
     },
     flushSync() {
       this.flushes++;
@@ -37,6 +37,21 @@ describe('log line batch', () => {
     batch.write('one\n');
     for (let i = 0; i < 200 && sink.writes.length === 0; i++) await sleep(10);
     assert.deepEqual(sink.writes, ['one\n']);
+  });
+
+  it('starts the interval again for the first line after each hand-on, by size or by time', async () => {
+    const sink = recordingSink();
+    const batch = new LineBatch(sink, 10, 10);
+    const handedOn = async (count: number): Promise<void> => {
+      for (let i = 0; i < 200 && sink.writes.length < count; i++) await sleep(10);
+    };
+    batch.write('by size, at once\n');
+    assert.deepEqual(sink.writes, ['by size, at once\n']);
+    batch.write('two\n');
+    await handedOn(2);
+    batch.write('three\n');
+    await handedOn(3);
+    assert.deepEqual(sink.writes, ['by size, at once\n', 'two\n', 'three\n']);
   });
 
   it('hands an event line on at once, after the access lines gathered before it', () => {
