@@ -5,6 +5,7 @@ import {
   backendHostHeader,
   clientResponseHeaders,
   isSafeRequestId,
+  RequestIdSequence,
   requestIdFor,
   setForwardingHeaders,
   stripHopByHop,
@@ -95,6 +96,21 @@ describe('forwarding headers', () => {
     assert.match(requestIdFor(undefined), /^[0-9a-f-]{36}$/);
     assert.equal(isSafeRequestId('x'.repeat(129)), false);
     assert.equal(isSafeRequestId('a"b'), false);
+  });
+
+  it('makes fresh ids as UUID v4 text with a 48-bit counter in the last group', () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-([0-9a-f]{12})$/;
+    const first = requestIdFor(undefined).match(uuid);
+    const second = requestIdFor(undefined).match(uuid);
+    assert.ok(first && second);
+    assert.equal((Number.parseInt(first[1]!, 16) + 1) % 2 ** 48, Number.parseInt(second[1]!, 16));
+    const prefix = '0f1e2d3c-4b5a-4968-8776-';
+    const carry = new RequestIdSequence(prefix, 0x00a0ff, 0xfffffe);
+    assert.equal(carry.next(), `${prefix}00a0ffffffff`);
+    assert.equal(carry.next(), `${prefix}00a100000000`, 'the low half carries into the high half');
+    const wrap = new RequestIdSequence(prefix, 0xffffff, 0xffffff);
+    assert.equal(wrap.next(), `${prefix}000000000000`, 'and the counter wraps at 2^48');
+    assert.equal(wrap.next(), `${prefix}000000000001`);
   });
 });
 
