@@ -7,6 +7,7 @@ import { writeAccessLine } from '../access-log.ts';
 import { h2StreamTimedOut } from '../edge/http2.ts';
 import { countServed, methodIndex } from '../metrics.ts';
 import { peerIdentity, tlsSocketOf } from '../tls/client-identity.ts';
+import { handshakeFacts } from '../tls/handshake-facts.ts';
 import { ResponseDeadlines } from '../upstream/response-deadlines.ts';
 import { CLIENT_CLOSED_STATUS, type ClientResponse, type RequestState } from './request-state.ts';
 
@@ -71,8 +72,9 @@ function finishRequest(state: RequestState): void {
   if (state.forwarder.accessLog) {
     const tlsSocket = tlsSocketOf(state.req);
     if (tlsSocket !== null) {
-      state.tlsVersion = tlsSocket.getProtocol();
-      state.tlsResumed = tlsSocket.isSessionReused();
+      const facts = handshakeFacts(tlsSocket);
+      state.tlsVersion = facts.version;
+      state.tlsResumed = facts.resumed;
       state.clientSubject = peerIdentity(tlsSocket)?.subject ?? null;
     }
   }
