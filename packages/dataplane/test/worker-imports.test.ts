@@ -36,9 +36,9 @@ it('the worker does not load the config parser, only the subpaths it runs', () =
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
   const config = (JSON.parse(out) as string[]).filter((url) => url.includes('/packages/config/src/'));
   const names = [...new Set(config.map((url) => url.slice(url.lastIndexOf('/') + 1)))].sort();
+  // claims-expression.ts comes with jwtAuth, which a worker imports only for a generation that uses it.
   assert.deepEqual(names, [
     'backend-health.ts',
-    'claims-expression.ts',
     'client-auth-modes.ts',
     'paths.ts',
     'san-pattern.ts',
