@@ -40,8 +40,9 @@ fi
 node=$repo/node_modules/node/bin/node
 [[ -x $node ]] || node=${ANCHOR_NODE24:?no Node 24: run npm ci in $repo}
 # The gateway as installed runs the compiled dist/: build it first (turbo replays a cached build), on
-# stderr so that the harness's stdout stays the gateway's.
-PATH="$(dirname "$node"):$PATH" "$repo/node_modules/.bin/turbo" run build --output-logs=errors-only >&2
+# stderr so that the harness's stdout stays the gateway's. turbo finds the workspace from its working
+# directory, and the harness starts this script in its own folder.
+(cd "$repo" && PATH="$(dirname "$node"):$PATH" node_modules/.bin/turbo run build --output-logs=errors-only) >&2
 
 dir=${ANCHOR_RUN_DIR:-$(mktemp -d)}/$name
 mkdir -p "$dir"
