@@ -10,15 +10,18 @@ export interface HandshakeFacts {
   readonly resumed: boolean;
 }
 
-const kFacts = Symbol('gatehouse.handshakeFacts');
-type FactsCarrier = { [kFacts]?: HandshakeFacts };
+declare module 'tls' {
+  interface TLSSocket {
+    /** Read at the connection's first request (handshakeFacts). */
+    handshakeFacts?: HandshakeFacts | undefined;
+  }
+}
 
 export function handshakeFacts(socket: TLSSocket): HandshakeFacts {
-  const carrier = socket as unknown as FactsCarrier;
-  let facts = carrier[kFacts];
+  let facts = socket.handshakeFacts;
   if (facts === undefined) {
     facts = { version: socket.getProtocol(), resumed: socket.isSessionReused() };
-    carrier[kFacts] = facts;
+    socket.handshakeFacts = facts;
   }
   return facts;
 }
