@@ -113,10 +113,12 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
     referenced.map(
       async (path): Promise<HashedFile> => ({
         path,
-        bytes: await reads.read(path).then(
-          (f) => f.bytes,
-          () => null,
-        ),
+        bytes: stored.bytes.has(path)
+          ? (stored.bytes.get(path) ?? null)
+          : await reads.read(path).then(
+              (f) => f.bytes,
+              () => null,
+            ),
       }),
     ),
   );

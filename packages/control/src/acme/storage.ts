@@ -2,9 +2,13 @@
 // named after it (`/etc/letsencrypt/acme-le.json` → `/etc/letsencrypt/acme-le/`), mode 0700, with
 // `account.key` and `<name>.crt` / `<name>.key` (keys 0600). `storageFile` itself records which ACME
 // directory issued each certificate, so that switching from staging to production orders anew.
-// Files are written whole to a temporary name and renamed, so a reader sees the old or the new pair.
+// Each file is written whole to a temporary name and renamed, so a reader sees an old or a new file,
+// never half of one. The pair is two renames, though: a reader between them sees the new key with the
+// old certificate, and reads the pair again shortly after (readStoredCertificates) rather than drop
+// the name from a generation, which would serve it the default certificate until the next reload.
 import { X509Certificate } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { AcmeProviderConfig, GatewayConfig } from '@gatehouse/config';
 import { type ResolvedServerCertificate, serverCertificateRecord } from '@gatehouse/pki';
@@ -93,6 +97,12 @@ export interface StoredCertificates {
   files: string[];
   /** Names without a usable certificate, and why. */
   missing: Array<{ provider: string; name: string; reason: string }>;
+  /**
+   * The bytes each of `files` had when last read here (null: unreadable), for the snapshot's content
+   * hash: hashing a second read instead could record a renewal's finished pair while this one used
+   * its half, and the reload after the second rename would then find nothing changed.
+   */
+  bytes: Map<string, Buffer | null>;
 }
 
 /**
@@ -101,7 +111,7 @@ export interface StoredCertificates {
  * directory issued it; otherwise the name is missing and gets the default certificate meanwhile.
  */
 export async function readStoredCertificates(config: GatewayConfig, now: number): Promise<StoredCertificates> {
-  const out: StoredCertificates = { certificates: [], files: [], missing: [] };
+  const out: StoredCertificates = { certificates: [], files: [], missing: [], bytes: new Map() };
   for (const provider of config.certManager?.providers ?? []) {
     if (provider.names.length === 0) continue;
     const index = await readIndex(provider);
@@ -110,11 +120,8 @@ export async function readStoredCertificates(config: GatewayConfig, now: number)
       out.files.push(paths.cert, paths.key);
       const miss = (reason: string) => out.missing.push({ provider: provider.name, name, reason });
       const entry = index.certificates[name];
-      let certPem: string;
-      let keyPem: string;
-      try {
-        [certPem, keyPem] = await Promise.all([readFile(paths.cert, 'utf8'), readFile(paths.key, 'utf8')]);
-      } catch {
+      let pair = await readPair(paths, out.bytes);
+      if (pair === null) {
         miss('no certificate stored yet');
         continue;
       }
@@ -122,11 +129,22 @@ export async function readStoredCertificates(config: GatewayConfig, now: number)
         miss(`stored certificate was issued by ${entry.directoryUrl}`);
         continue;
       }
-      const problem = usableProblem(certPem, keyPem, name, now);
+      let problem = usableProblem(pair.certPem, pair.keyPem, name, now);
+      // A renewal between its two renames (storeCertificate): the rest of it is milliseconds away.
+      for (let attempt = 0; problem === KEY_MISMATCH && pair !== null && attempt < PAIR_RETRIES; attempt++) {
+        await delay(PAIR_RETRY_MS);
+        pair = await readPair(paths, out.bytes);
+        if (pair !== null) problem = usableProblem(pair.certPem, pair.keyPem, name, now);
+      }
+      if (pair === null) {
+        miss('no certificate stored yet');
+        continue;
+      }
       if (problem) {
         miss(problem);
         continue;
       }
+      const { certPem, keyPem } = pair;
       out.certificates.push({
         ...serverCertificateRecord({ certPem, keyPem, passphrase: null, source: paths.cert }),
         provider: provider.name,
@@ -136,10 +154,29 @@ export async function readStoredCertificates(config: GatewayConfig, now: number)
   return out;
 }
 
+const KEY_MISMATCH = 'stored key does not match the certificate';
+/** How long a reader waits for the second half of a renewal: 20 × 50 ms. */
+const PAIR_RETRIES = 20;
+const PAIR_RETRY_MS = 50;
+
+/** The pair as it is now, each file's bytes recorded in `bytes`; null when either cannot be read. */
+async function readPair(
+  paths: { cert: string; key: string },
+  bytes: Map<string, Buffer | null>,
+): Promise<{ certPem: string; keyPem: string } | null> {
+  const [cert, key] = await Promise.all([
+    readFile(paths.cert).catch(() => null),
+    readFile(paths.key).catch(() => null),
+  ]);
+  bytes.set(paths.cert, cert);
+  bytes.set(paths.key, key);
+  return cert === null || key === null ? null : { certPem: cert.toString('utf8'), keyPem: key.toString('utf8') };
+}
+
 function usableProblem(certPem: string, keyPem: string, name: string, now: number): string | null {
   try {
     const leaf = new X509Certificate(certPem);
-    if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) return 'stored key does not match the certificate';
+    if (!leaf.checkPrivateKey(createPrivateKey(keyPem))) return KEY_MISMATCH;
     if (now < leaf.validFromDate.getTime()) return 'stored certificate is not valid yet';
     if (now >= leaf.validToDate.getTime()) return 'stored certificate has expired';
     if (!leaf.checkHost(name)) return `stored certificate does not name ${name}`;
