@@ -21,22 +21,32 @@ export class BuildFailedError extends Error {
   }
 }
 
+/** The longest one build may run (spawnSync's timeout), and so hold the lock. */
+const BUILD_TIMEOUT_MS = 300_000;
 const LOCK_WAIT_MS = 300_000;
 /** A lock directory without its pid file this long after it was made was left by a crash. */
 const LOCK_PID_GRACE_MS = 10_000;
 
 /** Whether the process that made `lock` may still hold it. */
 function holderAlive(lock) {
+  let age;
+  try {
+    age = Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return false;
+  }
+  // No build outlives its timeout: an older lock was left by a crash, whatever process now has its
+  // pid (pids are reused).
+  if (age > BUILD_TIMEOUT_MS + LOCK_PID_GRACE_MS) return false;
   let pid;
   try {
     pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
   } catch {
-    try {
-      return Date.now() - statSync(lock).mtimeMs < LOCK_PID_GRACE_MS;
-    } catch {
-      return false;
-    }
+    return age < LOCK_PID_GRACE_MS;
   }
+  // An empty or torn pid file (a crash while writing it) reads as 0 or NaN; kill(0, 0) would signal
+  // our own process group and always succeed.
+  if (!Number.isInteger(pid) || pid <= 0) return age < LOCK_PID_GRACE_MS;
   try {
     process.kill(pid, 0);
     return true;
@@ -82,7 +92,7 @@ export function buildDist(root, node = join(root, 'node_modules', 'node', 'bin',
         PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}`,
         TURBO_TELEMETRY_DISABLED: '1',
       },
-      timeout: 300_000,
+      timeout: BUILD_TIMEOUT_MS,
     }),
   );
   if (result.status === 0) return;
