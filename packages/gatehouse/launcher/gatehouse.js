@@ -10,7 +10,7 @@
 // that was edited or pulled and not rebuilt does not silently run its previous code.
 //
 // Plain JavaScript: this file itself must not load the type stripper.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { builtDigest, sourceDigest } from './build-stamp.js';
 
@@ -22,6 +22,8 @@ function staleBuilds() {
   for (const entry of readdirSync(packagesDir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const dir = join(packagesDir, entry.name);
+    // Nothing compiled from sources: nothing that can be stale (and no src/ to read).
+    if (!existsSync(join(dir, 'src'))) continue;
     if (builtDigest(dir) !== sourceDigest(dir)) stale.push(relative(join(packagesDir, '..'), dir));
   }
   return stale;

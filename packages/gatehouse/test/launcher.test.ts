@@ -95,3 +95,13 @@ test('an edited, added or renamed source file makes its package stale', () => {
     assert.equal(launch(root, true).status, 0);
   }
 });
+
+test('a package directory without src/ has nothing to build: it neither blocks dist/ nor stops the launcher', () => {
+  const root = workspace();
+  writeFiles(root, { 'packages/docs/README.md': 'no sources here\n' });
+  stamp(root, 'control');
+  stamp(root, 'gatehouse');
+  const built = launch(root, true);
+  assert.equal(built.status, 0, built.stderr);
+  assert.equal(built.stdout, 'ran dist\n');
+});
