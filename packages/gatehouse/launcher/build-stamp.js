@@ -7,7 +7,7 @@
 //
 // Plain JavaScript with no dependency: it runs under whatever `node` the build finds on the PATH.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 const STAMP = 'build-stamp.txt';
@@ -16,8 +16,10 @@ function filesUnder(dir) {
   const out = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...filesUnder(path));
-    else if (entry.isFile()) out.push(path);
+    // tsc follows a symbolic link, so the digest covers what it points at.
+    const kind = entry.isSymbolicLink() ? statSync(path) : entry;
+    if (kind.isDirectory()) out.push(...filesUnder(path));
+    else if (kind.isFile()) out.push(path);
   }
   return out;
 }

@@ -105,3 +105,17 @@ test('a package directory without src/ has nothing to build: it neither blocks d
   assert.equal(built.status, 0, built.stderr);
   assert.equal(built.stdout, 'ran dist\n');
 });
+
+test('a source file reached through a symbolic link is in the digest: editing its target makes the package stale', () => {
+  const root = workspace();
+  const target = join(root, 'shared.ts');
+  writeFileSync(target, 'export const shared = 1;\n');
+  symlinkSync(target, join(root, 'packages', 'control', 'src', 'shared.ts'));
+  stamp(root, 'control');
+  stamp(root, 'gatehouse');
+  assert.equal(launch(root, true).status, 0);
+  writeFileSync(target, 'export const shared = 2;\n');
+  const stale = launch(root, true);
+  assert.equal(stale.status, 1, stale.stdout);
+  assert.match(stale.stderr, /^gatehouse: packages\/control: dist\/ is missing or was built from other sources/);
+});
