@@ -5,14 +5,33 @@
 // listener only once a write fills its buffer; the end comes through http-proxy-3's 'end' event
 // (onProxyEnd), which is emitted after the last chunk. What a pipe does beyond that is not needed
 // here: a client that goes away closes the response, and the request's close (completion.ts) and
-// http-proxy-3 destroy the upstream request, which stops the body.
+// http-proxy-3 destroy the upstream request, which stops the body. A backend that breaks off
+// mid-body ends nothing (neither did a pipe): the client response is destroyed
+// (onUpstreamBodyError), or the client would wait for the rest for as long as it cares to.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERROR_KINDS } from '../errors.ts';
 import type { RequestState } from './request-state.ts';
 
 /** Starts relaying `proxyRes`'s body to `res`, whose head is written. */
 export function relayBody(state: RequestState, proxyRes: IncomingMessage): void {
   state.upstreamResponse = proxyRes;
   proxyRes.on('data', relayChunk);
+  proxyRes.on('error', onUpstreamBodyError);
+}
+
+/**
+ * The backend response broke off before its end (this = the backend response; node:http emits
+ * 'error' only when someone listens). HTTP/1 and HTTP/2 alike: the client response is cut, so the
+ * client sees a short body as broken, not as one still coming.
+ */
+export function onUpstreamBodyError(this: IncomingMessage): void {
+  const state = this.requestState;
+  if (state === undefined) return;
+  if (state.upstreamResponse === this) state.upstreamResponse = null;
+  const res = state.res;
+  if (res === null || res.destroyed || res.writableFinished) return;
+  state.errorCode = ERROR_KINDS.upstreamReset.code;
+  res.destroy();
 }
 
 /** (this = the backend response) */

@@ -10,7 +10,7 @@ import { ERROR_KINDS } from '../errors.ts';
 import { metrics } from '../metrics.ts';
 import { shouldRetry } from '../upstream/retry.ts';
 import { classifyUpstreamError } from '../upstream/upstream-error.ts';
-import { endRelay, relayBody } from './body-relay.ts';
+import { endRelay, onUpstreamBodyError, relayBody } from './body-relay.ts';
 import { clientResponseHeaders, stripResponseHopByHop } from './headers.ts';
 import { type ErrorReplacer, shapeHead, shapeHeaderObject } from '../middleware/response-phase.ts';
 import { refuse, writeReplacement } from './refusal.ts';
@@ -130,6 +130,7 @@ export function onProxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res:
     // the body as it passes (nginx's $body_bytes_sent).
     state.h2BodyBytes = 0;
     proxyRes.on('data', countH2BodyBytes);
+    proxyRes.on('error', onUpstreamBodyError);
     return;
   }
   // HTTP/1 (selfHandleResponse): the head goes out from the raw list in one writeHead, then the

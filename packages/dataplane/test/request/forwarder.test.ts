@@ -75,6 +75,12 @@ describe('the request path (Forwarder on a real server and backend)', () => {
       });
       req.on('end', () => {
         entry.complete = true;
+        if (req.url === '/api/cut') {
+          // Half of a declared body, then the connection is gone.
+          res.writeHead(200, { 'content-length': '20' });
+          res.write('0123456789', () => res.socket?.destroy());
+          return;
+        }
         res.writeHead(200, { 'content-type': 'text/plain', server: 'backend/1.0' }).end(`hello ${req.url}`);
       });
     });
@@ -154,6 +160,31 @@ describe('the request path (Forwarder on a real server and backend)', () => {
     await settle();
     assert.equal(lastAccess().status, 200);
     assert.equal(lastAccess().route, 'api');
+    assert.equal(forwarder.inflight, 0);
+  });
+
+  it('cuts the client off when the backend breaks off mid-body: a short body never stays open as if more were coming', async () => {
+    const outcome = await new Promise<{ data: string; closedBy: 'gateway' | 'test' }>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () =>
+        socket.write('GET /api/cut HTTP/1.1\r\nHost: gw.test\r\nConnection: close\r\n\r\n'),
+      );
+      let data = '';
+      let gaveUp = false;
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => {
+        data += d;
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve({ data, closedBy: gaveUp ? 'test' : 'gateway' }));
+      setTimeout(() => {
+        gaveUp = true;
+        socket.destroy();
+      }, 5000).unref();
+    });
+    assert.match(outcome.data, /^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n0123456789$/);
+    assert.equal(outcome.closedBy, 'gateway');
+    await settle();
+    assert.equal(lastAccess().error, 'GH_UPSTREAM_RESET');
     assert.equal(forwarder.inflight, 0);
   });
 
