@@ -156,9 +156,9 @@ export async function buildCandidate(inputs: BuildInputs): Promise<BuildResult> 
       };
     }
   }
-  const keys = await loadMiddlewareKeys(config);
-  if (!keys.ok) return { kind: 'rejected', errors: keys.errors, warnings, files };
   // The same bytes as hashed above: an edit after that read is the watcher's next change.
+  const keys = await loadMiddlewareKeys(config, reads.reader);
+  if (!keys.ok) return { kind: 'rejected', errors: keys.errors, warnings, files };
   const pages = await loadErrorPages(keys.middlewares, reads.reader);
   if (!pages.ok) return { kind: 'rejected', errors: pages.errors, warnings, files };
   const snapshot: Snapshot = {

@@ -1,7 +1,6 @@
 // The key material of jwtAuth middlewares: a `publicKey` or `jwksFile` given as a file path is read
 // here, in the primary (workers read no files), and every key, inline or read, is parsed now, so a
 // key that cannot verify anything is a config error with the rule's line, not a worker failure.
-import { readFile } from 'node:fs/promises';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type {
   ConfigDiagnostic,
@@ -10,7 +9,7 @@ import type {
   KeyTextRef,
   MiddlewareConfig,
 } from '@gatehouse/config';
-import { readFailure } from './regular-file.ts';
+import { type FileReader, readFailure, readRegularFile } from './regular-file.ts';
 
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 
@@ -108,10 +107,12 @@ function checkKey(m: MiddlewareConfigOf<'jwtAuth'>, ref: KeyTextRef, text: strin
 
 /**
  * The middleware definitions with every key file read into `text`, or every problem found. Never
- * throws. The definitions given are not changed.
+ * throws. The definitions given are not changed. `read`: the primary passes the reads it hashed, so
+ * the key used is the key hashed; a FIFO or directory is refused, never waited on.
  */
 export async function loadMiddlewareKeys(
   config: GatewayConfig,
+  read: FileReader = readRegularFile,
 ): Promise<{ ok: boolean; middlewares: MiddlewareConfig[]; errors: ConfigDiagnostic[] }> {
   const errors: ConfigDiagnostic[] = [];
   const middlewares = await Promise.all(
@@ -122,7 +123,7 @@ export async function loadMiddlewareKeys(
       let text = ref.text;
       if (ref.form === 'file') {
         try {
-          text = await readFile(ref.path as string, 'utf8');
+          text = (await read(ref.path as string)).bytes.toString('utf8');
         } catch (e) {
           errors.push(error(ref, 'GH_JWT_KEY', `cannot read ${ref.path}: ${readFailure(e).why}`, null));
           return m;
