@@ -61,6 +61,30 @@ describe('ACME storage read during a renewal', () => {
     // The snapshot hashes these bytes, the ones the certificate was built from.
     assert.deepEqual(stored.bytes.get(paths.cert), readFileSync(paths.cert));
     assert.deepEqual(stored.bytes.get(paths.key), readFileSync(paths.key));
+    assert.deepEqual(stored.bytes.get(provider.storageFile), readFileSync(provider.storageFile));
+  });
+
+  it('hashes and watches the index, which is renamed after the pair', async () => {
+    // A switch of directory: the new pair is in place, the index still names the old directory.
+    const { provider, config, renewed } = await setUp();
+    const paths = certificatePaths(provider, NAME);
+    const index = JSON.parse(readFileSync(provider.storageFile, 'utf8'));
+    index.certificates[NAME].directoryUrl = 'https://127.0.0.1:14000/staging';
+    writeFileSync(provider.storageFile, JSON.stringify(index));
+    writeFileSync(paths.key, renewed.keyPem, { mode: 0o600 });
+    writeFileSync(paths.cert, renewed.certPem);
+    const before = await readStoredCertificates(config, Date.now());
+    assert.deepEqual(before.missing, [
+      { provider: 'pebble', name: NAME, reason: 'stored certificate was issued by https://127.0.0.1:14000/staging' },
+    ]);
+    assert.ok(before.files.includes(provider.storageFile));
+    // The index's rename is a change the hash sees, so the reload after it is not "unchanged".
+    await storeCertificate(provider, NAME, renewed.certPem, renewed.keyPem, Date.now());
+    const after = await readStoredCertificates(config, Date.now());
+    assert.deepEqual(after.missing, []);
+    assert.notDeepEqual(after.bytes.get(provider.storageFile), before.bytes.get(provider.storageFile));
+    assert.deepEqual(after.bytes.get(paths.cert), before.bytes.get(paths.cert));
+    assert.deepEqual(after.bytes.get(paths.key), before.bytes.get(paths.key));
   });
 
   it('reports a pair that stays mismatched as missing, with the reason', async () => {

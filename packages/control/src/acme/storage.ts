@@ -11,7 +11,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import type { AcmeProviderConfig, GatewayConfig } from '@gatehouse/config';
-import { type ResolvedServerCertificate, serverCertificateRecord } from '@gatehouse/pki';
+import { readRegularFile, type ResolvedServerCertificate, serverCertificateRecord } from '@gatehouse/pki';
 import { createPrivateKey } from 'node:crypto';
 
 export interface StorageIndex {
@@ -37,9 +37,15 @@ export function certificatePaths(
   return { cert: join(folder, `${name}.crt`), key: join(folder, `${name}.key`) };
 }
 
-async function readIndex(provider: AcmeProviderConfig): Promise<StorageIndex> {
+/** The index; its bytes go into `bytes` when given (null: unreadable), as the pairs' do. */
+async function readIndex(provider: AcmeProviderConfig, bytes?: Map<string, Buffer | null>): Promise<StorageIndex> {
+  const read = await readRegularFile(provider.storageFile).then(
+    (file) => file.bytes,
+    () => null,
+  );
+  bytes?.set(provider.storageFile, read);
   try {
-    const parsed = JSON.parse(await readFile(provider.storageFile, 'utf8')) as Partial<StorageIndex>;
+    const parsed = JSON.parse(read?.toString('utf8') ?? '') as Partial<StorageIndex>;
     return { version: 1, certificates: parsed.certificates ?? {} };
   } catch {
     return { version: 1, certificates: {} };
@@ -114,7 +120,10 @@ export async function readStoredCertificates(config: GatewayConfig, now: number)
   const out: StoredCertificates = { certificates: [], files: [], missing: [], bytes: new Map() };
   for (const provider of config.certManager?.providers ?? []) {
     if (provider.names.length === 0) continue;
-    const index = await readIndex(provider);
+    // Hashed and watched too: it says which directory issued each pair, and it is renamed after
+    // the pair, so a reload between the two must not be the last that looks.
+    out.files.push(provider.storageFile);
+    const index = await readIndex(provider, out.bytes);
     for (const name of provider.names) {
       const paths = certificatePaths(provider, name);
       out.files.push(paths.cert, paths.key);
@@ -164,9 +173,16 @@ async function readPair(
   paths: { cert: string; key: string },
   bytes: Map<string, Buffer | null>,
 ): Promise<{ certPem: string; keyPem: string } | null> {
+  // readRegularFile: a FIFO or folder at a stored path is unreadable, never waited on.
   const [cert, key] = await Promise.all([
-    readFile(paths.cert).catch(() => null),
-    readFile(paths.key).catch(() => null),
+    readRegularFile(paths.cert).then(
+      (file) => file.bytes,
+      () => null,
+    ),
+    readRegularFile(paths.key).then(
+      (file) => file.bytes,
+      () => null,
+    ),
   ]);
   bytes.set(paths.cert, cert);
   bytes.set(paths.key, key);
