@@ -20,6 +20,8 @@ export interface AcmeWiringOptions {
   workers(): ManagedWorker[];
   /** An issued certificate is installed by a reload; true when it was accepted. */
   reload(trigger: ReloadTrigger): Promise<{ accepted: boolean }>;
+  /** Imports the manager's module; default the module beside this one. */
+  loadManager?: () => Promise<{ AcmeManager: typeof AcmeManager }>;
 }
 
 export class AcmeWiring {
@@ -54,13 +56,26 @@ export class AcmeWiring {
     this.pending = snapshot;
     if (this.loading) return;
     this.loading = true;
-    import('./acme/manager.ts').then(
+    const load = this.options.loadManager ?? (() => import('./acme/manager.ts'));
+    load().then(
       ({ AcmeManager }) => this.start(AcmeManager),
-      (error: unknown) => {
-        this.loading = false;
-        this.options.logger().error({ err: error }, 'the ACME manager could not be loaded; no certificate is ordered');
-      },
+      (error: unknown) => this.loadFailed(error),
     );
+  }
+
+  /**
+   * No manager, so no order: counted as a failed order of each provider that names certificates,
+   * which is what an alert on ACME failures watches. The next apply (a reload) tries again.
+   */
+  private loadFailed(error: unknown): void {
+    const snapshot = this.pending;
+    this.pending = null;
+    this.loading = false;
+    this.options.logger().error({ err: error }, 'the ACME manager could not be loaded; no certificate is ordered');
+    const metrics = this.options.metrics();
+    for (const provider of snapshot?.config.certManager?.providers ?? []) {
+      if (provider.names.length > 0) metrics?.acmeOrder(provider.name, 'failure');
+    }
   }
 
   private start(Manager: typeof AcmeManager): void {
